@@ -1,0 +1,72 @@
+//! The response envelope every answer wears: `{success, code, message, data | error, timestamp}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// RFC 3339 UTC with microseconds, e.g. `2026-11-25T10:39:41.123456Z`.
+pub fn timestamp() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    success: bool,
+    code: u16,
+    message: &'a str,
+    data: T,
+    timestamp: String,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    success: bool,
+    code: u16,
+    message: &'a str,
+    error: &'a str,
+    timestamp: String,
+}
+
+/// A 200 answer carrying `data`.
+pub fn ok<T: Serialize>(message: &str, data: T) -> Response {
+    json_response(
+        StatusCode::OK,
+        &Success {
+            success: true,
+            code: 200,
+            message,
+            data,
+            timestamp: timestamp(),
+        },
+    )
+}
+
+/// An error answer: `message` is the status's short reason, `error` the detail.
+pub fn failure(status: StatusCode, error: &str) -> Response {
+    json_response(
+        status,
+        &Failure {
+            success: false,
+            code: status.as_u16(),
+            message: status.canonical_reason().unwrap_or("Error"),
+            error,
+            timestamp: timestamp(),
+        },
+    )
+}
+
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        // Our envelopes hold only strings, numbers and plain structs, which always serialise.
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,119 @@
+//! Request extractors that answer in the service's own envelope when the input is wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, AppState};
+use crate::domain::{ClientKey, Name, NameKind, TenantId};
+
+/// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
+#[derive(Debug, Clone)]
+pub struct Tenant(pub TenantId);
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = bearer_key(&parts.headers)?;
+        Ok(Self(state.tenants.tenant_of(&key)))
+    }
+}
+
+fn bearer_key(headers: &HeaderMap) -> Result<ClientKey, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("Authorization header is not ASCII"))?;
+    let (scheme, credentials) = value.trim().split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized(
+            "Authorization must use the Bearer scheme",
+        ));
+    }
+    Ok(ClientKey::parse(credentials.trim())?)
+}
+
+/// Path parameters, percent-decoded by axum, refused with a 400 envelope when they do not decode.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+/// Validates a path segment as a name of the given kind.
+pub fn name(kind: NameKind, raw: &str) -> Result<Name, ApiError> {
+    Ok(Name::parse(kind, raw)?)
+}
+
+/// A JSON body that may be absent: an empty body is `None` (the seed's clients send
+/// `Content-Type: application/json` with no body at all). A non-empty body must be JSON: a wrong content type is
+/// 415, a syntax error 400, a well-formed body of the wrong shape 422.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(is_json_content_type);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        if is_json != Some(true) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: Option<T> = serde::Deserialize::deserialize(&mut deserializer)
+            .and_then(|v| deserializer.end().map(|()| v))
+            .map_err(|e| {
+                let status = if e.is_data() {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                ApiError::new(status, format!("invalid JSON body: {e}"))
+            })?;
+        Ok(Self(value))
+    }
+}
+
+fn is_json_content_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}

@@ -1,0 +1,451 @@
+//! Typed settings, read once at start-up from `AUTH_*` environment variables (and an optional `.env`).
+//!
+//! Variables:
+//! - `AUTH_DATABASE_URL`: full URL (`sqlite://path`, `postgres://…`, `postgresql://…`); overrides the two below.
+//! - `AUTH_DATABASE_TYPE`: `sqlite` (default) or `postgresql`.
+//! - `AUTH_POSTGRESQL_URL`: the PostgreSQL URL used when the type is `postgresql`.
+//! - `AUTH_SQLITE_PATH`: the SQLite file, default `~/.auth.sqlite3`.
+//! - `AUTH_DATABASE_POOL_SIZE` (10), `AUTH_DATABASE_TIMEOUT_SECONDS` (5): pool size and how long a request waits for
+//!   a connection before it is answered 503.
+//! - `AUTH_SERVER_HOST` (127.0.0.1), `AUTH_SERVER_PORT` (8000).
+//! - `AUTH_REQUEST_TIMEOUT_SECONDS` (30): a request that takes longer is answered 408.
+//! - `AUTH_DEBUG_MODE` (false), `AUTH_LOG_FORMAT` (`text` or `json`), `AUTH_LOG_LEVEL` (`info`).
+//! - `AUTH_ALLOW_CORS` (true), `AUTH_CORS_ORIGINS` (`*`, or a comma-separated list of origins).
+//! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
+//!   and kept in the database.
+//!
+//! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A configuration value that could not be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var}: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        reason: reason.into(),
+    }
+}
+
+/// Where the data lives.
+#[derive(Clone)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    /// Kept secret: the URL may carry a password.
+    Postgres(SecretString),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://…`, `sqlite:…`, `postgres://…` or `postgresql://…`.
+    pub fn parse(var: &'static str, raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|_| invalid(var, "not a valid PostgreSQL URL"))?;
+            return Ok(Self::Postgres(SecretString::from(raw.to_owned())));
+        }
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(invalid(var, "the SQLite URL names no file"));
+            }
+            return Ok(Self::Sqlite(expand_home(path)));
+        }
+        Err(invalid(
+            var,
+            "expected a sqlite://, postgres:// or postgresql:// URL",
+        ))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// Prints the URL with any password masked, so it is safe for logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(secret) => match url::Url::parse(secret.expose_secret()) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        // Only fails for URLs that cannot have a password, which this one has.
+                        let _ = url.set_password(Some("********"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => f.write_str("postgres://********"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Expands a leading `~/` with `$HOME`.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub host: IpAddr,
+    pub port: u16,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which origins may call Warden from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Disabled,
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub debug: bool,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub cors: CorsOrigins,
+    pub tenant_secret: Option<SecretString>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database)
+            .field("server", &self.server)
+            .field("debug", &self.debug)
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("cors", &self.cors)
+            .field(
+                "tenant_secret",
+                &self.tenant_secret.as_ref().map(|_| "********"),
+            )
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (after loading `.env`, when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported by the values it leaves unset.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any variable lookup, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let url = match get("AUTH_DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse("AUTH_DATABASE_URL", &raw)?,
+            None => match get("AUTH_DATABASE_TYPE")
+                .unwrap_or_else(|| "sqlite".into())
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "sqlite" | "sqlite3" => DatabaseUrl::Sqlite(expand_home(
+                    &get("AUTH_SQLITE_PATH").unwrap_or_else(|| "~/.auth.sqlite3".into()),
+                )),
+                "postgresql" | "postgres" => {
+                    let raw = get("AUTH_POSTGRESQL_URL").ok_or_else(|| {
+                        invalid(
+                            "AUTH_POSTGRESQL_URL",
+                            "required when AUTH_DATABASE_TYPE is postgresql",
+                        )
+                    })?;
+                    let url = DatabaseUrl::parse("AUTH_POSTGRESQL_URL", &raw)?;
+                    if !matches!(url, DatabaseUrl::Postgres(_)) {
+                        return Err(invalid(
+                            "AUTH_POSTGRESQL_URL",
+                            "expected a postgres:// or postgresql:// URL",
+                        ));
+                    }
+                    url
+                }
+                other => {
+                    return Err(invalid(
+                        "AUTH_DATABASE_TYPE",
+                        format!("expected `sqlite` or `postgresql`, got `{other}`"),
+                    ))
+                }
+            },
+        };
+
+        let database = DatabaseSettings {
+            url,
+            pool_size: parse_number(&get, "AUTH_DATABASE_POOL_SIZE", 10, 1, 1000)? as u32,
+            acquire_timeout: Duration::from_secs(parse_number(
+                &get,
+                "AUTH_DATABASE_TIMEOUT_SECONDS",
+                5,
+                1,
+                300,
+            )?),
+        };
+
+        let host = match get("AUTH_SERVER_HOST") {
+            Some(raw) if raw.eq_ignore_ascii_case("localhost") => IpAddr::from([127, 0, 0, 1]),
+            Some(raw) => raw.parse().map_err(|_| {
+                invalid("AUTH_SERVER_HOST", format!("`{raw}` is not an IP address"))
+            })?,
+            None => IpAddr::from([127, 0, 0, 1]),
+        };
+        let server = ServerSettings {
+            host,
+            port: parse_number(&get, "AUTH_SERVER_PORT", 8000, 0, 65535)? as u16,
+            request_timeout: Duration::from_secs(parse_number(
+                &get,
+                "AUTH_REQUEST_TIMEOUT_SECONDS",
+                30,
+                1,
+                3600,
+            )?),
+        };
+
+        let log_format = match get("AUTH_LOG_FORMAT")
+            .unwrap_or_else(|| "text".into())
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "text" | "pretty" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "AUTH_LOG_FORMAT",
+                    format!("expected `text` or `json`, got `{other}`"),
+                ))
+            }
+        };
+        let log_level = get("AUTH_LOG_LEVEL").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_level).map_err(|_| {
+            invalid(
+                "AUTH_LOG_LEVEL",
+                format!("`{log_level}` is not a log filter"),
+            )
+        })?;
+
+        let cors = if parse_bool(&get, "AUTH_ALLOW_CORS", true)? {
+            match get("AUTH_CORS_ORIGINS").as_deref() {
+                None | Some("*") => CorsOrigins::Any,
+                Some(list) => {
+                    let origins: Vec<String> = list
+                        .split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect();
+                    for origin in &origins {
+                        if origin == "*" {
+                            return Err(invalid(
+                                "AUTH_CORS_ORIGINS",
+                                "`*` cannot be combined with other origins",
+                            ));
+                        }
+                        let ok = url::Url::parse(origin)
+                            .map(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                            .unwrap_or(false);
+                        if !ok {
+                            return Err(invalid(
+                                "AUTH_CORS_ORIGINS",
+                                format!("`{origin}` is not an http(s) origin"),
+                            ));
+                        }
+                    }
+                    CorsOrigins::List(origins)
+                }
+            }
+        } else {
+            CorsOrigins::Disabled
+        };
+
+        let tenant_secret = get("AUTH_TENANT_SECRET").map(SecretString::from);
+        if let Some(secret) = &tenant_secret {
+            if secret.expose_secret().len() < 32 {
+                return Err(invalid(
+                    "AUTH_TENANT_SECRET",
+                    "must be at least 32 bytes long",
+                ));
+            }
+        }
+
+        Ok(Self {
+            database,
+            server,
+            debug: parse_bool(&get, "AUTH_DEBUG_MODE", false)?,
+            log_format,
+            log_level,
+            cors,
+            tenant_secret,
+        })
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(raw) => match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(invalid(var, format!("expected true or false, got `{raw}`"))),
+        },
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
+    match raw.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            var,
+            format!("expected a whole number from {min} to {max}, got `{raw}`"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost_8000() {
+        let s = settings(&[]).unwrap();
+        assert!(
+            matches!(s.database.url, DatabaseUrl::Sqlite(ref p) if p.ends_with(".auth.sqlite3"))
+        );
+        assert_eq!(s.server.port, 8000);
+        assert_eq!(s.server.host.to_string(), "127.0.0.1");
+        assert_eq!(s.cors, CorsOrigins::Any);
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (var, value) in [
+            ("AUTH_SERVER_PORT", "eighty"),
+            ("AUTH_SERVER_PORT", "70000"),
+            ("AUTH_DEBUG_MODE", "maybe"),
+            ("AUTH_DATABASE_TYPE", "oracle"),
+            ("AUTH_DATABASE_URL", "mysql://x"),
+            ("AUTH_SERVER_HOST", "not a host"),
+            ("AUTH_LOG_FORMAT", "xml"),
+            ("AUTH_CORS_ORIGINS", "ftp://x.example"),
+            ("AUTH_TENANT_SECRET", "short"),
+        ] {
+            let err = settings(&[(var, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn postgres_type_requires_its_url() {
+        let err = settings(&[("AUTH_DATABASE_TYPE", "postgresql")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("AUTH_POSTGRESQL_URL"));
+        let s = settings(&[
+            ("AUTH_DATABASE_TYPE", "postgresql"),
+            ("AUTH_POSTGRESQL_URL", "postgres://u:pw@localhost/db"),
+        ])
+        .unwrap();
+        assert_eq!(s.database.url.backend_name(), "postgresql");
+    }
+
+    #[test]
+    fn database_url_overrides_type_and_path() {
+        let s = settings(&[
+            ("AUTH_DATABASE_TYPE", "postgresql"),
+            ("AUTH_DATABASE_URL", "sqlite:///tmp/x.db"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(s.database.url, DatabaseUrl::Sqlite(ref p) if p == &PathBuf::from("/tmp/x.db"))
+        );
+    }
+
+    #[test]
+    fn passwords_never_show_in_printed_settings() {
+        let s = settings(&[
+            (
+                "AUTH_DATABASE_URL",
+                "postgresql://warden:hunter2secret@db:5432/auth",
+            ),
+            (
+                "AUTH_TENANT_SECRET",
+                "0123456789abcdef0123456789abcdef-tenant",
+            ),
+        ])
+        .unwrap();
+        let printed = format!("{s:?} {}", s.database.url);
+        assert!(!printed.contains("hunter2secret"), "{printed}");
+        assert!(!printed.contains("0123456789abcdef"), "{printed}");
+        assert!(
+            printed.contains("warden:********@db:5432/auth"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! Validated values that every layer passes around: names, client keys and tenant ids.
+
+mod name;
+mod tenant;
+
+pub use name::{Name, NameError, NameKind};
+pub use tenant::{ClientKey, ClientKeyError, TenantId, TenantSecret};

@@ -1,0 +1,14 @@
+//! Warden: a standalone REST authorization service.
+//!
+//! Map: [`config`] reads `AUTH_*` settings · [`startup`] builds and runs the server · [`api`] is the HTTP layer ·
+//! [`service`] holds the rules · [`store`] talks SQL to SQLite or PostgreSQL · [`domain`] has the validated values
+//! they pass around · [`telemetry`] sets up logging.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

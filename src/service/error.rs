@@ -1,0 +1,23 @@
+//! Failures with a domain meaning; the API layer maps each to a status code.
+
+use crate::domain::Name;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("role `{0}` not found")]
+    RoleNotFound(Name),
+    #[error("the database is unavailable, try again shortly")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => Self::Unavailable(err),
+            other => Self::Internal(other.into()),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Builds the application (store, services, router and layers), binds it, and runs it until a signal stops it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api::{self, AppState};
+use crate::config::{CorsOrigins, Settings};
+use crate::service::{RbacService, Tenants};
+use crate::store::Store;
+
+/// The largest request body accepted; larger ones are answered 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long in-flight requests may take to finish once a shutdown signal arrives.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A bound, ready-to-run Warden.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, settles the tenant secret and binds the listener (port 0 picks a
+    /// free port, as tests do).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database).await?;
+        store.migrate().await?;
+        let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
+        let state = AppState {
+            rbac: RbacService::new(store.clone()),
+            tenants,
+            store: store.clone(),
+        };
+        let router = with_layers(api::routes(state), &settings);
+        let address = SocketAddr::new(settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has a local address.
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish (for at most
+    /// [`SHUTDOWN_GRACE`]) and closes the database pools.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes; the same shutdown sequence as [`Self::run_until_stopped`].
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            router,
+            store,
+        } = self;
+        tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
+        let begin_shutdown = Arc::new(Notify::new());
+        let notified = begin_shutdown.clone();
+        let mut server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { notified.notified().await })
+            .await
+        });
+        tokio::select! {
+            finished = &mut server => finished??,
+            () = stop => {
+                tracing::info!("shutting down: finishing in-flight requests");
+                begin_shutdown.notify_one();
+                match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+                    Ok(finished) => finished??,
+                    Err(_) => tracing::warn!("in-flight requests did not finish in time"),
+                }
+            }
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Wraps the routes in the cross-cutting layers, outermost first.
+fn with_layers(routes: Router, settings: &Settings) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let request_id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        // The path only: query strings may carry tokens.
+        tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path())
+    });
+    let inner = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(axum::middleware::from_fn(api::envelope_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.server.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(reject_oversized_bodies))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let mut router = routes.layer(inner);
+    if let Some(cors) = cors_layer(&settings.cors) {
+        router = router.layer(cors);
+    }
+    let outer = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(sanitize_request_id))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID));
+    router.layer(outer)
+}
+
+fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
+    let allow_origin = match origins {
+        CorsOrigins::Disabled => return None,
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        ),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods(Any)
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+            .expose_headers([REQUEST_ID])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Answers 413 as soon as a declared `Content-Length` is over the limit, whether or not the route reads the body;
+/// bodies without a declared length are cut off at the same size by `DefaultBodyLimit` when read.
+async fn reject_oversized_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return api::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Drops an incoming request id that is too long or holds characters other than `[A-Za-z0-9._-]`, so a caller
+/// cannot inject text into log lines; a fresh id is generated instead.
+async fn sanitize_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let acceptable = request.headers().get(&REQUEST_ID).map(|v| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    });
+    if acceptable == Some(false) {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,137 @@
+//! The data layer: one [`Store`] over SQLite or PostgreSQL, chosen from the database URL.
+//!
+//! Both backends run the same SQL text (`$1..$N` placeholders, `ON CONFLICT`, Unix-millisecond times); only the
+//! pools differ. SQLite gets a single-connection writer pool so concurrent writes queue in-process instead of
+//! failing with `SQLITE_BUSY`, and a small reader pool that WAL lets run beside it.
+
+mod error;
+mod meta;
+mod rbac;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use rbac::{RoleRow, RoleWrite};
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the pool that serves reads, whatever the backend.
+macro_rules! with_reader {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { reader: $pool, .. } => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool that serves writes, whatever the backend.
+macro_rules! with_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { writer: $pool, .. } => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub(crate) use {with_reader, with_writer};
+
+impl Store {
+    /// Opens the pools (creating the SQLite file if needed) without running migrations.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        match &settings.url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(e.into()))?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // FULL: a write is on disk before it is acknowledged.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options.clone())
+                    .await?;
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(settings.pool_size.clamp(1, 8))
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options.read_only(true))
+                    .await?;
+                Ok(Self::Sqlite { reader, writer })
+            }
+            DatabaseUrl::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url.expose_secret())?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.pool_size)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at once on PostgreSQL (sqlx takes an
+    /// advisory lock).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await?,
+            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, for readiness probes.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_reader!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres(_) => "postgresql",
+        }
+    }
+
+    /// Closes every pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The current time in Unix milliseconds, the unit every table stores.
+pub(crate) fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
