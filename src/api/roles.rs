@@ -1,6 +1,7 @@
 //! `GET /api/roles`, `POST|DELETE /api/role/{role}`.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -9,10 +10,7 @@ use super::envelope::ok;
 use super::extract::{name, ApiPath, OptionalJson, Tenant};
 use super::views::{self, Created, Removed};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::NameKind;
-
-/// The longest role description accepted, in characters.
-const MAX_DESCRIPTION_CHARS: usize = 1024;
+use crate::domain::{Description, NameKind};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,18 +35,14 @@ async fn create_role(
     OptionalJson(body): OptionalJson<NewRole>,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let description = body.and_then(|b| b.description);
-    if let Some(text) = &description {
-        if text.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                format!("description is longer than {MAX_DESCRIPTION_CHARS} characters"),
-            ));
-        }
-    }
+    let description = body
+        .and_then(|b| b.description)
+        .map(Description::parse)
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let created = state
         .rbac
-        .create_role(&tenant, &role, description.as_deref())
+        .create_role(&tenant, &role, description.as_ref())
         .await?;
     let message = if created {
         "role created"

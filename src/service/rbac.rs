@@ -1,6 +1,6 @@
 //! Role-based access control: roles, grants, memberships and the questions asked of them.
 
-use crate::domain::{Name, TenantId};
+use crate::domain::{Description, Name, TenantId};
 use crate::store::{RoleRow, RoleWrite, Store};
 
 use super::ServiceError;
@@ -46,7 +46,7 @@ impl RbacService {
         &self,
         tenant: &TenantId,
         role: &Name,
-        description: Option<&str>,
+        description: Option<&Description>,
     ) -> Result<bool, ServiceError> {
         Ok(self.store.create_role(tenant, role, description).await?)
     }

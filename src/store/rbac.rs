@@ -4,7 +4,7 @@
 //! whatever their collations.
 
 use super::{now_millis, with_reader, with_writer, Store, StoreError};
-use crate::domain::{Name, TenantId};
+use crate::domain::{Description, Name, TenantId};
 
 /// A role as listed: its name and optional description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         role: &Name,
-        description: Option<&str>,
+        description: Option<&Description>,
     ) -> Result<bool, StoreError> {
         let affected = with_writer!(self, |pool| {
             sqlx::query(
@@ -72,7 +72,7 @@ impl Store {
             )
             .bind(tenant.as_str())
             .bind(role.as_str())
-            .bind(description)
+            .bind(description.map(Description::as_str))
             .bind(now_millis())
             .execute(pool)
             .await?

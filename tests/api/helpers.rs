@@ -1,0 +1,265 @@
+//! `TestApp`: a real Warden on a random port with a fresh database, driven over HTTP.
+//!
+//! SQLite tests get a file in a temporary folder. PostgreSQL tests get a new database, created from
+//! `TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`) and dropped afterwards; without that
+//! variable they are skipped, except under `CI=true`, where a missing PostgreSQL is a failure.
+
+use std::collections::HashMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use warden::config::Settings;
+use warden::startup::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where a test's database lives, and how to get rid of it.
+enum DbGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot be blocked on; a helper thread with its own runtime
+            // removes the database and is waited for, so databases never pile up.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&pool)
+                        .await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A fresh client key: this test's tenant.
+    pub key: String,
+    database_url: String,
+    _db: DbGuard,
+}
+
+/// A fresh random client key.
+pub fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        warden::telemetry::init(warden::config::LogFormat::Text, "debug");
+    }
+}
+
+impl TestApp {
+    /// Starts Warden on `backend`; `None` when PostgreSQL is not configured outside CI.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts Warden with extra `AUTH_*` settings.
+    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
+        init_logs();
+        let (database_url, guard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}", dir.path().join("warden.sqlite3").display());
+                (url, DbGuard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let Some(admin_url) = postgres_admin_url() else {
+                    eprintln!("skipped: TEST_POSTGRES_URL is not set");
+                    return None;
+                };
+                let name = format!("warden_test_{}", uuid::Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("TEST_POSTGRES_URL must point at a reachable PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&pool)
+                    .await
+                    .expect("create a test database");
+                pool.close().await;
+                let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                (url.to_string(), DbGuard::Postgres { admin_url, name })
+            }
+        };
+        let app = Self::start(&database_url, vars).await;
+        Some(Self {
+            address: app,
+            client: reqwest::Client::new(),
+            key: new_key(),
+            database_url,
+            _db: guard,
+        })
+    }
+
+    /// Starts one more Warden on this test's database (another instance, as in a multi-instance deployment).
+    pub async fn spawn_another(&self, vars: &[(&str, &str)]) -> String {
+        Self::start(&self.database_url, vars).await
+    }
+
+    /// This test's database URL.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Starts a Warden on any database URL; returns its base address.
+    pub async fn start(database_url: &str, vars: &[(&str, &str)]) -> String {
+        let mut map: HashMap<String, String> = HashMap::from([
+            ("AUTH_DATABASE_URL".into(), database_url.to_owned()),
+            ("AUTH_SERVER_PORT".into(), "0".into()),
+        ]);
+        for (k, v) in vars {
+            map.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let settings =
+            Settings::from_lookup(|name| map.get(name).cloned()).expect("valid test settings");
+        let app = Application::build(settings).await.expect("Warden starts");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        address
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request with this test's key; returns the status and the JSON body.
+    pub async fn call(&self, method: Method, path: &str) -> (StatusCode, Value) {
+        self.call_as(&self.key, method, path).await
+    }
+
+    pub async fn call_as(&self, key: &str, method: Method, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(key)
+            .header("Content-Type", "application/json")
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path).await
+    }
+
+    pub async fn post(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::POST, path).await
+    }
+
+    /// POSTs a JSON body with this test's key.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
+    /// `data` of a 200 answer, after checking the envelope.
+    pub async fn data(&self, method: Method, path: &str) -> Value {
+        let (status, body) = self.call(method, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_success_envelope(&body);
+        body["data"].clone()
+    }
+}
+
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TEST_POSTGRES_URL is not set: the PostgreSQL half must run in CI")
+        }
+        _ => None,
+    }
+}
+
+/// Reads a response as JSON; a non-JSON body fails the test (every answer must be the envelope).
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body read");
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:?}"));
+    (status, body)
+}
+
+pub fn assert_success_envelope(body: &Value) {
+    assert_eq!(body["success"], true, "{body}");
+    assert_eq!(body["code"], 200, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body.get("data").is_some(), "{body}");
+    assert_timestamp(body);
+}
+
+/// Checks the error envelope and its code; returns the `error` detail.
+pub fn assert_error_envelope(status: StatusCode, body: &Value, expected: u16) -> String {
+    assert_eq!(status.as_u16(), expected, "{body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], expected, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    assert_timestamp(body);
+    body["error"].as_str().expect("error detail").to_owned()
+}
+
+fn assert_timestamp(body: &Value) {
+    let ts = body["timestamp"].as_str().expect("timestamp");
+    let parsed = chrono::DateTime::parse_from_rfc3339(ts).expect("RFC 3339 timestamp");
+    assert_eq!(parsed.offset().local_minus_utc(), 0, "UTC: {ts}");
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always runs");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

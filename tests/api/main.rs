@@ -1,0 +1,9 @@
+//! Integration tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod outage;
+mod rbac;
+mod showcase;
+mod tenancy;
