@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod service;
 pub mod startup;

@@ -26,6 +26,15 @@ enum Command {
     Migrate,
     /// Validate the configuration and print it with secrets masked
     CheckConfig,
+    /// Audit trail tools
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every tenant's audit hash chain; exits non-zero if any entry was edited or removed
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -59,7 +68,8 @@ fn main() -> ExitCode {
                 println!("database at {} is up to date", settings.database.url);
                 Ok(())
             }
-            _ => {
+            Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
+            Command::Serve | Command::CheckConfig => {
                 Application::build(settings)
                     .await?
                     .run_until_stopped()
@@ -74,4 +84,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Verifies every tenant's chain, printing one line per tenant (tenant ids are fingerprints, not keys).
+async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let mut broken = 0;
+    let tenants = store.audited_tenants().await?;
+    for tenant in &tenants {
+        let report = warden::service::audit::verify_chain(&store, tenant).await?;
+        match &report.problem {
+            None => println!("ok      {} ({} entries)", report.tenant, report.entries),
+            Some(problem) => {
+                broken += 1;
+                println!("BROKEN  {}: {problem}", report.tenant);
+            }
+        }
+    }
+    store.close().await;
+    if broken > 0 {
+        anyhow::bail!("{broken} of {} audit chains are broken", tenants.len());
+    }
+    println!("{} audit chains verified", tenants.len());
+    Ok(())
 }

@@ -19,7 +19,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::{self, AppState};
 use crate::config::{CorsOrigins, Settings};
-use crate::service::{RbacService, Tenants};
+use crate::service::model::spawn_sync;
+use crate::service::{AuditLog, Models, RbacService, Tenants};
 use crate::store::Store;
 
 /// The largest request body accepted; larger ones are answered 413.
@@ -35,6 +36,10 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    /// Keeps tenant models current; aborted at shutdown.
+    sync: tokio::task::JoinHandle<()>,
+    /// Writes batched decision entries; drained at shutdown.
+    decision_writer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -44,8 +49,17 @@ impl Application {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
+        let (audit, decision_writer) = AuditLog::new(
+            store.clone(),
+            settings.audit.changes,
+            settings.audit.decisions,
+            tenants.derive_key("audit-user-fingerprint"),
+        );
+        let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
+        let sync = spawn_sync(models.clone());
         let state = AppState {
-            rbac: RbacService::new(store.clone()),
+            rbac: RbacService::new(models, audit.clone()),
+            audit,
             tenants,
             store: store.clone(),
         };
@@ -58,6 +72,8 @@ impl Application {
             listener,
             router,
             store,
+            sync,
+            decision_writer,
         })
     }
 
@@ -87,6 +103,8 @@ impl Application {
             listener,
             router,
             store,
+            sync,
+            decision_writer,
         } = self;
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let begin_shutdown = Arc::new(Notify::new());
@@ -108,6 +126,13 @@ impl Application {
                     Ok(finished) => finished??,
                     Err(_) => tracing::warn!("in-flight requests did not finish in time"),
                 }
+            }
+        }
+        sync.abort();
+        if let Some(writer) = decision_writer {
+            // The router (and with it every sender) is gone, so the writer flushes what is queued and ends.
+            if tokio::time::timeout(SHUTDOWN_GRACE, writer).await.is_err() {
+                tracing::warn!("decision audit entries still queued at shutdown were dropped");
             }
         }
         store.close().await;

@@ -61,6 +61,9 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match &err {
             ServiceError::RoleNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::RevisionNotReached { .. } => {
+                Self::new(StatusCode::CONFLICT, err.to_string())
+            }
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())

@@ -1,25 +1,84 @@
 //! Request extractors that answer in the service's own envelope when the input is wrong.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
-use crate::domain::{ClientKey, Name, NameKind, TenantId};
+use crate::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
 
 /// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
 #[derive(Debug, Clone)]
-pub struct Tenant(pub TenantId);
+pub struct Tenant(pub TenantScope);
 
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = bearer_key(&parts.headers)?;
-        Ok(Self(state.tenants.tenant_of(&key)))
+        Ok(Self(state.tenants.scope_for(&key)))
+    }
+}
+
+/// The request facts the audit trail records: request id, peer address and a cleaned user agent.
+pub struct Context(pub RequestContext);
+
+/// The longest user agent the audit trail keeps.
+const MAX_USER_AGENT: usize = 200;
+
+impl<S: Send + Sync> FromRequestParts<S> for Context {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let user_agent = header("user-agent").map(|agent| {
+            agent
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_USER_AGENT)
+                .collect()
+        });
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self(RequestContext {
+            // Already checked (or replaced) by the request-id middleware.
+            request_id: header("x-request-id"),
+            client_ip,
+            user_agent,
+        }))
+    }
+}
+
+/// `?min_revision=N`: answer from a model at least that new.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Consistency {
+    pub min_revision: Option<i64>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Consistency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(consistency) = Query::<Consistency>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        if consistency.min_revision.is_some_and(|r| r < 0) {
+            return Err(ApiError::bad_request("min_revision must not be negative"));
+        }
+        Ok(consistency)
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! A handler parses its input, calls one service method and shapes the answer; it holds no SQL and no rules.
 
+mod audit;
 mod envelope;
 mod error;
 mod extract;
@@ -18,13 +19,14 @@ use axum::Router;
 pub use error::{ApiError, ApiResult};
 pub use fallback::envelope_errors;
 
-use crate::service::{RbacService, Tenants};
+use crate::service::{AuditLog, RbacService, Tenants};
 use crate::store::Store;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub rbac: RbacService,
+    pub audit: AuditLog,
     pub tenants: Tenants,
     pub store: Store,
 }
@@ -37,6 +39,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(permissions::router())
         .merge(memberships::router())
         .merge(queries::router())
+        .merge(audit::router())
         .fallback(fallback::not_found)
         .with_state(state)
 }

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Tenant};
 use super::views::{self, HasPermission};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
@@ -24,13 +24,21 @@ pub fn router() -> Router<AppState> {
 async fn has_permission(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     ApiPath((user, permission)): ApiPath<(String, String)>,
+    consistency: Consistency,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
     let permission = name(NameKind::Permission, &permission)?;
     let has_permission = state
         .rbac
-        .user_has_permission(&tenant, &user, &permission)
+        .user_has_permission(
+            &tenant,
+            &context,
+            &user,
+            &permission,
+            consistency.min_revision,
+        )
         .await?;
     Ok(ok("permission checked", HasPermission { has_permission }))
 }
@@ -39,9 +47,13 @@ async fn user_permissions(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let permissions = state.rbac.user_permissions(&tenant, &user).await?;
+    let permissions = state
+        .rbac
+        .user_permissions(&tenant, &user, consistency.min_revision)
+        .await?;
     Ok(ok(
         "user permissions listed",
         views::permissions(permissions),
@@ -52,9 +64,13 @@ async fn user_roles(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let roles = state.rbac.user_roles(&tenant, &user).await?;
+    let roles = state
+        .rbac
+        .user_roles(&tenant, &user, consistency.min_revision)
+        .await?;
     Ok(ok("user roles listed", views::roles(roles)))
 }
 
@@ -62,9 +78,13 @@ async fn role_permissions(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let permissions = state.rbac.role_permissions(&tenant, &role).await?;
+    let permissions = state
+        .rbac
+        .role_permissions(&tenant, &role, consistency.min_revision)
+        .await?;
     Ok(ok(
         "role permissions listed",
         views::permissions(permissions),
@@ -75,9 +95,13 @@ async fn members(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let members = state.rbac.role_members(&tenant, &role).await?;
+    let members = state
+        .rbac
+        .role_members(&tenant, &role, consistency.min_revision)
+        .await?;
     Ok(ok("role members listed", views::users(members)))
 }
 
@@ -85,9 +109,13 @@ async fn which_roles_can(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(permission): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &permission)?;
-    let roles = state.rbac.which_roles_can(&tenant, &permission).await?;
+    let roles = state
+        .rbac
+        .which_roles_can(&tenant, &permission, consistency.min_revision)
+        .await?;
     Ok(ok("roles with permission listed", views::roles(roles)))
 }
 
@@ -95,8 +123,12 @@ async fn which_users_can(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ApiPath(permission): ApiPath<String>,
+    consistency: Consistency,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &permission)?;
-    let users = state.rbac.which_users_can(&tenant, &permission).await?;
+    let users = state
+        .rbac
+        .which_users_can(&tenant, &permission, consistency.min_revision)
+        .await?;
     Ok(ok("users with permission listed", views::users(users)))
 }

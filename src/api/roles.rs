@@ -7,10 +7,10 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, OptionalJson, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, OptionalJson, Tenant};
 use super::views::{self, Created, Removed};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::{Description, NameKind};
+use crate::domain::{Change, Description, NameKind};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,8 +18,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/role/{role}", post(create_role).delete(delete_role))
 }
 
-async fn list_roles(State(state): State<AppState>, Tenant(tenant): Tenant) -> ApiResult {
-    let roles = state.rbac.roles(&tenant).await?;
+async fn list_roles(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    consistency: Consistency,
+) -> ApiResult {
+    let roles = state.rbac.roles(&tenant, consistency.min_revision).await?;
     Ok(ok("roles listed", views::roles(roles)))
 }
 
@@ -31,6 +35,7 @@ struct NewRole {
 async fn create_role(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     ApiPath(role): ApiPath<String>,
     OptionalJson(body): OptionalJson<NewRole>,
 ) -> ApiResult {
@@ -40,29 +45,33 @@ async fn create_role(
         .map(Description::parse)
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    let created = state
+    let written = state
         .rbac
-        .create_role(&tenant, &role, description.as_ref())
+        .write(&tenant, &context, Change::CreateRole { role, description })
         .await?;
-    let message = if created {
+    let message = if written.changed {
         "role created"
     } else {
         "role already exists"
     };
-    Ok(ok(message, Created { created }))
+    Ok(ok(message, Created::from(written)))
 }
 
 async fn delete_role(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     ApiPath(role): ApiPath<String>,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let removed = state.rbac.delete_role(&tenant, &role).await?;
-    let message = if removed {
+    let written = state
+        .rbac
+        .write(&tenant, &context, Change::DeleteRole { role })
+        .await?;
+    let message = if written.changed {
         "role deleted"
     } else {
         "role did not exist"
     };
-    Ok(ok(message, Removed { removed }))
+    Ok(ok(message, Removed::from(written)))
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::store::RoleRow;
+use crate::service::{RoleInfo, Written};
 
 #[derive(Serialize)]
 pub struct RoleView {
@@ -10,8 +10,8 @@ pub struct RoleView {
     pub description: Option<String>,
 }
 
-impl From<RoleRow> for RoleView {
-    fn from(row: RoleRow) -> Self {
+impl From<RoleInfo> for RoleView {
+    fn from(row: RoleInfo) -> Self {
         Self {
             role: row.name,
             description: row.description,
@@ -19,7 +19,7 @@ impl From<RoleRow> for RoleView {
     }
 }
 
-pub fn roles(rows: Vec<RoleRow>) -> Vec<RoleView> {
+pub fn roles(rows: Vec<RoleInfo>) -> Vec<RoleView> {
     rows.into_iter().map(RoleView::from).collect()
 }
 
@@ -44,14 +44,35 @@ pub fn permissions(names: Vec<String>) -> Vec<PermissionView> {
         .collect()
 }
 
+/// A create's answer; `revision` is the tenant's revision after it, for `?min_revision=` reads elsewhere.
 #[derive(Serialize)]
 pub struct Created {
     pub created: bool,
+    pub revision: i64,
+}
+
+impl From<Written> for Created {
+    fn from(written: Written) -> Self {
+        Self {
+            created: written.changed,
+            revision: written.revision,
+        }
+    }
 }
 
 #[derive(Serialize)]
 pub struct Removed {
     pub removed: bool,
+    pub revision: i64,
+}
+
+impl From<Written> for Removed {
+    fn from(written: Written) -> Self {
+        Self {
+            removed: written.changed,
+            revision: written.revision,
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -14,7 +14,11 @@
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
 //!   and kept in the database.
 //!
+//! Audit and model settings: see [`audit`].
+//!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
+
+mod audit;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -22,6 +26,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+pub use audit::{AuditSettings, ModelSettings};
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +153,8 @@ pub struct Settings {
     pub log_level: String,
     pub cors: CorsOrigins,
     pub tenant_secret: Option<SecretString>,
+    pub audit: AuditSettings,
+    pub model: ModelSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -162,6 +170,8 @@ impl fmt::Debug for Settings {
                 "tenant_secret",
                 &self.tenant_secret.as_ref().map(|_| "********"),
             )
+            .field("audit", &self.audit)
+            .field("model", &self.model)
             .finish()
     }
 }
@@ -321,6 +331,8 @@ impl Settings {
             log_level,
             cors,
             tenant_secret,
+            audit: audit::audit_from(&get)?,
+            model: audit::model_from(&get)?,
         })
     }
 }

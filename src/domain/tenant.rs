@@ -65,6 +65,13 @@ impl fmt::Display for TenantId {
     }
 }
 
+/// A tenant as the layers below the API see it: its id and how its sensitive fields are stored.
+#[derive(Debug, Clone)]
+pub struct TenantScope {
+    pub id: TenantId,
+    pub codec: crate::crypto::FieldCodec,
+}
+
 /// The server secret that keys tenant fingerprints.
 #[derive(Clone)]
 pub struct TenantSecret(SecretSlice<u8>);
@@ -76,6 +83,11 @@ impl TenantSecret {
 
     pub fn tenant_of(&self, key: &ClientKey) -> TenantId {
         TenantId(hex::encode(self.mac(key.as_str().as_bytes())))
+    }
+
+    /// A 32-byte key for one purpose (audit fingerprints, token hashes, …), so no two uses share a key.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.mac(format!("warden-subkey-v1|{purpose}").as_bytes())
     }
 
     /// A value that identifies this secret without revealing it, so a database can refuse a different one.

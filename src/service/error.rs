@@ -7,6 +7,8 @@ use crate::store::StoreError;
 pub enum ServiceError {
     #[error("role `{0}` not found")]
     RoleNotFound(Name),
+    #[error("revision `{wanted}` is not visible yet (this instance is at `{current}`)")]
+    RevisionNotReached { wanted: i64, current: i64 },
     #[error("the database is unavailable, try again shortly")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -18,6 +20,17 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::Unavailable(_) => Self::Unavailable(err),
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<super::model::ModelError> for ServiceError {
+    fn from(err: super::model::ModelError) -> Self {
+        match err {
+            super::model::ModelError::Store(store) => store.into(),
+            super::model::ModelError::RevisionNotReached { wanted, current } => {
+                Self::RevisionNotReached { wanted, current }
+            }
         }
     }
 }

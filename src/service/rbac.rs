@@ -1,195 +1,214 @@
-//! Role-based access control: roles, grants, memberships and the questions asked of them.
+//! Role-based access control: writes go to the database (with their audit entry), reads come from the tenant's
+//! in-memory model.
 
-use crate::domain::{Description, Name, TenantId};
-use crate::store::{RoleRow, RoleWrite, Store};
+use crate::domain::{Change, Name, RequestContext, TenantScope};
+use crate::store::RoleWrite;
 
+use super::audit::AuditLog;
+use super::model::{ModelRef, Models, RoleInfo};
 use super::ServiceError;
 
-/// Answers and changes a tenant's RBAC model. Every listing comes back sorted and without duplicates.
+/// What a write did, and the tenant's revision after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub changed: bool,
+    pub revision: i64,
+}
+
+/// Answers and changes tenants' RBAC models. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct RbacService {
-    store: Store,
-}
-
-fn sorted_roles(mut roles: Vec<RoleRow>) -> Vec<RoleRow> {
-    roles.sort_by(|a, b| a.name.cmp(&b.name));
-    roles.dedup_by(|a, b| a.name == b.name);
-    roles
-}
-
-fn sorted(mut names: Vec<String>) -> Vec<String> {
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// Maps a role-dependent write to "did it change anything", or the missing role.
-fn changed(outcome: RoleWrite, role: &Name) -> Result<bool, ServiceError> {
-    match outcome {
-        RoleWrite::Changed => Ok(true),
-        RoleWrite::Unchanged => Ok(false),
-        RoleWrite::RoleMissing => Err(ServiceError::RoleNotFound(role.clone())),
-    }
+    models: Models,
+    audit: AuditLog,
 }
 
 impl RbacService {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(models: Models, audit: AuditLog) -> Self {
+        Self { models, audit }
     }
 
-    pub async fn roles(&self, tenant: &TenantId) -> Result<Vec<RoleRow>, ServiceError> {
-        Ok(sorted_roles(self.store.list_roles(tenant).await?))
-    }
-
-    /// Creates a role; `false` when it already existed (its description is left as it was).
-    pub async fn create_role(
+    /// Commits a change, then applies it to this instance's model. A change under a missing role is refused
+    /// (and audited as such) without writing anything else.
+    pub async fn write(
         &self,
-        tenant: &TenantId,
-        role: &Name,
-        description: Option<&Description>,
-    ) -> Result<bool, ServiceError> {
-        Ok(self.store.create_role(tenant, role, description).await?)
+        scope: &TenantScope,
+        context: &RequestContext,
+        change: Change,
+    ) -> Result<Written, ServiceError> {
+        let draft = self.audit.change_draft(scope, &change, context);
+        let applied = self
+            .models
+            .store()
+            .apply_change(scope, &change, draft)
+            .await?;
+        match applied.outcome {
+            RoleWrite::RoleMissing => Err(ServiceError::RoleNotFound(change.role().clone())),
+            RoleWrite::Unchanged => Ok(Written {
+                changed: false,
+                revision: applied.revision,
+            }),
+            RoleWrite::Changed => {
+                self.models
+                    .committed(scope, applied.revision, &change)
+                    .await;
+                Ok(Written {
+                    changed: true,
+                    revision: applied.revision,
+                })
+            }
+        }
     }
 
-    /// Deletes a role with its grants and memberships; `false` when there was no such role.
-    pub async fn delete_role(&self, tenant: &TenantId, role: &Name) -> Result<bool, ServiceError> {
-        Ok(self.store.delete_role(tenant, role).await?)
-    }
-
-    pub async fn grant(
+    /// The tenant's model, no older than `min_revision` when given.
+    pub async fn model(
         &self,
-        tenant: &TenantId,
-        role: &Name,
-        permission: &Name,
-    ) -> Result<bool, ServiceError> {
-        changed(self.store.add_grant(tenant, role, permission).await?, role)
+        scope: &TenantScope,
+        min_revision: Option<i64>,
+    ) -> Result<ModelRef, ServiceError> {
+        Ok(self.models.get(scope, min_revision).await?)
     }
 
-    pub async fn revoke(
+    pub async fn roles(
         &self,
-        tenant: &TenantId,
-        role: &Name,
-        permission: &Name,
-    ) -> Result<bool, ServiceError> {
-        changed(
-            self.store.remove_grant(tenant, role, permission).await?,
-            role,
-        )
-    }
-
-    pub async fn role_has_permission(
-        &self,
-        tenant: &TenantId,
-        role: &Name,
-        permission: &Name,
-    ) -> Result<bool, ServiceError> {
-        self.store
-            .role_has_permission(tenant, role, permission)
-            .await?
-            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
-    }
-
-    pub async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &Name,
-        role: &Name,
-    ) -> Result<bool, ServiceError> {
-        changed(self.store.add_membership(tenant, user, role).await?, role)
-    }
-
-    pub async fn remove_member(
-        &self,
-        tenant: &TenantId,
-        user: &Name,
-        role: &Name,
-    ) -> Result<bool, ServiceError> {
-        changed(
-            self.store.remove_membership(tenant, user, role).await?,
-            role,
-        )
-    }
-
-    pub async fn is_member(
-        &self,
-        tenant: &TenantId,
-        user: &Name,
-        role: &Name,
-    ) -> Result<bool, ServiceError> {
-        self.store
-            .is_member(tenant, user, role)
-            .await?
-            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
+        scope: &TenantScope,
+        min_revision: Option<i64>,
+    ) -> Result<Vec<RoleInfo>, ServiceError> {
+        Ok(self.model(scope, min_revision).await?.read(|m| m.roles()))
     }
 
     /// Whether any of the user's roles grants the permission; an unknown user simply has none.
     pub async fn user_has_permission(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
+        context: &RequestContext,
         user: &Name,
         permission: &Name,
+        min_revision: Option<i64>,
     ) -> Result<bool, ServiceError> {
-        Ok(self
-            .store
-            .user_has_permission(tenant, user, permission)
-            .await?)
+        let model = self.model(scope, min_revision).await?;
+        let allowed = model.read(|m| m.user_has_permission(user.as_str(), permission.as_str()));
+        self.audit.decision(
+            scope,
+            "check.user_permission",
+            format!(
+                "user={} permission={}",
+                self.audit.user_ref(&scope.id, user),
+                self.audit.permission_ref(scope, permission)
+            ),
+            allowed,
+            context,
+        );
+        Ok(allowed)
+    }
+
+    pub async fn role_has_permission(
+        &self,
+        scope: &TenantScope,
+        context: &RequestContext,
+        role: &Name,
+        permission: &Name,
+        min_revision: Option<i64>,
+    ) -> Result<bool, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        let allowed = model
+            .read(|m| m.role_has_permission(role.as_str(), permission.as_str()))
+            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
+        self.audit.decision(
+            scope,
+            "check.role_permission",
+            format!(
+                "role={role} permission={}",
+                self.audit.permission_ref(scope, permission)
+            ),
+            allowed,
+            context,
+        );
+        Ok(allowed)
+    }
+
+    pub async fn is_member(
+        &self,
+        scope: &TenantScope,
+        context: &RequestContext,
+        user: &Name,
+        role: &Name,
+        min_revision: Option<i64>,
+    ) -> Result<bool, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        let member = model
+            .read(|m| m.is_member(user.as_str(), role.as_str()))
+            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
+        self.audit.decision(
+            scope,
+            "check.membership",
+            format!("role={role} user={}", self.audit.user_ref(&scope.id, user)),
+            member,
+            context,
+        );
+        Ok(member)
     }
 
     pub async fn user_permissions(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         user: &Name,
+        min_revision: Option<i64>,
     ) -> Result<Vec<String>, ServiceError> {
-        Ok(sorted(self.store.user_permissions(tenant, user).await?))
+        let model = self.model(scope, min_revision).await?;
+        Ok(model.read(|m| m.user_permissions(user.as_str())))
     }
 
     pub async fn user_roles(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         user: &Name,
-    ) -> Result<Vec<RoleRow>, ServiceError> {
-        Ok(sorted_roles(self.store.user_roles(tenant, user).await?))
+        min_revision: Option<i64>,
+    ) -> Result<Vec<RoleInfo>, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        Ok(model.read(|m| m.user_roles(user.as_str())))
     }
 
     pub async fn role_permissions(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         role: &Name,
+        min_revision: Option<i64>,
     ) -> Result<Vec<String>, ServiceError> {
-        let permissions = self.store.role_permissions(tenant, role).await?;
-        permissions
-            .map(sorted)
+        let model = self.model(scope, min_revision).await?;
+        model
+            .read(|m| m.role_permissions(role.as_str()))
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
     }
 
     pub async fn role_members(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         role: &Name,
+        min_revision: Option<i64>,
     ) -> Result<Vec<String>, ServiceError> {
-        let members = self.store.role_members(tenant, role).await?;
-        members
-            .map(sorted)
+        let model = self.model(scope, min_revision).await?;
+        model
+            .read(|m| m.role_members(role.as_str()))
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
     }
 
     pub async fn which_roles_can(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         permission: &Name,
-    ) -> Result<Vec<RoleRow>, ServiceError> {
-        Ok(sorted_roles(
-            self.store.roles_with_permission(tenant, permission).await?,
-        ))
+        min_revision: Option<i64>,
+    ) -> Result<Vec<RoleInfo>, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        Ok(model.read(|m| m.which_roles_can(permission.as_str())))
     }
 
     pub async fn which_users_can(
         &self,
-        tenant: &TenantId,
+        scope: &TenantScope,
         permission: &Name,
+        min_revision: Option<i64>,
     ) -> Result<Vec<String>, ServiceError> {
-        Ok(sorted(
-            self.store.users_with_permission(tenant, permission).await?,
-        ))
+        let model = self.model(scope, min_revision).await?;
+        Ok(model.read(|m| m.which_users_can(permission.as_str())))
     }
 }

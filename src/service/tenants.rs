@@ -3,7 +3,8 @@
 use rand::RngCore;
 use secrecy::ExposeSecret;
 
-use crate::domain::{ClientKey, TenantId, TenantSecret};
+use crate::crypto::FieldCodec;
+use crate::domain::{ClientKey, TenantId, TenantScope, TenantSecret};
 use crate::store::{Store, StoreError};
 
 const SECRET_KEY: &str = "tenant_secret";
@@ -64,5 +65,18 @@ impl Tenants {
 
     pub fn tenant_of(&self, key: &ClientKey) -> TenantId {
         self.secret.tenant_of(key)
+    }
+
+    /// The tenant a client key stands for, with the codec for its sensitive fields.
+    pub fn scope_for(&self, key: &ClientKey) -> TenantScope {
+        TenantScope {
+            id: self.tenant_of(key),
+            codec: FieldCodec::Plain,
+        }
+    }
+
+    /// A server key for one purpose, derived from the tenant secret.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.secret.derive_key(purpose)
     }
 }

@@ -4,8 +4,10 @@
 //! pools differ. SQLite gets a single-connection writer pool so concurrent writes queue in-process instead of
 //! failing with `SQLITE_BUSY`, and a small reader pool that WAL lets run beside it.
 
+mod audit;
 mod error;
 mod meta;
+mod model;
 mod rbac;
 
 use std::str::FromStr;
@@ -17,8 +19,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{AuditDraft, AuditQuery};
 pub use error::StoreError;
-pub use rbac::{RoleRow, RoleWrite};
+pub use model::ModelSnapshot;
+pub use rbac::{outcome_name, Applied, RoleWrite};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
@@ -132,6 +136,6 @@ impl Store {
 }
 
 /// The current time in Unix milliseconds, the unit every table stores.
-pub(crate) fn now_millis() -> i64 {
+pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

@@ -43,7 +43,7 @@ async fn bad_names_are_400_and_write_nothing(app: TestApp) {
 async fn the_longest_allowed_name_is_accepted(app: TestApp) {
     let name = "r".repeat(128);
     assert_eq!(
-        app.data(Method::POST, &format!("/api/role/{name}")).await,
+        app.write(Method::POST, &format!("/api/role/{name}")).await,
         json!({"created": true})
     );
 }

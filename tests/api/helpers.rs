@@ -183,6 +183,11 @@ impl TestApp {
         read(response).await
     }
 
+    /// `data` of a 200 write answer without its `revision` (checked to be a positive number), for comparisons.
+    pub async fn write(&self, method: Method, path: &str) -> Value {
+        without_revision(self.data(method, path).await)
+    }
+
     /// `data` of a 200 answer, after checking the envelope.
     pub async fn data(&self, method: Method, path: &str) -> Value {
         let (status, body) = self.call(method, path).await;
@@ -190,6 +195,16 @@ impl TestApp {
         assert_success_envelope(&body);
         body["data"].clone()
     }
+}
+
+/// Removes a write answer's `revision` after checking it is a positive number.
+pub fn without_revision(mut data: Value) -> Value {
+    let revision = data
+        .as_object_mut()
+        .and_then(|o| o.remove("revision"))
+        .unwrap_or_else(|| panic!("write answers carry a revision: {data}"));
+    assert!(revision.as_i64().is_some_and(|r| r >= 0), "{revision}");
+    data
 }
 
 fn postgres_admin_url() -> Option<String> {

@@ -2,7 +2,9 @@
 
 mod helpers;
 
+mod audit;
 mod bad_input;
+mod consistency;
 mod outage;
 mod rbac;
 mod showcase;

@@ -1,0 +1,251 @@
+//! The audit trail's rules: what an entry says, user fingerprints, batched decision logging and chain checks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::domain::{
+    AuditEntry, Change, Name, RequestContext, TenantId, TenantScope, GENESIS_HASH,
+};
+use crate::store::{AuditDraft, AuditQuery, Store, StoreError};
+
+/// Decisions waiting to be written; beyond this many, new ones are dropped (and counted) rather than slowing
+/// checks down.
+const DECISION_QUEUE: usize = 20_000;
+const DECISION_BATCH: usize = 500;
+const DECISION_FLUSH: Duration = Duration::from_millis(200);
+
+/// Records changes and decisions. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditLog {
+    store: Store,
+    changes: bool,
+    decisions: Option<mpsc::Sender<(TenantId, AuditDraft)>>,
+    fingerprint_key: Arc<[u8; 32]>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("changes", &self.changes)
+            .field("decisions", &self.decisions.is_some())
+            .finish()
+    }
+}
+
+impl AuditLog {
+    /// Builds the log; when decision logging is on, also starts the task that writes decisions in batches (it ends
+    /// after every `AuditLog` clone is dropped and the queue is flushed).
+    pub fn new(
+        store: Store,
+        changes: bool,
+        decisions: bool,
+        fingerprint_key: [u8; 32],
+    ) -> (Self, Option<JoinHandle<()>>) {
+        let (sender, writer) = if decisions {
+            let (sender, receiver) = mpsc::channel(DECISION_QUEUE);
+            (
+                Some(sender),
+                Some(tokio::spawn(write_decisions(store.clone(), receiver))),
+            )
+        } else {
+            (None, None)
+        };
+        let log = Self {
+            store,
+            changes,
+            decisions: sender,
+            fingerprint_key: Arc::new(fingerprint_key),
+            dropped: Arc::default(),
+        };
+        (log, writer)
+    }
+
+    /// A user's fingerprint for the audit trail: HMAC of tenant and name, so the trail never holds the name.
+    pub fn user_ref(&self, tenant: &TenantId, user: &Name) -> String {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.fingerprint_key.as_ref())
+            .expect("HMAC takes keys of any length");
+        mac.update(tenant.as_str().as_bytes());
+        mac.update(b"|");
+        mac.update(user.as_str().as_bytes());
+        format!("#{}", &hex::encode(mac.finalize().into_bytes())[..32])
+    }
+
+    /// The entry a change writes, in its own transaction; `None` when change logging is off.
+    pub fn change_draft(
+        &self,
+        scope: &TenantScope,
+        change: &Change,
+        context: &RequestContext,
+    ) -> Option<AuditDraft> {
+        if !self.changes {
+            return None;
+        }
+        let role = change.role();
+        let target = match change {
+            Change::CreateRole { .. } | Change::DeleteRole { .. } => format!("role={role}"),
+            Change::Grant { permission, .. } | Change::Revoke { permission, .. } => format!(
+                "role={role} permission={}",
+                scope.codec.seal(permission.as_str())
+            ),
+            Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
+                format!("role={role} user={}", self.user_ref(&scope.id, user))
+            }
+        };
+        Some(AuditDraft {
+            action: change.op().to_owned(),
+            target,
+            outcome: String::new(),
+            context: context.clone(),
+            at: None,
+        })
+    }
+
+    /// Queues a decision for the trail without waiting; a no-op when decision logging is off.
+    pub fn decision(
+        &self,
+        scope: &TenantScope,
+        action: &str,
+        target: String,
+        allowed: bool,
+        context: &RequestContext,
+    ) {
+        let Some(sender) = &self.decisions else {
+            return;
+        };
+        let draft = AuditDraft {
+            action: action.to_owned(),
+            target,
+            outcome: if allowed { "allowed" } else { "denied" }.to_owned(),
+            context: context.clone(),
+            at: Some(crate::store::now_millis()),
+        };
+        if sender.try_send((scope.id.clone(), draft)).is_err() {
+            let dropped = self
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if dropped % 1000 == 0 {
+                tracing::warn!(
+                    dropped = dropped + 1,
+                    "decision audit queue full; decisions dropped"
+                );
+            }
+        }
+    }
+
+    /// Seals a permission name the way targets hold it.
+    pub fn permission_ref(&self, scope: &TenantScope, permission: &Name) -> String {
+        scope.codec.seal(permission.as_str()).into_owned()
+    }
+
+    /// A page of the tenant's trail, newest first, with sealed permission names opened for display.
+    pub async fn page(
+        &self,
+        scope: &TenantScope,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = self.store.audit_page(&scope.id, query).await?;
+        if scope.codec.is_sealed() {
+            for entry in &mut entries {
+                entry.target = open_target(scope, &entry.target);
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Opens the sealed `permission=` part of a target; anything that does not open is shown as stored.
+fn open_target(scope: &TenantScope, target: &str) -> String {
+    target
+        .split(' ')
+        .map(|part| match part.split_once('=') {
+            Some(("permission", sealed)) => match scope.codec.open(sealed.to_owned()) {
+                Ok(plain) => format!("permission={plain}"),
+                Err(_) => part.to_owned(),
+            },
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn write_decisions(store: Store, mut receiver: mpsc::Receiver<(TenantId, AuditDraft)>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + DECISION_FLUSH;
+        while batch.len() < DECISION_BATCH {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(next)) => batch.push(next),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let mut by_tenant: HashMap<TenantId, Vec<AuditDraft>> = HashMap::new();
+        for (tenant, draft) in batch {
+            by_tenant.entry(tenant).or_default().push(draft);
+        }
+        for (tenant, drafts) in by_tenant {
+            let count = drafts.len();
+            if let Err(err) = store.append_audit(&tenant, drafts).await {
+                tracing::warn!(error = %err, count, "writing decision audit entries failed");
+            }
+        }
+    }
+}
+
+/// The result of checking one tenant's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub tenant: TenantId,
+    pub entries: usize,
+    /// `None` when the chain is intact; otherwise the first problem found.
+    pub problem: Option<String>,
+}
+
+/// Recomputes a tenant's chain: every hash, every link, gap-free sequence numbers, and the head the database
+/// recorded (so deleting the newest entries is caught too).
+pub async fn verify_chain(store: &Store, tenant: &TenantId) -> Result<ChainReport, StoreError> {
+    let (entries, head) = store.audit_chain(tenant).await?;
+    let mut prev = GENESIS_HASH.to_owned();
+    let mut problem = None;
+    for (i, entry) in entries.iter().enumerate() {
+        let expected_seq = i as i64 + 1;
+        if entry.seq != expected_seq {
+            problem = Some(format!("entry {expected_seq} is missing"));
+            break;
+        }
+        if entry.prev_hash != prev {
+            problem = Some(format!(
+                "entry {} does not link to entry {}",
+                entry.seq,
+                entry.seq - 1
+            ));
+            break;
+        }
+        if entry.compute_hash(tenant.as_str()) != entry.hash {
+            problem = Some(format!("entry {} was altered", entry.seq));
+            break;
+        }
+        prev = entry.hash.clone();
+    }
+    if problem.is_none() {
+        let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+        if head_seq != entries.len() as i64 || head_hash != prev {
+            problem = Some(format!(
+                "the chain ends at entry {} but the head records entry {head_seq}",
+                entries.len()
+            ));
+        }
+    }
+    Ok(ChainReport {
+        tenant: tenant.clone(),
+        entries: entries.len(),
+        problem,
+    })
+}

@@ -1,0 +1,348 @@
+//! One tenant's RBAC model in memory, indexed both ways so every question is a few hash look-ups.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::domain::Change;
+use crate::store::ModelSnapshot;
+
+/// A role as listed: its name and optional description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleInfo {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct RoleNode {
+    description: Option<String>,
+    permissions: HashSet<Arc<str>>,
+    members: HashSet<Arc<str>>,
+}
+
+/// Roles with their grants and members, plus the reverse indexes user → roles and permission → roles.
+#[derive(Debug, Default)]
+pub struct TenantModel {
+    pub(super) revision: i64,
+    roles: HashMap<Arc<str>, RoleNode>,
+    user_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
+    permission_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
+}
+
+/// Rough bytes per stored name, including hash-table overhead; used only for the memory budget.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// Returns the shared copy of `name` held as a key of `index`, or a new one, so each name is allocated once.
+fn interned<V>(index: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
+    index
+        .get_key_value(name)
+        .map_or_else(|| Arc::from(name), |(key, _)| key.clone())
+}
+
+fn sorted(names: impl Iterator<Item = Arc<str>>) -> Vec<String> {
+    let mut names: Vec<String> = names.map(|n| n.to_string()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+impl TenantModel {
+    pub fn from_snapshot(snapshot: ModelSnapshot) -> Self {
+        let mut model = Self {
+            revision: snapshot.revision,
+            ..Self::default()
+        };
+        for (role, description) in snapshot.roles {
+            model.create_role(&role, description);
+        }
+        for (role, permission) in snapshot.grants {
+            model.grant(&role, &permission);
+        }
+        for (role, user) in snapshot.members {
+            model.add_member(&user, &role);
+        }
+        model
+    }
+
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// An estimate of the memory this model holds, for the cache's budget.
+    pub fn approx_bytes(&self) -> usize {
+        let names = self.roles.len()
+            + self.user_roles.len()
+            + self.permission_roles.len()
+            + self
+                .roles
+                .values()
+                .map(|r| r.permissions.len() + 2 * r.members.len())
+                .sum::<usize>()
+            + self
+                .permission_roles
+                .values()
+                .map(HashSet::len)
+                .sum::<usize>();
+        names * ENTRY_OVERHEAD
+    }
+
+    /// Applies a committed change.
+    pub fn apply(&mut self, change: &Change) {
+        match change {
+            Change::CreateRole { role, description } => self.create_role(
+                role.as_str(),
+                description.as_ref().map(|d| d.as_str().to_owned()),
+            ),
+            Change::DeleteRole { role } => self.delete_role(role.as_str()),
+            Change::Grant { role, permission } => self.grant(role.as_str(), permission.as_str()),
+            Change::Revoke { role, permission } => self.revoke(role.as_str(), permission.as_str()),
+            Change::AddMember { user, role } => self.add_member(user.as_str(), role.as_str()),
+            Change::RemoveMember { user, role } => self.remove_member(user.as_str(), role.as_str()),
+        }
+    }
+
+    fn create_role(&mut self, role: &str, description: Option<String>) {
+        self.roles
+            .entry(Arc::from(role))
+            .or_insert_with(|| RoleNode {
+                description,
+                ..RoleNode::default()
+            });
+    }
+
+    fn delete_role(&mut self, role: &str) {
+        let Some(node) = self.roles.remove(role) else {
+            return;
+        };
+        for user in node.members {
+            detach(&mut self.user_roles, &user, role);
+        }
+        for permission in node.permissions {
+            detach(&mut self.permission_roles, &permission, role);
+        }
+    }
+
+    fn grant(&mut self, role: &str, permission: &str) {
+        let Some((role_key, node)) = self.roles.get_key_value(role) else {
+            return;
+        };
+        let role_key = role_key.clone();
+        let permission = interned(&self.permission_roles, permission);
+        if node.permissions.contains(&permission) {
+            return;
+        }
+        if let Some(node) = self.roles.get_mut(role) {
+            node.permissions.insert(permission.clone());
+        }
+        self.permission_roles
+            .entry(permission)
+            .or_default()
+            .insert(role_key);
+    }
+
+    fn revoke(&mut self, role: &str, permission: &str) {
+        if let Some(node) = self.roles.get_mut(role) {
+            if node.permissions.remove(permission) {
+                detach(&mut self.permission_roles, permission, role);
+            }
+        }
+    }
+
+    fn add_member(&mut self, user: &str, role: &str) {
+        let Some((role_key, _)) = self.roles.get_key_value(role) else {
+            return;
+        };
+        let role_key = role_key.clone();
+        let user = interned(&self.user_roles, user);
+        if let Some(node) = self.roles.get_mut(role) {
+            if !node.members.insert(user.clone()) {
+                return;
+            }
+        }
+        self.user_roles.entry(user).or_default().insert(role_key);
+    }
+
+    fn remove_member(&mut self, user: &str, role: &str) {
+        if let Some(node) = self.roles.get_mut(role) {
+            if node.members.remove(user) {
+                detach(&mut self.user_roles, user, role);
+            }
+        }
+    }
+
+    /// Whether any of the user's roles grants the permission: walks the smaller of the two role sets.
+    pub fn user_has_permission(&self, user: &str, permission: &str) -> bool {
+        let (Some(mine), Some(granting)) = (
+            self.user_roles.get(user),
+            self.permission_roles.get(permission),
+        ) else {
+            return false;
+        };
+        let (small, large) = if mine.len() <= granting.len() {
+            (mine, granting)
+        } else {
+            (granting, mine)
+        };
+        small.iter().any(|role| large.contains(role))
+    }
+
+    /// `None` when the role does not exist.
+    pub fn role_has_permission(&self, role: &str, permission: &str) -> Option<bool> {
+        self.roles
+            .get(role)
+            .map(|node| node.permissions.contains(permission))
+    }
+
+    /// `None` when the role does not exist.
+    pub fn is_member(&self, user: &str, role: &str) -> Option<bool> {
+        self.roles.get(role).map(|node| node.members.contains(user))
+    }
+
+    fn role_infos<'a>(&self, names: impl Iterator<Item = &'a Arc<str>>) -> Vec<RoleInfo> {
+        let mut roles: Vec<RoleInfo> = names
+            .filter_map(|name| {
+                self.roles.get(name).map(|node| RoleInfo {
+                    name: name.to_string(),
+                    description: node.description.clone(),
+                })
+            })
+            .collect();
+        roles.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        roles
+    }
+
+    pub fn roles(&self) -> Vec<RoleInfo> {
+        self.role_infos(self.roles.keys())
+    }
+
+    pub fn user_roles(&self, user: &str) -> Vec<RoleInfo> {
+        self.user_roles
+            .get(user)
+            .map_or_else(Vec::new, |roles| self.role_infos(roles.iter()))
+    }
+
+    pub fn user_permissions(&self, user: &str) -> Vec<String> {
+        let Some(roles) = self.user_roles.get(user) else {
+            return Vec::new();
+        };
+        sorted(
+            roles
+                .iter()
+                .filter_map(|role| self.roles.get(role))
+                .flat_map(|node| node.permissions.iter().cloned()),
+        )
+    }
+
+    pub fn role_permissions(&self, role: &str) -> Option<Vec<String>> {
+        self.roles
+            .get(role)
+            .map(|node| sorted(node.permissions.iter().cloned()))
+    }
+
+    pub fn role_members(&self, role: &str) -> Option<Vec<String>> {
+        self.roles
+            .get(role)
+            .map(|node| sorted(node.members.iter().cloned()))
+    }
+
+    pub fn which_roles_can(&self, permission: &str) -> Vec<RoleInfo> {
+        self.permission_roles
+            .get(permission)
+            .map_or_else(Vec::new, |roles| self.role_infos(roles.iter()))
+    }
+
+    pub fn which_users_can(&self, permission: &str) -> Vec<String> {
+        let Some(roles) = self.permission_roles.get(permission) else {
+            return Vec::new();
+        };
+        sorted(
+            roles
+                .iter()
+                .filter_map(|role| self.roles.get(role))
+                .flat_map(|node| node.members.iter().cloned()),
+        )
+    }
+}
+
+/// Removes `role` from `index[key]`, dropping the entry when it empties.
+fn detach(index: &mut HashMap<Arc<str>, HashSet<Arc<str>>>, key: &str, role: &str) {
+    if let Some(roles) = index.get_mut(key) {
+        roles.remove(role);
+        if roles.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Name, NameKind};
+
+    fn name(kind: NameKind, s: &str) -> Name {
+        Name::parse(kind, s).unwrap()
+    }
+
+    fn model() -> TenantModel {
+        let mut m = TenantModel::default();
+        for (role, perms, users) in [
+            ("admin", vec!["manage", "edit", "view"], vec!["alice"]),
+            ("editor", vec!["edit", "view"], vec!["bob", "alice"]),
+        ] {
+            m.apply(&Change::CreateRole {
+                role: name(NameKind::Role, role),
+                description: None,
+            });
+            for p in perms {
+                m.apply(&Change::Grant {
+                    role: name(NameKind::Role, role),
+                    permission: name(NameKind::Permission, p),
+                });
+            }
+            for u in users {
+                m.apply(&Change::AddMember {
+                    user: name(NameKind::User, u),
+                    role: name(NameKind::Role, role),
+                });
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn answers_checks_and_listings_from_both_indexes() {
+        let m = model();
+        assert!(m.user_has_permission("alice", "manage"));
+        assert!(m.user_has_permission("bob", "edit"));
+        assert!(!m.user_has_permission("bob", "manage"));
+        assert!(!m.user_has_permission("nobody", "edit"));
+        assert_eq!(m.user_permissions("alice"), ["edit", "manage", "view"]);
+        assert_eq!(m.which_users_can("edit"), ["alice", "bob"]);
+        assert_eq!(m.which_roles_can("view").len(), 2);
+        assert_eq!(m.role_members("ghost"), None);
+        assert_eq!(m.is_member("bob", "editor"), Some(true));
+    }
+
+    #[test]
+    fn deleting_a_role_cleans_both_indexes() {
+        let mut m = model();
+        m.apply(&Change::DeleteRole {
+            role: name(NameKind::Role, "editor"),
+        });
+        assert!(!m.user_has_permission("bob", "edit"));
+        assert!(m.user_roles("bob").is_empty());
+        assert_eq!(m.which_roles_can("edit").len(), 1);
+        assert!(m.user_has_permission("alice", "edit"));
+    }
+
+    #[test]
+    fn changes_under_a_missing_role_are_ignored() {
+        let mut m = model();
+        m.apply(&Change::AddMember {
+            user: name(NameKind::User, "eve"),
+            role: name(NameKind::Role, "ghost"),
+        });
+        assert!(m.user_roles("eve").is_empty());
+        assert!(m.which_users_can("edit").iter().all(|u| u != "eve"));
+    }
+}

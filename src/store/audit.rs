@@ -1,0 +1,211 @@
+//! The audit trail: appending to a tenant's hash chain, paging through it and reading it back for verification.
+
+use super::{with_reader, with_writer, Store, StoreError};
+use crate::domain::{AuditEntry, RequestContext, TenantId, GENESIS_HASH};
+
+/// An audit entry before it is placed in the chain. `outcome` may be left empty for the store to fill in.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub context: RequestContext,
+    /// Unix milliseconds; `None` means "when written".
+    pub at: Option<i64>,
+}
+
+/// Turns drafts into chained entries. Their sequence numbers end at `last_seq` (what the head bump returned), and
+/// each links to the hash of the one before, the first to `prev_hash`.
+pub(super) fn chain_entries(
+    tenant: &str,
+    last_seq: i64,
+    prev_hash: &str,
+    now: i64,
+    drafts: Vec<AuditDraft>,
+) -> Vec<AuditEntry> {
+    let first_seq = last_seq - drafts.len() as i64 + 1;
+    let mut prev = prev_hash.to_owned();
+    drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, draft)| {
+            let mut entry = AuditEntry {
+                seq: first_seq + i as i64,
+                at: draft.at.unwrap_or(now),
+                action: draft.action,
+                target: draft.target,
+                outcome: draft.outcome,
+                request_id: draft.context.request_id,
+                client_ip: draft.context.client_ip,
+                user_agent: draft.context.user_agent,
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            entry.hash = entry.compute_hash(tenant);
+            prev = entry.hash.clone();
+            entry
+        })
+        .collect()
+}
+
+type EntryRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+fn entry(row: EntryRow) -> AuditEntry {
+    let (seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) =
+        row;
+    AuditEntry {
+        seq,
+        at,
+        action,
+        target,
+        outcome,
+        request_id,
+        client_ip,
+        user_agent,
+        prev_hash,
+        hash,
+    }
+}
+
+const COLUMNS: &str =
+    "seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash";
+
+/// One page of the audit trail, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only entries with `seq` below this (the cursor).
+    pub before_seq: Option<i64>,
+    pub action: Option<String>,
+    /// Only entries at or after this Unix-millisecond time.
+    pub since: Option<i64>,
+    pub limit: u32,
+}
+
+impl Store {
+    /// Appends several entries (batched decisions) to a tenant's chain in one transaction.
+    pub async fn append_audit(
+        &self,
+        tenant: &TenantId,
+        drafts: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        let tenant = tenant.as_str();
+        let count = drafts.len() as i64;
+        let now = super::now_millis();
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let (_, last_seq, prev_hash): (i64, i64, String) = sqlx::query_as(
+                "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, 0, $2, $3) \
+                 ON CONFLICT (tenant) DO UPDATE SET audit_seq = tenant_heads.audit_seq + $2 \
+                 RETURNING revision, audit_seq, audit_hash",
+            )
+            .bind(tenant)
+            .bind(count)
+            .bind(GENESIS_HASH)
+            .fetch_one(&mut *tx)
+            .await?;
+            let entries = chain_entries(tenant, last_seq, &prev_hash, now, drafts);
+            for entry in &entries {
+                sqlx::query(
+                    "INSERT INTO audit_log \
+                     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(tenant)
+                .bind(entry.seq)
+                .bind(entry.at)
+                .bind(&entry.action)
+                .bind(&entry.target)
+                .bind(&entry.outcome)
+                .bind(&entry.request_id)
+                .bind(&entry.client_ip)
+                .bind(&entry.user_agent)
+                .bind(&entry.prev_hash)
+                .bind(&entry.hash)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(last) = entries.last() {
+                sqlx::query("UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1")
+                    .bind(tenant)
+                    .bind(&last.hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A page of a tenant's audit entries, newest first.
+    pub async fn audit_page(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE tenant = $1 AND seq < $2 \
+             AND ($3 IS NULL OR action = $3) AND at >= $4 ORDER BY seq DESC LIMIT $5"
+        );
+        let rows: Vec<EntryRow> = with_reader!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(tenant.as_str())
+                .bind(query.before_seq.unwrap_or(i64::MAX))
+                .bind(query.action.as_deref())
+                .bind(query.since.unwrap_or(i64::MIN))
+                .bind(i64::from(query.limit))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// A tenant's whole chain in order, and the head hash it should end at, for verification.
+    pub async fn audit_chain(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(Vec<AuditEntry>, Option<(i64, String)>), StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE tenant = $1 ORDER BY seq");
+        let (rows, head): (Vec<EntryRow>, Option<(i64, String)>) = with_reader!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let rows = sqlx::query_as(&sql)
+                .bind(tenant.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+            let head =
+                sqlx::query_as("SELECT audit_seq, audit_hash FROM tenant_heads WHERE tenant = $1")
+                    .bind(tenant.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            (rows, head)
+        });
+        Ok((rows.into_iter().map(entry).collect(), head))
+    }
+
+    /// Every tenant with an audit chain, for `warden audit verify` over the whole database.
+    pub async fn audited_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let rows: Vec<(String,)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT tenant FROM tenant_heads WHERE audit_seq > 0 ORDER BY tenant")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(t,)| TenantId::from_stored(t))
+            .collect())
+    }
+}

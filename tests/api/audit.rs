@@ -1,0 +1,194 @@
+//! The audit trail over HTTP and its hash chain.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error_envelope, new_key, Backend, TestApp};
+
+async fn every_change_is_audited_newest_first_without_user_names(app: TestApp) {
+    app.data(Method::POST, "/api/role/admin").await;
+    app.data(Method::POST, "/api/permission/admin/manage").await;
+    app.data(Method::POST, "/api/membership/alice@example.com/admin")
+        .await;
+    app.data(Method::POST, "/api/membership/alice@example.com/admin")
+        .await;
+    let (status, body) = app.post("/api/membership/bob/ghost").await;
+    assert_error_envelope(status, &body, 404);
+
+    let page = app.data(Method::GET, "/api/audit").await;
+    let entries = page["entries"].as_array().unwrap();
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("membership.add", "role_not_found"),
+            ("membership.add", "unchanged"),
+            ("membership.add", "changed"),
+            ("permission.grant", "changed"),
+            ("role.create", "changed"),
+        ]
+    );
+    assert_eq!(entries[4]["target"], "role=admin");
+    assert_eq!(entries[3]["target"], "role=admin permission=manage");
+    let text = page.to_string();
+    assert!(
+        !text.contains("alice"),
+        "user names must be fingerprints: {text}"
+    );
+    assert!(entries[2]["target"]
+        .as_str()
+        .unwrap()
+        .starts_with("role=admin user=#"));
+    assert!(entries[0]["request_id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    assert!(entries[0]["client_ip"].as_str().is_some());
+    // Each entry links to the previous one.
+    assert_eq!(entries[0]["prev_hash"], entries[1]["hash"]);
+}
+
+async fn audit_pages_follow_the_cursor_and_filter(app: TestApp) {
+    for i in 0..5 {
+        app.data(Method::POST, &format!("/api/role/r{i}")).await;
+    }
+    app.data(Method::POST, "/api/permission/r0/p").await;
+    let first = app.data(Method::GET, "/api/audit?limit=2").await;
+    assert_eq!(first["entries"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = app
+        .data(Method::GET, &format!("/api/audit?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        second["entries"][0]["seq"],
+        first["entries"][1]["seq"].as_i64().unwrap() - 1
+    );
+    let creates = app
+        .data(Method::GET, "/api/audit?action=role.create&limit=500")
+        .await;
+    assert_eq!(creates["entries"].as_array().unwrap().len(), 5);
+    assert!(creates["next_cursor"].is_null());
+    let later = app
+        .data(Method::GET, "/api/audit?since=2999-01-01T00:00:00Z")
+        .await;
+    assert_eq!(later["entries"], json!([]));
+}
+
+async fn audit_query_values_are_validated(app: TestApp) {
+    for query in [
+        "limit=0",
+        "limit=501",
+        "limit=ten",
+        "cursor=abc",
+        "cursor=-5",
+        "since=yesterday",
+        "action=DROP%20TABLE",
+    ] {
+        let (status, body) = app.get(&format!("/api/audit?{query}")).await;
+        assert_error_envelope(status, &body, 400);
+    }
+}
+
+async fn a_tenant_sees_only_its_own_audit_entries(app: TestApp) {
+    app.data(Method::POST, "/api/role/mine").await;
+    let (status, body) = app.call_as(&new_key(), Method::GET, "/api/audit").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["entries"], json!([]));
+}
+
+async fn decisions_are_audited_when_switched_on(app: TestApp) {
+    let backend = if app.database_url().starts_with("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    let app = TestApp::spawn_with(backend, &[("AUTH_ENABLE_DECISION_LOGGING", "true")])
+        .await
+        .unwrap();
+    app.data(Method::POST, "/api/role/r").await;
+    app.data(Method::POST, "/api/permission/r/read").await;
+    app.data(Method::POST, "/api/membership/carol/r").await;
+    app.data(Method::GET, "/api/has_permission/carol/read")
+        .await;
+    app.data(Method::GET, "/api/has_permission/carol/write")
+        .await;
+    let mut decisions = Vec::new();
+    for _ in 0..50 {
+        let page = app
+            .data(Method::GET, "/api/audit?action=check.user_permission")
+            .await;
+        decisions = page["entries"].as_array().unwrap().clone();
+        if decisions.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcomes: Vec<&str> = decisions
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["denied", "allowed"]);
+    assert!(!decisions[0]["target"].as_str().unwrap().contains("carol"));
+}
+
+async fn verify_detects_an_edited_and_a_removed_entry(app: TestApp) {
+    for i in 0..4 {
+        app.data(Method::POST, &format!("/api/role/r{i}")).await;
+    }
+    let settings = warden::config::Settings::from_lookup(|name| {
+        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
+    })
+    .unwrap();
+    let store = warden::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    let tenants = store.audited_tenants().await.unwrap();
+    assert_eq!(tenants.len(), 1);
+    let verify = || warden::service::audit::verify_chain(&store, &tenants[0]);
+    let report = verify().await.unwrap();
+    assert_eq!((report.entries, report.problem.clone()), (4, None));
+
+    let pool_exec = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            match &store {
+                warden::store::Store::Sqlite { writer, .. } => {
+                    sqlx::query(sql).execute(writer).await.unwrap();
+                }
+                warden::store::Store::Postgres(pool) => {
+                    sqlx::query(sql).execute(pool).await.unwrap();
+                }
+            }
+        }
+    };
+    pool_exec("UPDATE audit_log SET outcome = 'unchanged' WHERE seq = 2").await;
+    let report = verify().await.unwrap();
+    assert_eq!(report.problem.as_deref(), Some("entry 2 was altered"));
+    pool_exec("UPDATE audit_log SET outcome = 'changed' WHERE seq = 2").await;
+    assert_eq!(verify().await.unwrap().problem, None);
+    pool_exec("DELETE FROM audit_log WHERE seq = 4").await;
+    let report = verify().await.unwrap();
+    assert!(report.problem.unwrap().contains("head records entry 4"));
+    pool_exec("DELETE FROM audit_log WHERE seq = 2").await;
+    assert_eq!(
+        verify().await.unwrap().problem.as_deref(),
+        Some("entry 2 is missing")
+    );
+    store.close().await;
+}
+
+crate::on_both_backends!(
+    verify_detects_an_edited_and_a_removed_entry,
+    every_change_is_audited_newest_first_without_user_names,
+    audit_pages_follow_the_cursor_and_filter,
+    audit_query_values_are_validated,
+    a_tenant_sees_only_its_own_audit_entries,
+    decisions_are_audited_when_switched_on,
+);
