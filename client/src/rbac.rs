@@ -1,0 +1,146 @@
+//! The core RBAC endpoints: roles, permissions, memberships, checks and reverse look-ups.
+//!
+//! Every method here is one route of the README's API table. To add an endpoint, write a method that builds its
+//! path with [`segment`] for each name, picks [`Request::get`], [`Request::post`] or [`Request::delete`] (adding
+//! `.not_idempotent()` when repeating the call would do something twice) and returns the `data` type.
+
+use serde_json::json;
+
+use crate::client::{segment, Request};
+use crate::{Client, Created, Error, HasPermission, IsMember, Permission, Removed, Role, User};
+
+impl Client {
+    /// `GET /api/roles`: every role of this tenant, sorted by name.
+    pub async fn list_roles(&self) -> Result<Vec<Role>, Error> {
+        self.send(Request::get("/api/roles".into())).await
+    }
+
+    /// `POST /api/role/{role}`: creates a role, with an optional description. `created` is `false` when the role
+    /// already existed (its description is then left as it was).
+    pub async fn create_role(
+        &self,
+        role: &str,
+        description: Option<&str>,
+    ) -> Result<Created, Error> {
+        let mut request = Request::post(format!("/api/role/{}", segment(role)?));
+        if let Some(description) = description {
+            request = request.json(json!({ "description": description }));
+        }
+        self.send(request).await
+    }
+
+    /// `DELETE /api/role/{role}`: deletes a role with its grants and memberships. `removed` is `false` when there
+    /// was no such role.
+    pub async fn delete_role(&self, role: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(format!("/api/role/{}", segment(role)?)))
+            .await
+    }
+
+    /// `GET /api/permission/{role}/{permission}`: does the role grant the permission? An unknown role is
+    /// [`Error::Refused`] with status 404.
+    pub async fn role_has_permission(
+        &self,
+        role: &str,
+        permission: &str,
+    ) -> Result<HasPermission, Error> {
+        self.send(Request::get(permission_path(role, permission)?))
+            .await
+    }
+
+    /// `POST /api/permission/{role}/{permission}`: grants a permission to a role (404 when the role does not
+    /// exist).
+    pub async fn add_permission(&self, role: &str, permission: &str) -> Result<Created, Error> {
+        self.send(Request::post(permission_path(role, permission)?))
+            .await
+    }
+
+    /// `DELETE /api/permission/{role}/{permission}`: revokes a permission from a role.
+    pub async fn remove_permission(&self, role: &str, permission: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(permission_path(role, permission)?))
+            .await
+    }
+
+    /// `GET /api/membership/{user}/{role}`: is the user in the role? An unknown role is [`Error::Refused`] with
+    /// status 404.
+    pub async fn has_membership(&self, user: &str, role: &str) -> Result<IsMember, Error> {
+        self.send(Request::get(membership_path(user, role)?)).await
+    }
+
+    /// `POST /api/membership/{user}/{role}`: adds the user to the role (404 when the role does not exist).
+    pub async fn add_membership(&self, user: &str, role: &str) -> Result<Created, Error> {
+        self.send(Request::post(membership_path(user, role)?)).await
+    }
+
+    /// `DELETE /api/membership/{user}/{role}`: removes the user from the role.
+    pub async fn remove_membership(&self, user: &str, role: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(membership_path(user, role)?))
+            .await
+    }
+
+    /// `GET /api/has_permission/{user}/{permission}`: does any of the user's roles grant the permission?
+    /// An unknown user simply has no permissions.
+    pub async fn user_has_permission(
+        &self,
+        user: &str,
+        permission: &str,
+    ) -> Result<HasPermission, Error> {
+        let path = format!(
+            "/api/has_permission/{}/{}",
+            segment(user)?,
+            segment(permission)?
+        );
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/user_permissions/{user}`: the user's permissions through all their roles, sorted, each once.
+    pub async fn get_user_permissions(&self, user: &str) -> Result<Vec<Permission>, Error> {
+        let path = format!("/api/user_permissions/{}", segment(user)?);
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/user_roles/{user}`: the roles the user is in, sorted.
+    pub async fn get_user_roles(&self, user: &str) -> Result<Vec<Role>, Error> {
+        let path = format!("/api/user_roles/{}", segment(user)?);
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/role_permissions/{role}`: the permissions granted to the role (404 when it does not exist).
+    pub async fn get_role_permissions(&self, role: &str) -> Result<Vec<Permission>, Error> {
+        let path = format!("/api/role_permissions/{}", segment(role)?);
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/members/{role}`: the role's members (404 when it does not exist).
+    pub async fn get_role_members(&self, role: &str) -> Result<Vec<User>, Error> {
+        let path = format!("/api/members/{}", segment(role)?);
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/which_roles_can/{permission}`: the roles that grant the permission.
+    pub async fn which_roles_can(&self, permission: &str) -> Result<Vec<Role>, Error> {
+        let path = format!("/api/which_roles_can/{}", segment(permission)?);
+        self.send(Request::get(path)).await
+    }
+
+    /// `GET /api/which_users_can/{permission}`: the users who hold the permission through any of their roles.
+    pub async fn which_users_can(&self, permission: &str) -> Result<Vec<User>, Error> {
+        let path = format!("/api/which_users_can/{}", segment(permission)?);
+        self.send(Request::get(path)).await
+    }
+}
+
+fn permission_path(role: &str, permission: &str) -> Result<String, Error> {
+    Ok(format!(
+        "/api/permission/{}/{}",
+        segment(role)?,
+        segment(permission)?
+    ))
+}
+
+fn membership_path(user: &str, role: &str) -> Result<String, Error> {
+    Ok(format!(
+        "/api/membership/{}/{}",
+        segment(user)?,
+        segment(role)?
+    ))
+}

@@ -1,0 +1,328 @@
+//! The client against a real Warden, started in-process on a random port with a fresh SQLite file per test.
+
+use std::collections::HashMap;
+
+use warden::config::Settings;
+use warden::startup::Application;
+use warden_client::{Client, Error, Permission, Role, User};
+
+/// A running Warden; the database folder lives as long as this does.
+struct Warden {
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Warden {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let vars = HashMap::from([
+            (
+                "AUTH_DATABASE_URL".to_owned(),
+                format!("sqlite://{}", dir.path().join("warden.sqlite3").display()),
+            ),
+            ("AUTH_SERVER_PORT".to_owned(), "0".to_owned()),
+        ]);
+        let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("settings");
+        let app = Application::build(settings).await.expect("Warden starts");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self { address, _dir: dir }
+    }
+
+    /// A client with a fresh key: a fresh, empty tenant.
+    fn client(&self) -> Client {
+        Client::new(&self.address, uuid::Uuid::new_v4().to_string()).expect("client")
+    }
+}
+
+fn roles(list: Vec<Role>) -> Vec<String> {
+    list.into_iter().map(|r| r.role).collect()
+}
+
+fn users(list: Vec<User>) -> Vec<String> {
+    list.into_iter().map(|u| u.user).collect()
+}
+
+fn permissions(list: Vec<Permission>) -> Vec<String> {
+    list.into_iter().map(|p| p.name).collect()
+}
+
+#[tokio::test]
+async fn health_endpoints_answer_without_a_key() {
+    let warden = Warden::start().await;
+    let client = Client::builder(&warden.address).build().unwrap();
+
+    assert_eq!(client.ping().await.unwrap().status, "ok");
+    assert_eq!(client.livez().await.unwrap().status, "ok");
+    let ready = client.readyz().await.unwrap();
+    assert_eq!(ready.status, "ok");
+    assert_eq!(ready.database.as_deref(), Some("sqlite"));
+}
+
+#[tokio::test]
+async fn every_core_method_does_what_the_readme_says() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+
+    // Roles.
+    assert!(
+        client
+            .create_role("admin", Some("Administrator role"))
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(client.create_role("editor", None).await.unwrap().created);
+    assert!(client.create_role("viewer", None).await.unwrap().created);
+    assert!(!client.create_role("admin", None).await.unwrap().created);
+    let listed = client.list_roles().await.unwrap();
+    assert_eq!(roles(listed.clone()), ["admin", "editor", "viewer"]);
+    assert_eq!(listed[0].description.as_deref(), Some("Administrator role"));
+    assert_eq!(listed[1].description, None);
+
+    // Permissions.
+    for (role, permission) in [
+        ("admin", "manage_users"),
+        ("admin", "edit_content"),
+        ("editor", "edit_content"),
+        ("editor", "view_content"),
+        ("viewer", "view_content"),
+    ] {
+        assert!(
+            client
+                .add_permission(role, permission)
+                .await
+                .unwrap()
+                .created
+        );
+    }
+    assert!(
+        !client
+            .add_permission("admin", "manage_users")
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        client
+            .role_has_permission("admin", "manage_users")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert!(
+        !client
+            .role_has_permission("viewer", "manage_users")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert_eq!(
+        permissions(client.get_role_permissions("editor").await.unwrap()),
+        ["edit_content", "view_content"]
+    );
+
+    // Memberships.
+    for (user, role) in [
+        ("alice@example.com", "admin"),
+        ("alice@example.com", "editor"),
+        ("bob@example.com", "editor"),
+        ("charlie@example.com", "viewer"),
+    ] {
+        assert!(client.add_membership(user, role).await.unwrap().created);
+    }
+    assert!(
+        client
+            .has_membership("bob@example.com", "editor")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        !client
+            .has_membership("bob@example.com", "admin")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert_eq!(
+        users(client.get_role_members("editor").await.unwrap()),
+        ["alice@example.com", "bob@example.com"]
+    );
+
+    // Checks and look-ups.
+    assert!(
+        client
+            .user_has_permission("alice@example.com", "manage_users")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert!(
+        !client
+            .user_has_permission("charlie@example.com", "edit_content")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert_eq!(
+        permissions(
+            client
+                .get_user_permissions("alice@example.com")
+                .await
+                .unwrap()
+        ),
+        ["edit_content", "manage_users", "view_content"]
+    );
+    assert_eq!(
+        roles(client.get_user_roles("alice@example.com").await.unwrap()),
+        ["admin", "editor"]
+    );
+    assert_eq!(
+        roles(client.which_roles_can("edit_content").await.unwrap()),
+        ["admin", "editor"]
+    );
+    assert_eq!(
+        users(client.which_users_can("edit_content").await.unwrap()),
+        ["alice@example.com", "bob@example.com"]
+    );
+
+    // Removals, each idempotent.
+    assert!(
+        client
+            .remove_permission("editor", "edit_content")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(
+        !client
+            .remove_permission("editor", "edit_content")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert_eq!(
+        users(client.which_users_can("edit_content").await.unwrap()),
+        ["alice@example.com"]
+    );
+    assert!(
+        client
+            .remove_membership("charlie@example.com", "viewer")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(
+        !client
+            .remove_membership("charlie@example.com", "viewer")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(client.delete_role("viewer").await.unwrap().removed);
+    assert!(!client.delete_role("viewer").await.unwrap().removed);
+    assert_eq!(
+        roles(client.list_roles().await.unwrap()),
+        ["admin", "editor"]
+    );
+    assert!(client
+        .which_roles_can("view_content")
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.role != "viewer"));
+}
+
+#[tokio::test]
+async fn names_with_reserved_url_characters_arrive_intact() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    let (role, permission, user) = ("team|ops+on-call", "docs:read", "dana+ops@example.com");
+
+    assert!(client.create_role(role, None).await.unwrap().created);
+    assert!(
+        client
+            .add_permission(role, permission)
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(client.add_membership(user, role).await.unwrap().created);
+
+    assert_eq!(roles(client.list_roles().await.unwrap()), [role]);
+    assert_eq!(
+        permissions(client.get_user_permissions(user).await.unwrap()),
+        [permission]
+    );
+    assert_eq!(
+        users(client.which_users_can(permission).await.unwrap()),
+        [user]
+    );
+    assert!(
+        client
+            .user_has_permission(user, permission)
+            .await
+            .unwrap()
+            .has_permission
+    );
+}
+
+#[tokio::test]
+async fn tenants_are_separated_by_client_key() {
+    let warden = Warden::start().await;
+    let (mine, theirs) = (warden.client(), warden.client());
+
+    mine.create_role("admin", None).await.unwrap();
+
+    assert!(theirs.list_roles().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_key_is_refused_with_401() {
+    let warden = Warden::start().await;
+    let client = Client::new(&warden.address, "not-a-uuid").unwrap();
+
+    match client.list_roles().await {
+        Err(Error::Refused { status, error, .. }) => {
+            assert_eq!(status, 401);
+            assert!(!error.is_empty());
+        }
+        other => panic!("expected a 401 refusal, got {other:?}"),
+    }
+    let keyless = Client::builder(&warden.address).build().unwrap();
+    let err = keyless.list_roles().await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_role_is_refused_with_the_servers_message() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+
+    match client.get_role_members("ghost").await {
+        Err(Error::Refused {
+            status,
+            message,
+            error,
+        }) => {
+            assert_eq!((status, message.as_str()), (404, "Not Found"));
+            assert_eq!(error, "role `ghost` not found");
+        }
+        other => panic!("expected a 404 refusal, got {other:?}"),
+    }
+    let err = client.add_membership("alice", "ghost").await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("role `ghost` not found"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bad_name_is_refused_with_400() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+
+    let err = client.create_role("has space", None).await.unwrap_err();
+    assert!(matches!(err, Error::Refused { status: 400, .. }), "{err:?}");
+    let err = client.create_role("..", None).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+}

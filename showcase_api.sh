@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Walks through every Warden endpoint with curl, printing each request and answer, and stops with a non-zero exit
+# at the first answer whose status (or checked `data`) is not the documented one.
+#
+#   ./showcase_api.sh                                   # against http://127.0.0.1:8000 with a fresh client key
+#   SERVER_URL=http://localhost:9000 ./showcase_api.sh
+#   CLIENT_KEY=<a UUID4> ./showcase_api.sh              # a given tenant; the run cleans up after itself
+#
+# Needs bash and curl. Checks of `data` use python3 when present, then jq, then a plain text comparison
+# (SHOWCASE_CHECKER=python3|jq|text picks one).
+#
+# Adding a section: write a `section_<name>` function using `call` and `expect`, and add <name> to SECTIONS below.
+set -euo pipefail
+
+SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
+SERVER_URL="${SERVER_URL%/}"
+
+# The sections, in order. Each one leaves the tenant as the next one expects it.
+SECTIONS=(health roles permissions memberships checks lookups bad_input deletes cleanup)
+
+new_key() {
+    if [ -r /proc/sys/kernel/random/uuid ]; then
+        cat /proc/sys/kernel/random/uuid
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import uuid; print(uuid.uuid4())'
+    elif command -v uuidgen >/dev/null 2>&1; then
+        uuidgen | tr 'A-Z' 'a-z'
+    else
+        echo "showcase: cannot generate a client key; set CLIENT_KEY to a UUID4" >&2
+        exit 2
+    fi
+}
+CLIENT_KEY="${CLIENT_KEY:-$(new_key)}"
+
+if [ -n "${SHOWCASE_CHECKER:-}" ]; then
+    CHECKER="$SHOWCASE_CHECKER"
+elif command -v python3 >/dev/null 2>&1; then
+    CHECKER=python3
+elif command -v jq >/dev/null 2>&1; then
+    CHECKER=jq
+else
+    CHECKER=text
+fi
+
+if [ -t 1 ]; then BOLD=$'\e[1m'; RED=$'\e[31m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=; RED=; GREEN=; RESET=; fi
+
+BODY_FILE=$(mktemp)
+trap 'rm -f "$BODY_FILE"' EXIT
+STATUS=
+BODY=
+STEPS=0
+
+fail() {
+    printf '%sFAILED:%s %s\n' "$RED" "$RESET" "$*" >&2
+    exit 1
+}
+
+section() { printf '\n%s## %s%s\n' "$BOLD" "$*" "$RESET"; }
+
+# call [--key KEY | --no-key] [--header 'Name: value'] METHOD PATH EXPECTED_STATUS [BODY]
+# Sends one request (with the client key unless told otherwise), prints it and the answer, and fails unless the
+# status is EXPECTED_STATUS. Leaves the answer in $STATUS and $BODY.
+call() {
+    local key="$CLIENT_KEY" headers=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --key) key="$2"; shift 2 ;;
+            --no-key) key=; shift ;;
+            --header) headers+=(-H "$2"); shift 2 ;;
+            *) break ;;
+        esac
+    done
+    local method="$1" path="$2" expected="$3" body="${4-}"
+    local args=(-sS --max-time 10 -o "$BODY_FILE" -w '%{http_code}' -X "$method")
+    [ -n "$key" ] && args+=(-H "Authorization: Bearer $key")
+    if [ -n "$body" ]; then
+        args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    fi
+    args+=(${headers[@]+"${headers[@]}"})
+    STEPS=$((STEPS + 1))
+    printf '\n%s--> %s %s%s%s\n' "$BOLD" "$method" "$path" "${body:+  $body}" "$RESET"
+    if ! STATUS=$(curl "${args[@]}" "$SERVER_URL$path"); then
+        fail "cannot reach Warden at $SERVER_URL (is it running?)"
+    fi
+    BODY=$(cat "$BODY_FILE")
+    printf '<-- %s %s\n' "$STATUS" "$BODY"
+    [ "$STATUS" = "$expected" ] || fail "$method $path answered $STATUS, expected $expected"
+}
+
+# expect FIELD JSON: the last answer's FIELD (a dotted path such as `data.created` or `data`) must equal JSON,
+# written compactly in the server's field order (e.g. '[{"name":"edit_content"}]').
+expect() {
+    local field="$1" want="$2" verdict
+    if [ "$CHECKER" = python3 ]; then
+        verdict=$(python3 -c '
+import json, sys
+value = json.loads(sys.argv[1])
+for part in sys.argv[2].split("."):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print("ok" if value == json.loads(sys.argv[3]) else json.dumps(value, separators=(",", ":")))
+' "$BODY" "$field" "$want")
+    elif [ "$CHECKER" = jq ]; then
+        local got
+        got=$(printf '%s' "$BODY" | jq -c ".$field")
+        if [ "$got" = "$(printf '%s' "$want" | jq -c .)" ]; then verdict=ok; else verdict="$got"; fi
+    else
+        # The server writes compact JSON, so the field appears verbatim as "name":value.
+        case "$BODY" in
+            *"\"${field##*.}\":$want"*) verdict=ok ;;
+            *) verdict="(not found in the answer)" ;;
+        esac
+    fi
+    [ "$verdict" = ok ] || fail "$field is $verdict, expected $want"
+    printf '    %sok%s %s = %s\n' "$GREEN" "$RESET" "$field" "$want"
+}
+
+# --- sections ----------------------------------------------------------------------------------------------------
+
+section_health() {
+    section "Health (no key needed)"
+    call --no-key GET /ping 200
+    expect data.status '"ok"'
+    call --no-key GET /livez 200
+    call --no-key GET /readyz 200
+    expect data.status '"ok"'
+}
+
+section_roles() {
+    section "Roles"
+    call POST /api/role/admin 200 '{"description": "Administrator role"}'
+    expect data.created true
+    call POST /api/role/editor 200 '{"description": "Content editor role"}'
+    expect data.created true
+    call POST /api/role/viewer 200 '{"description": "Read-only role"}'
+    expect data.created true
+    call POST /api/role/admin 200
+    expect data.created false
+    call GET /api/roles 200
+    expect data '[{"role":"admin","description":"Administrator role"},{"role":"editor","description":"Content editor role"},{"role":"viewer","description":"Read-only role"}]'
+}
+
+section_permissions() {
+    section "Permissions granted to roles"
+    local grant
+    for grant in admin/manage_users admin/edit_content admin/view_content editor/edit_content editor/view_content \
+        viewer/view_content; do
+        call POST "/api/permission/$grant" 200
+        expect data.created true
+    done
+    call GET /api/permission/admin/manage_users 200
+    expect data.has_permission true
+    call GET /api/permission/viewer/edit_content 200
+    expect data.has_permission false
+    call GET /api/role_permissions/editor 200
+    expect data '[{"name":"edit_content"},{"name":"view_content"}]'
+}
+
+section_memberships() {
+    section "Users in roles"
+    call POST /api/membership/alice@example.com/admin 200
+    expect data.created true
+    call POST /api/membership/bob@example.com/editor 200
+    expect data.created true
+    call POST /api/membership/charlie@example.com/viewer 200
+    expect data.created true
+    call GET /api/membership/bob@example.com/editor 200
+    expect data.is_member true
+    call GET /api/membership/bob@example.com/admin 200
+    expect data.is_member false
+    call GET /api/members/admin 200
+    expect data '[{"user":"alice@example.com"}]'
+}
+
+section_checks() {
+    section "Permission checks"
+    call GET /api/has_permission/alice@example.com/manage_users 200
+    expect data.has_permission true
+    call GET /api/has_permission/bob@example.com/manage_users 200
+    expect data.has_permission false
+    call GET /api/has_permission/nobody@example.com/view_content 200
+    expect data.has_permission false
+}
+
+section_lookups() {
+    section "Look-ups"
+    call GET /api/user_permissions/alice@example.com 200
+    expect data '[{"name":"edit_content"},{"name":"manage_users"},{"name":"view_content"}]'
+    call GET /api/user_roles/bob@example.com 200
+    expect data '[{"role":"editor","description":"Content editor role"}]'
+    call GET /api/which_users_can/edit_content 200
+    expect data '[{"user":"alice@example.com"},{"user":"bob@example.com"}]'
+    call GET /api/which_roles_can/manage_users 200
+    expect data '[{"role":"admin","description":"Administrator role"}]'
+}
+
+section_bad_input() {
+    section "Refusals (each answered in the error envelope)"
+    call --no-key GET /api/roles 401
+    expect success false
+    call --key not-a-uuid GET /api/roles 401
+    call --header 'Authorization: Basic dXNlcjpwYXNz' --no-key GET /api/roles 401
+    call POST '/api/role/bad%20name' 400
+    call POST /api/role/broken 400 '{"description": '
+    call POST /api/role/broken 422 '{"description": 42}'
+    call POST /api/permission/ghost/anything 404
+    expect error '"role `ghost` not found"'
+    call GET /api/members/ghost 404
+    call GET /api/no_such_endpoint 404
+    call PUT /api/roles 405
+}
+
+section_deletes() {
+    section "Removals"
+    call DELETE /api/permission/editor/edit_content 200
+    expect data.removed true
+    call DELETE /api/permission/editor/edit_content 200
+    expect data.removed false
+    call GET /api/which_users_can/edit_content 200
+    expect data '[{"user":"alice@example.com"}]'
+    call DELETE /api/membership/charlie@example.com/viewer 200
+    expect data.removed true
+    call GET /api/user_roles/charlie@example.com 200
+    expect data '[]'
+    call DELETE /api/role/viewer 200
+    expect data.removed true
+    call DELETE /api/role/viewer 200
+    expect data.removed false
+    call GET /api/which_roles_can/view_content 200
+    expect data '[{"role":"admin","description":"Administrator role"},{"role":"editor","description":"Content editor role"}]'
+}
+
+section_cleanup() {
+    section "Clean-up (so the same key can run the showcase again)"
+    call DELETE /api/role/admin 200
+    call DELETE /api/role/editor 200
+    call GET /api/roles 200
+    expect data '[]'
+}
+
+# --- main ----------------------------------------------------------------------------------------------------------
+
+printf 'Warden showcase against %s (client key %s…)\n' "$SERVER_URL" "${CLIENT_KEY:0:8}"
+for name in "${SECTIONS[@]}"; do
+    "section_$name"
+done
+printf '\n%sAll %d steps answered as expected.%s\n' "$GREEN" "$STEPS" "$RESET"
