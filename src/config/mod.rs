@@ -14,6 +14,9 @@
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
 //!   and kept in the database.
 //!
+//! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
+//!   (`AUTH_RATE_LIMIT_PER_SECOND`): see [`limits`].
+//!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
 use std::fmt;
@@ -22,6 +25,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+pub mod jwt;
+pub mod limits;
+pub mod tenancy;
+
+pub use jwt::{JwtAlgorithm, JwtSettings};
+pub use limits::RateLimit;
+pub use tenancy::TenantMode;
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +158,9 @@ pub struct Settings {
     pub log_level: String,
     pub cors: CorsOrigins,
     pub tenant_secret: Option<SecretString>,
+    pub jwt: JwtSettings,
+    pub tenant_mode: TenantMode,
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl fmt::Debug for Settings {
@@ -162,6 +176,9 @@ impl fmt::Debug for Settings {
                 "tenant_secret",
                 &self.tenant_secret.as_ref().map(|_| "********"),
             )
+            .field("jwt", &self.jwt)
+            .field("tenant_mode", &self.tenant_mode)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -313,14 +330,22 @@ impl Settings {
             }
         }
 
+        let debug = parse_bool(&get, "AUTH_DEBUG_MODE", false)?;
+        let jwt = JwtSettings::from_lookup(&get, debug)?;
+        let tenant_mode = tenancy::tenant_mode(&get)?;
+        let rate_limit = limits::rate_limit(&get)?;
+
         Ok(Self {
             database,
             server,
-            debug: parse_bool(&get, "AUTH_DEBUG_MODE", false)?,
+            debug,
             log_format,
             log_level,
             cors,
             tenant_secret,
+            jwt,
+            tenant_mode,
+            rate_limit,
         })
     }
 }
@@ -364,7 +389,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    pub(super) fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -395,6 +420,11 @@ mod tests {
             ("AUTH_LOG_FORMAT", "xml"),
             ("AUTH_CORS_ORIGINS", "ftp://x.example"),
             ("AUTH_TENANT_SECRET", "short"),
+            ("AUTH_TENANT_MODE", "closed"),
+            ("AUTH_RATE_LIMIT_PER_SECOND", "0"),
+            ("AUTH_RATE_LIMIT_PER_SECOND", "many"),
+            ("AUTH_JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("AUTH_JWT_REFRESH_TOKEN_EXPIRE_DAYS", "x"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err().to_string();
             assert!(err.starts_with(var), "{err}");

@@ -7,6 +7,11 @@ use crate::store::StoreError;
 pub enum ServiceError {
     #[error("role `{0}` not found")]
     RoleNotFound(Name),
+    #[error("user `{0}` not found")]
+    UserNotFound(Name),
+    /// A token that must not be accepted; the reason never contains the token.
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("the database is unavailable, try again shortly")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]

@@ -3,8 +3,11 @@
 use rand::RngCore;
 use secrecy::ExposeSecret;
 
+use crate::config::TenantMode;
 use crate::domain::{ClientKey, TenantId, TenantSecret};
 use crate::store::{Store, StoreError};
+
+use super::ServiceError;
 
 const SECRET_KEY: &str = "tenant_secret";
 const CHECK_KEY: &str = "tenant_secret_check";
@@ -25,6 +28,8 @@ pub enum TenantSetupError {
 #[derive(Clone, Debug)]
 pub struct Tenants {
     secret: TenantSecret,
+    /// In registered mode, where the registry lives; `None` in open mode.
+    registry: Option<Store>,
 }
 
 impl Tenants {
@@ -54,12 +59,42 @@ impl Tenants {
         if stored_check != check {
             return Err(TenantSetupError::SecretMismatch);
         }
-        Ok(Self { secret })
+        Ok(Self {
+            secret,
+            registry: None,
+        })
     }
 
     /// A resolver with a fixed secret, for tests and tools.
     pub fn with_secret(secret: TenantSecret) -> Self {
-        Self { secret }
+        Self {
+            secret,
+            registry: None,
+        }
+    }
+
+    /// Applies `AUTH_TENANT_MODE`: in registered mode only registered, unrevoked tenants are accepted.
+    pub fn with_mode(mut self, mode: TenantMode, store: &Store) -> Self {
+        self.registry = match mode {
+            TenantMode::Open => None,
+            TenantMode::Registered => Some(store.clone()),
+        };
+        self
+    }
+
+    /// The tenant of a key, if the key is accepted: always in open mode; in registered mode only when its tenant
+    /// is registered and not revoked (one primary-key read, so a revoke holds on every instance at once).
+    pub async fn authenticate(&self, key: &ClientKey) -> Result<Option<TenantId>, ServiceError> {
+        let tenant = self.tenant_of(key);
+        match &self.registry {
+            None => Ok(Some(tenant)),
+            Some(store) => Ok(store.tenant_is_active(&tenant).await?.then_some(tenant)),
+        }
+    }
+
+    /// A server sub-key for one purpose, derived from the tenant secret.
+    pub fn derive_key(&self, purpose: &str) -> secrecy::SecretSlice<u8> {
+        self.secret.derive_key(purpose)
     }
 
     pub fn tenant_of(&self, key: &ClientKey) -> TenantId {

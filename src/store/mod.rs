@@ -6,7 +6,10 @@
 
 mod error;
 mod meta;
+mod rate;
 mod rbac;
+mod registry;
+mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,6 +22,7 @@ use sqlx::sqlite::{
 
 pub use error::StoreError;
 pub use rbac::{RoleRow, RoleWrite};
+pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
