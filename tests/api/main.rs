@@ -3,7 +3,10 @@
 mod helpers;
 
 mod bad_input;
+mod jwt;
+mod limits;
 mod outage;
 mod rbac;
+mod registered;
 mod showcase;
 mod tenancy;
