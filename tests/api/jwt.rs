@@ -464,3 +464,31 @@ crate::on_both_backends!(
     with_hs256_the_jwks_is_an_empty_set,
     instances_without_a_configured_secret_share_the_generated_one,
 );
+
+/// Outside debug mode the real binary stops at start-up on a weak secret, naming the variable but not the value.
+#[test]
+fn the_server_refuses_to_start_with_a_weak_jwt_secret_outside_debug_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
+    let run = |secret: &str, debug: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warden"))
+            .arg("check-config")
+            .env_clear()
+            .env("AUTH_DATABASE_URL", &url)
+            .env("AUTH_JWT_SECRET_KEY", secret)
+            .env("AUTH_DEBUG_MODE", debug)
+            .output()
+            .unwrap()
+    };
+    for weak in ["tooshort", "your-jwt-secret-key-change-me-in-production"] {
+        let output = run(weak, "false");
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("AUTH_JWT_SECRET_KEY"), "{stderr}");
+        assert!(!stderr.contains(weak), "{stderr}");
+        assert!(run(weak, "true").status.success());
+    }
+    let output = run(SECRET, "false");
+    assert!(output.status.success());
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(SECRET));
+}
