@@ -29,12 +29,28 @@ enum Command {
     /// Audit trail tools
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Issue or revoke client keys for AUTH_TENANT_MODE=registered
+    Tenant {
+        #[command(subcommand)]
+        action: TenantCommand,
+    },
 }
 
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Check every tenant's audit hash chain; exits non-zero if any entry was edited or removed
     Verify,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Make a new client key, register it and print it (once: only its fingerprint is stored)
+    Create,
+    /// Revoke a client key: it is refused from then on, on every instance
+    Revoke {
+        /// The client key to revoke
+        key: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +85,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
+            Command::Tenant { action } => tenant_command(&settings, action).await,
             Command::Serve | Command::CheckConfig => {
                 Application::build(settings)
                     .await?
@@ -108,4 +125,33 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
     }
     println!("{} audit chains verified", tenants.len());
     Ok(())
+}
+
+/// `warden tenant create|revoke`.
+async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::Result<()> {
+    use warden::service::{registry, Tenants};
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
+    let outcome = match action {
+        TenantCommand::Create => {
+            let key = registry::create_tenant(&store, &tenants).await?;
+            // The one place a client key is ever printed: to the operator who asked for it.
+            println!("{}", key.as_str());
+            Ok(())
+        }
+        TenantCommand::Revoke { key } => {
+            let key = warden::domain::ClientKey::parse(key.trim())?;
+            if registry::revoke_tenant(&store, &tenants, &key).await? {
+                println!("client key revoked");
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "that client key is not registered or was already revoked"
+                ))
+            }
+        }
+    };
+    store.close().await;
+    outcome
 }

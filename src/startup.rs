@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 use crate::api::{self, AppState};
 use crate::config::{CorsOrigins, Settings};
 use crate::service::model::spawn_sync;
-use crate::service::{AuditLog, Models, RbacService, Tenants};
+use crate::service::{AuditLog, Models, RateLimiter, RbacService, Tenants, TokenService};
 use crate::store::Store;
 
 /// The largest request body accepted; larger ones are answered 413.
@@ -48,7 +48,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
-        let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
+        let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref())
+            .await?
+            .with_mode(settings.tenant_mode, &store);
         let (audit, decision_writer) = AuditLog::new(
             store.clone(),
             settings.audit.changes,
@@ -57,11 +59,17 @@ impl Application {
         );
         let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
         let sync = spawn_sync(models.clone());
+        let rbac = RbacService::new(models, audit.clone());
+        let tokens = TokenService::setup(&store, &tenants, rbac.clone(), &settings.jwt).await?;
         let state = AppState {
-            rbac: RbacService::new(models, audit.clone()),
+            rbac,
             audit,
             tenants,
             store: store.clone(),
+            tokens,
+            limiter: settings
+                .rate_limit
+                .map(|limit| RateLimiter::new(store.clone(), limit)),
         };
         let router = with_layers(api::routes(state), &settings);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
@@ -164,6 +172,14 @@ fn with_layers(routes: Router, settings: &Settings) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .layer(axum::middleware::from_fn(api::envelope_errors))
         .layer(TimeoutLayer::with_status_code(

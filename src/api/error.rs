@@ -64,6 +64,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::RevisionNotReached { .. } => {
                 Self::new(StatusCode::CONFLICT, err.to_string())
             }
+            ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::InvalidToken(_) => Self::unauthorized(err.to_string()),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())

@@ -20,8 +20,17 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Already authenticated (and counted) by the `/api` guard.
+        if let Some(tenant) = parts.extensions.get::<Tenant>() {
+            return Ok(tenant.clone());
+        }
         let key = bearer_key(&parts.headers)?;
-        Ok(Self(state.tenants.scope_for(&key)))
+        state
+            .tenants
+            .authenticate(&key)
+            .await?
+            .map(Self)
+            .ok_or_else(unrecognised_key)
     }
 }
 
@@ -82,7 +91,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Consistency {
     }
 }
 
-fn bearer_key(headers: &HeaderMap) -> Result<ClientKey, ApiError> {
+/// An unknown or revoked key in registered mode: the same answer for both, so it reveals nothing.
+pub fn unrecognised_key() -> ApiError {
+    ApiError::unauthorized("client key is not recognised")
+}
+
+pub fn bearer_key(headers: &HeaderMap) -> Result<ClientKey, ApiError> {
     let value = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?;

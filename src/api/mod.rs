@@ -7,11 +7,13 @@ mod envelope;
 mod error;
 mod extract;
 mod fallback;
+mod guard;
 mod health;
 mod memberships;
 mod permissions;
 mod queries;
 mod roles;
+mod tokens;
 mod views;
 
 use axum::Router;
@@ -19,7 +21,7 @@ use axum::Router;
 pub use error::{ApiError, ApiResult};
 pub use fallback::envelope_errors;
 
-use crate::service::{AuditLog, RbacService, Tenants};
+use crate::service::{AuditLog, RateLimiter, RbacService, Tenants, TokenService};
 use crate::store::Store;
 
 /// What every handler can reach; cheap to clone.
@@ -29,6 +31,9 @@ pub struct AppState {
     pub audit: AuditLog,
     pub tenants: Tenants,
     pub store: Store,
+    pub tokens: TokenService,
+    /// `None` when `AUTH_RATE_LIMIT_PER_SECOND` is unset.
+    pub limiter: Option<RateLimiter>,
 }
 
 /// All routes, without the cross-cutting layers (see `startup`).
@@ -40,6 +45,11 @@ pub fn routes(state: AppState) -> Router {
         .merge(memberships::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(tokens::router())
         .fallback(fallback::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
         .with_state(state)
 }

@@ -15,6 +15,8 @@
 //!   and kept in the database.
 //!
 //! Audit and model settings: see [`audit`].
+//! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
+//!   (`AUTH_RATE_LIMIT_PER_SECOND`): see [`limits`].
 //!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
@@ -28,6 +30,13 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use audit::{AuditSettings, ModelSettings};
+pub mod jwt;
+pub mod limits;
+pub mod tenancy;
+
+pub use jwt::{JwtAlgorithm, JwtSettings};
+pub use limits::RateLimit;
+pub use tenancy::TenantMode;
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +164,9 @@ pub struct Settings {
     pub tenant_secret: Option<SecretString>,
     pub audit: AuditSettings,
     pub model: ModelSettings,
+    pub jwt: JwtSettings,
+    pub tenant_mode: TenantMode,
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl fmt::Debug for Settings {
@@ -172,6 +184,9 @@ impl fmt::Debug for Settings {
             )
             .field("audit", &self.audit)
             .field("model", &self.model)
+            .field("jwt", &self.jwt)
+            .field("tenant_mode", &self.tenant_mode)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -323,16 +338,24 @@ impl Settings {
             }
         }
 
+        let debug = parse_bool(&get, "AUTH_DEBUG_MODE", false)?;
+        let jwt = JwtSettings::from_lookup(&get, debug)?;
+        let tenant_mode = tenancy::tenant_mode(&get)?;
+        let rate_limit = limits::rate_limit(&get)?;
+
         Ok(Self {
             database,
             server,
-            debug: parse_bool(&get, "AUTH_DEBUG_MODE", false)?,
+            debug,
             log_format,
             log_level,
             cors,
             tenant_secret,
             audit: audit::audit_from(&get)?,
             model: audit::model_from(&get)?,
+            jwt,
+            tenant_mode,
+            rate_limit,
         })
     }
 }
@@ -376,7 +399,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    pub(super) fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -407,6 +430,11 @@ mod tests {
             ("AUTH_LOG_FORMAT", "xml"),
             ("AUTH_CORS_ORIGINS", "ftp://x.example"),
             ("AUTH_TENANT_SECRET", "short"),
+            ("AUTH_TENANT_MODE", "closed"),
+            ("AUTH_RATE_LIMIT_PER_SECOND", "0"),
+            ("AUTH_RATE_LIMIT_PER_SECOND", "many"),
+            ("AUTH_JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("AUTH_JWT_REFRESH_TOKEN_EXPIRE_DAYS", "x"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err().to_string();
             assert!(err.starts_with(var), "{err}");

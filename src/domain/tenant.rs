@@ -85,14 +85,17 @@ impl TenantSecret {
         TenantId(hex::encode(self.mac(key.as_str().as_bytes())))
     }
 
-    /// A 32-byte key for one purpose (audit fingerprints, token hashes, …), so no two uses share a key.
-    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
-        self.mac(format!("warden-subkey-v1|{purpose}").as_bytes())
-    }
-
     /// A value that identifies this secret without revealing it, so a database can refuse a different one.
     pub fn check_value(&self) -> String {
         hex::encode(self.mac(b"warden-tenant-secret-check-v1"))
+    }
+
+    /// A sub-key for one purpose (e.g. `refresh-token`): HMAC(secret, `warden-subkey-v1|` + purpose). Sub-keys
+    /// are independent of each other and of tenant ids, so one purpose's hashes say nothing about another's.
+    pub fn derive_key(&self, purpose: &str) -> SecretSlice<u8> {
+        let mut message = b"warden-subkey-v1|".to_vec();
+        message.extend_from_slice(purpose.as_bytes());
+        SecretSlice::from(self.mac(&message).to_vec())
     }
 
     fn mac(&self, message: &[u8]) -> [u8; 32] {
@@ -162,5 +165,22 @@ mod tests {
         assert_ne!(a.tenant_of(&key), b.tenant_of(&key));
         assert!(!a.tenant_of(&key).as_str().contains("f66c1871"));
         assert_eq!(format!("{key:?}"), "ClientKey(********)");
+    }
+
+    #[test]
+    fn sub_keys_differ_by_purpose_and_secret() {
+        let a = TenantSecret::new(vec![1; 32]);
+        let b = TenantSecret::new(vec![2; 32]);
+        let ka = a.derive_key("refresh-token");
+        assert_eq!(
+            ka.expose_secret(),
+            a.derive_key("refresh-token").expose_secret()
+        );
+        assert_ne!(ka.expose_secret(), a.derive_key("other").expose_secret());
+        assert_ne!(
+            ka.expose_secret(),
+            b.derive_key("refresh-token").expose_secret()
+        );
+        assert_eq!(ka.expose_secret().len(), 32);
     }
 }

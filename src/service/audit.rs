@@ -26,7 +26,7 @@ pub struct AuditLog {
     store: Store,
     changes: bool,
     decisions: Option<mpsc::Sender<(TenantId, AuditDraft)>>,
-    fingerprint_key: Arc<[u8; 32]>,
+    fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
     dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -46,7 +46,7 @@ impl AuditLog {
         store: Store,
         changes: bool,
         decisions: bool,
-        fingerprint_key: [u8; 32],
+        fingerprint_key: secrecy::SecretSlice<u8>,
     ) -> (Self, Option<JoinHandle<()>>) {
         let (sender, writer) = if decisions {
             let (sender, receiver) = mpsc::channel(DECISION_QUEUE);
@@ -70,8 +70,10 @@ impl AuditLog {
     /// A user's fingerprint for the audit trail: HMAC of tenant and name, so the trail never holds the name.
     pub fn user_ref(&self, tenant: &TenantId, user: &Name) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.fingerprint_key.as_ref())
-            .expect("HMAC takes keys of any length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(secrecy::ExposeSecret::expose_secret(
+            self.fingerprint_key.as_ref(),
+        ))
+        .expect("HMAC takes keys of any length");
         mac.update(tenant.as_str().as_bytes());
         mac.update(b"|");
         mac.update(user.as_str().as_bytes());

@@ -9,6 +9,11 @@ pub enum ServiceError {
     RoleNotFound(Name),
     #[error("revision `{wanted}` is not visible yet (this instance is at `{current}`)")]
     RevisionNotReached { wanted: i64, current: i64 },
+    #[error("user `{0}` not found")]
+    UserNotFound(Name),
+    /// A token that must not be accepted; the reason never contains the token.
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("the database is unavailable, try again shortly")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]

@@ -3,9 +3,12 @@
 use rand::RngCore;
 use secrecy::ExposeSecret;
 
+use crate::config::TenantMode;
 use crate::crypto::FieldCodec;
 use crate::domain::{ClientKey, TenantId, TenantScope, TenantSecret};
 use crate::store::{Store, StoreError};
+
+use super::ServiceError;
 
 const SECRET_KEY: &str = "tenant_secret";
 const CHECK_KEY: &str = "tenant_secret_check";
@@ -26,6 +29,8 @@ pub enum TenantSetupError {
 #[derive(Clone, Debug)]
 pub struct Tenants {
     secret: TenantSecret,
+    /// In registered mode, where the registry lives; `None` in open mode.
+    registry: Option<Store>,
 }
 
 impl Tenants {
@@ -55,12 +60,42 @@ impl Tenants {
         if stored_check != check {
             return Err(TenantSetupError::SecretMismatch);
         }
-        Ok(Self { secret })
+        Ok(Self {
+            secret,
+            registry: None,
+        })
     }
 
     /// A resolver with a fixed secret, for tests and tools.
     pub fn with_secret(secret: TenantSecret) -> Self {
-        Self { secret }
+        Self {
+            secret,
+            registry: None,
+        }
+    }
+
+    /// Applies `AUTH_TENANT_MODE`: in registered mode only registered, unrevoked tenants are accepted.
+    pub fn with_mode(mut self, mode: TenantMode, store: &Store) -> Self {
+        self.registry = match mode {
+            TenantMode::Open => None,
+            TenantMode::Registered => Some(store.clone()),
+        };
+        self
+    }
+
+    /// The tenant of a key, if the key is accepted: always in open mode; in registered mode only when its tenant
+    /// is registered and not revoked (one primary-key read, so a revoke holds on every instance at once).
+    pub async fn authenticate(&self, key: &ClientKey) -> Result<Option<TenantScope>, ServiceError> {
+        let scope = self.scope_for(key);
+        match &self.registry {
+            None => Ok(Some(scope)),
+            Some(store) => Ok(store.tenant_is_active(&scope.id).await?.then_some(scope)),
+        }
+    }
+
+    /// A server sub-key for one purpose, derived from the tenant secret.
+    pub fn derive_key(&self, purpose: &str) -> secrecy::SecretSlice<u8> {
+        self.secret.derive_key(purpose)
     }
 
     pub fn tenant_of(&self, key: &ClientKey) -> TenantId {
@@ -73,10 +108,5 @@ impl Tenants {
             id: self.tenant_of(key),
             codec: FieldCodec::Plain,
         }
-    }
-
-    /// A server key for one purpose, derived from the tenant secret.
-    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
-        self.secret.derive_key(purpose)
     }
 }

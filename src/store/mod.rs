@@ -8,7 +8,10 @@ mod audit;
 mod error;
 mod meta;
 mod model;
+mod rate;
 mod rbac;
+mod registry;
+mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +26,7 @@ pub use audit::{AuditDraft, AuditQuery};
 pub use error::StoreError;
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, RoleWrite};
+pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 

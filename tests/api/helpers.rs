@@ -119,6 +119,26 @@ impl TestApp {
         Self::start(&self.database_url, vars).await
     }
 
+    /// Replaces this test's server with one started with `vars` on the same database (the first one keeps
+    /// running, idle), for tests that need settings `on_both_backends!` does not pass.
+    pub async fn respawn(self, vars: &[(&str, &str)]) -> Self {
+        let address = Self::start(&self.database_url, vars).await;
+        Self { address, ..self }
+    }
+
+    /// POSTs a JSON body with any key.
+    pub async fn post_json_as(&self, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
     /// This test's database URL.
     pub fn database_url(&self) -> &str {
         &self.database_url

@@ -1,0 +1,96 @@
+//! `AUTH_TENANT_MODE=registered` with keys issued and revoked by the real `warden tenant` commands.
+
+use std::process::Command;
+
+use reqwest::Method;
+
+use crate::helpers::{assert_error_envelope, new_key, TestApp};
+
+/// Runs `warden tenant …` against this test's database; returns stdout, or panics with stderr.
+fn warden_tenant(app: &TestApp, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("tenant")
+        .args(args)
+        .env_clear()
+        .env("AUTH_DATABASE_URL", app.database_url())
+        .env("AUTH_LOG_LEVEL", "warn")
+        .output()
+        .expect("warden runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+async fn registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_ones(app: TestApp) {
+    let app = app.respawn(&[("AUTH_TENANT_MODE", "registered")]).await;
+    let second = app
+        .spawn_another(&[("AUTH_TENANT_MODE", "registered")])
+        .await;
+
+    // An unknown (well-formed) key is refused on every /api route, writing nothing.
+    let unknown = new_key();
+    let (status, body) = app.call_as(&unknown, Method::POST, "/api/role/x").await;
+    let unknown_reason = assert_error_envelope(status, &body, 401);
+    for (method, path) in [
+        (Method::GET, "/api/roles"),
+        (Method::POST, "/api/token/alice"),
+        (Method::POST, "/api/token/verify"),
+        (Method::GET, "/api/no/such/route"),
+    ] {
+        let (status, body) = app.call_as(&unknown, method, path).await;
+        assert_error_envelope(status, &body, 401);
+    }
+
+    // A created key works, on both instances.
+    let key = warden_tenant(&app, &["create"]).expect("tenant create");
+    assert!(uuid::Uuid::parse_str(&key).is_ok(), "{key}");
+    assert_eq!(key.len(), 36);
+    let (status, body) = app.call_as(&key, Method::POST, "/api/role/admin").await;
+    assert_eq!(status, 200, "{body}");
+    let response = app
+        .client
+        .get(format!("{second}/api/roles"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Revoked: refused at once on both instances, with the same answer as an unknown key.
+    assert_eq!(
+        warden_tenant(&app, &["revoke", &key]).expect("revoke"),
+        "client key revoked"
+    );
+    let (status, body) = app.call_as(&key, Method::GET, "/api/roles").await;
+    let revoked_reason = assert_error_envelope(status, &body, 401);
+    assert_eq!(
+        revoked_reason, unknown_reason,
+        "no hint whether a key exists"
+    );
+    let response = app
+        .client
+        .get(format!("{second}/api/roles"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    // Revoking again, or revoking a key never issued, fails.
+    assert!(warden_tenant(&app, &["revoke", &key]).is_err());
+    assert!(warden_tenant(&app, &["revoke", &unknown]).is_err());
+    assert!(warden_tenant(&app, &["revoke", "not-a-key"]).is_err());
+}
+
+async fn open_mode_accepts_any_v4_key(app: TestApp) {
+    let (status, _) = app.call_as(&new_key(), Method::GET, "/api/roles").await;
+    assert_eq!(status, 200);
+}
+
+crate::on_both_backends!(
+    registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_ones,
+    open_mode_accepts_any_v4_key,
+);
