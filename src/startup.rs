@@ -18,8 +18,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, AppState};
-use crate::config::{CorsOrigins, Settings};
-use crate::service::{RbacService, Tenants};
+use crate::config::{CorsOrigins, Settings, UsersSettings};
+use crate::service::{run_maintenance, RbacService, SessionsService, Tenants, UsersService};
 use crate::store::Store;
 
 /// The largest request body accepted; larger ones are answered 413.
@@ -35,6 +35,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    users: UsersSettings,
 }
 
 impl Application {
@@ -46,6 +47,8 @@ impl Application {
         let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
         let state = AppState {
             rbac: RbacService::new(store.clone()),
+            users: UsersService::new(store.clone(), &tenants),
+            sessions: SessionsService::new(store.clone(), &tenants),
             tenants,
             store: store.clone(),
         };
@@ -58,6 +61,7 @@ impl Application {
             listener,
             router,
             store,
+            users: settings.users.clone(),
         })
     }
 
@@ -87,7 +91,10 @@ impl Application {
             listener,
             router,
             store,
+            users,
         } = self;
+        // Removes expired sessions, tokens and old request history; aborted below when the server stops.
+        let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(store.clone(), users)));
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let begin_shutdown = Arc::new(Notify::new());
         let notified = begin_shutdown.clone();
@@ -110,9 +117,19 @@ impl Application {
                 }
             }
         }
+        drop(maintenance);
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Stops a background task when dropped, however the server stops (signal or error).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

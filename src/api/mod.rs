@@ -2,6 +2,8 @@
 //!
 //! A handler parses its input, calls one service method and shapes the answer; it holds no SQL and no rules.
 
+mod access;
+mod accounts;
 mod envelope;
 mod error;
 mod extract;
@@ -11,6 +13,9 @@ mod memberships;
 mod permissions;
 mod queries;
 mod roles;
+mod sessions;
+mod tokens;
+mod users;
 mod views;
 
 use axum::Router;
@@ -18,7 +23,7 @@ use axum::Router;
 pub use error::{ApiError, ApiResult};
 pub use fallback::envelope_errors;
 
-use crate::service::{RbacService, Tenants};
+use crate::service::{RbacService, SessionsService, Tenants, UsersService};
 use crate::store::Store;
 
 /// What every handler can reach; cheap to clone.
@@ -27,6 +32,8 @@ pub struct AppState {
     pub rbac: RbacService,
     pub tenants: Tenants,
     pub store: Store,
+    pub users: UsersService,
+    pub sessions: SessionsService,
 }
 
 /// All routes, without the cross-cutting layers (see `startup`).
@@ -37,6 +44,10 @@ pub fn routes(state: AppState) -> Router {
         .merge(permissions::router())
         .merge(memberships::router())
         .merge(queries::router())
+        .merge(users::router())
+        .merge(access::router())
+        .merge(tokens::router())
+        .merge(sessions::router())
         .fallback(fallback::not_found)
         .with_state(state)
 }

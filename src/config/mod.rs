@@ -13,6 +13,7 @@
 //! - `AUTH_ALLOW_CORS` (true), `AUTH_CORS_ORIGINS` (`*`, or a comma-separated list of origins).
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
 //!   and kept in the database.
+//! - Users, access checks, tokens and sessions: see [`users`].
 //!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
@@ -22,6 +23,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+mod users;
+pub use users::UsersSettings;
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +151,7 @@ pub struct Settings {
     pub log_level: String,
     pub cors: CorsOrigins,
     pub tenant_secret: Option<SecretString>,
+    pub users: UsersSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -162,6 +167,7 @@ impl fmt::Debug for Settings {
                 "tenant_secret",
                 &self.tenant_secret.as_ref().map(|_| "********"),
             )
+            .field("users", &self.users)
             .finish()
     }
 }
@@ -321,6 +327,7 @@ impl Settings {
             log_level,
             cors,
             tenant_secret,
+            users: UsersSettings::from_lookup(&get)?,
         })
     }
 }

@@ -83,6 +83,12 @@ impl TenantSecret {
         hex::encode(self.mac(b"warden-tenant-secret-check-v1"))
     }
 
+    /// A 256-bit key for one purpose (`"tokens"`, `"sessions"`, …): HMAC(secret, `warden-subkey-v1|<purpose>`).
+    /// Keys for different purposes are independent, and none reveals the secret.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.mac(format!("warden-subkey-v1|{purpose}").as_bytes())
+    }
+
     fn mac(&self, message: &[u8]) -> [u8; 32] {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
@@ -150,5 +156,14 @@ mod tests {
         assert_ne!(a.tenant_of(&key), b.tenant_of(&key));
         assert!(!a.tenant_of(&key).as_str().contains("f66c1871"));
         assert_eq!(format!("{key:?}"), "ClientKey(********)");
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_secret() {
+        let a = TenantSecret::new(vec![1; 32]);
+        let b = TenantSecret::new(vec![2; 32]);
+        assert_eq!(a.derive_key("tokens"), a.derive_key("tokens"));
+        assert_ne!(a.derive_key("tokens"), a.derive_key("sessions"));
+        assert_ne!(a.derive_key("tokens"), b.derive_key("tokens"));
     }
 }

@@ -62,6 +62,11 @@ impl Tenants {
         Self { secret }
     }
 
+    /// A purpose-specific key derived from the tenant secret (see [`TenantSecret::derive_key`]).
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        self.secret.derive_key(purpose)
+    }
+
     pub fn tenant_of(&self, key: &ClientKey) -> TenantId {
         self.secret.tenant_of(key)
     }

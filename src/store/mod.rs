@@ -7,6 +7,8 @@
 mod error;
 mod meta;
 mod rbac;
+mod sessions;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,6 +21,11 @@ use sqlx::sqlite::{
 
 pub use error::StoreError;
 pub use rbac::{RoleRow, RoleWrite};
+pub use sessions::{NewSession, SessionRecord};
+pub use users::{
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, RateLimit, RequestRecord, UserGate,
+    UserRecord, UserWrite,
+};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
