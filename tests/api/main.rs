@@ -7,3 +7,5 @@ mod outage;
 mod rbac;
 mod showcase;
 mod tenancy;
+mod user_support;
+mod users;
