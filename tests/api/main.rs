@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access;
 mod bad_input;
 mod outage;
 mod rbac;
