@@ -36,6 +36,10 @@ pub struct NewSession<'a> {
 const SESSION_COLUMNS: &str =
     "s.session_ref, s.user_name, s.permissions, s.metadata, s.created_at, s.expires_at";
 
+/// The same, unqualified: SQLite's `RETURNING` cannot name the table's alias.
+const RETURNED_COLUMNS: &str =
+    "session_ref, user_name, permissions, metadata, created_at, expires_at";
+
 /// The liveness condition on a session aliased `s`, given the placeholder holding the current time. (SQLite numbers
 /// `$N` placeholders by first appearance, so each query must name them in ascending order.)
 fn live(now: &str) -> String {
@@ -111,7 +115,7 @@ impl Store {
         let sql = format!(
             "UPDATE sessions AS s SET expires_at = COALESCE($1, s.expires_at), \
                permissions = COALESCE($2, s.permissions) \
-             WHERE s.tenant = $3 AND s.id_hash = $4 AND {live} RETURNING {SESSION_COLUMNS}",
+             WHERE s.tenant = $3 AND s.id_hash = $4 AND {live} RETURNING {RETURNED_COLUMNS}",
             live = live("$5")
         );
         Ok(with_writer!(self, |pool| {

@@ -18,7 +18,11 @@ async fn access_follows_status_enabled_and_membership(app: TestApp) {
     ok(&app, Method::POST, "/api/membership/ann/admin", None).await;
     ok(&app, Method::POST, "/api/membership/ben/admin", None).await;
     assert_eq!(
-        check(&app, json!({"user_id": "ann", "role_id": "admin", "chat_id": 42, "message_id": "m1"})).await,
+        check(
+            &app,
+            json!({"user_id": "ann", "role_id": "admin", "chat_id": 42, "message_id": "m1"})
+        )
+        .await,
         json!({"access": "allowed", "permissions": "allowed", "rate_limits": null})
     );
     assert_eq!(
@@ -75,7 +79,10 @@ async fn the_hour_quota_limits_request_n_plus_one_and_the_end_never_moves(app: T
     );
     for _ in 0..3 {
         let again = check(&app, json!({"user_id": "hal"})).await;
-        assert_eq!(again["rate_limits"], limited["rate_limits"], "the end does not move");
+        assert_eq!(
+            again["rate_limits"], limited["rate_limits"],
+            "the end does not move"
+        );
     }
     let user = ok(&app, Method::GET, "/api/users/hal", None).await;
     assert_eq!(user["rate_limits"], limited["rate_limits"]);
@@ -107,7 +114,10 @@ async fn without_quotas_a_user_is_never_limited(app: TestApp) {
     put_user(&app, "jo", json!({})).await;
     put_user(&app, "zed", json!({"quotas": {"requests_per_hour": 0}})).await;
     for _ in 0..30 {
-        assert_eq!(check(&app, json!({"user_id": "jo"})).await["rate_limits"], Value::Null);
+        assert_eq!(
+            check(&app, json!({"user_id": "jo"})).await["rate_limits"],
+            Value::Null
+        );
     }
     // A zero quota limits from the first request.
     assert!(check(&app, json!({"user_id": "zed"})).await["rate_limits"].is_string());
@@ -120,7 +130,11 @@ async fn concurrent_checks_on_two_instances_are_counted_exactly(app: TestApp) {
         .map(|i| {
             let client = app.client.clone();
             let key = app.key.clone();
-            let base = if i % 2 == 0 { app.address.clone() } else { second.clone() };
+            let base = if i % 2 == 0 {
+                app.address.clone()
+            } else {
+                second.clone()
+            };
             tokio::spawn(async move {
                 let response = client
                     .post(format!("{base}/api/access/check"))
@@ -139,7 +153,10 @@ async fn concurrent_checks_on_two_instances_are_counted_exactly(app: TestApp) {
         limits.push(task.await.expect("task"));
     }
     let unlimited = limits.iter().filter(|l| l.is_null()).count();
-    assert_eq!(unlimited, 10, "exactly N requests pass before the limit: {limits:?}");
+    assert_eq!(
+        unlimited, 10,
+        "exactly N requests pass before the limit: {limits:?}"
+    );
     let ends: std::collections::HashSet<String> = limits
         .iter()
         .filter_map(|l| l.as_str().map(str::to_owned))
@@ -174,7 +191,13 @@ async fn the_request_history_pages_newest_first(app: TestApp) {
     .await;
     assert_eq!(ids(&second), ["1", "0"]);
     assert_eq!(second["next_cursor"], Value::Null);
-    let (code, body) = send(&app, Method::GET, "/api/users/lee/requests?cursor=abc", None).await;
+    let (code, body) = send(
+        &app,
+        Method::GET,
+        "/api/users/lee/requests?cursor=abc",
+        None,
+    )
+    .await;
     assert_error_envelope(code, &body, 400);
     let (code, body) = send(&app, Method::GET, "/api/users/nobody/requests", None).await;
     assert_error_envelope(code, &body, 404);
