@@ -301,6 +301,51 @@ async fn sessions_are_isolated_between_tenants(app: TestApp) {
     ok(&app, Method::GET, &path, None).await;
 }
 
+/// The background task (here on a second instance ticking every second) removes expired sessions and history past
+/// its retention.
+async fn the_background_task_removes_expired_sessions_and_old_history(app: TestApp) {
+    put_user(&app, "gus", json!({})).await;
+    create(&app, json!({"user_id": "gus", "permissions": ["a"]})).await;
+    let live = create(&app, json!({"user_id": "gus", "permissions": ["b"]})).await["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &app,
+        Method::POST,
+        "/api/access/check",
+        Some(&json!({"user_id": "gus"})),
+    )
+    .await;
+    ok(
+        &app,
+        Method::POST,
+        "/api/access/check",
+        Some(&json!({"user_id": "gus"})),
+    )
+    .await;
+    run_sql(
+        &app,
+        "UPDATE sessions SET expires_at = 1 WHERE permissions = '[\"a\"]'",
+    )
+    .await;
+    run_sql(
+        &app,
+        "UPDATE user_requests SET created_at = 1 WHERE id = (SELECT MIN(id) FROM user_requests)",
+    )
+    .await;
+    app.spawn_another(&[("AUTH_MAINTENANCE_INTERVAL_SECONDS", "1")])
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        ok(&app, Method::POST, "/api/sessions/cleanup", None).await,
+        json!({"removed": 0})
+    );
+    ok(&app, Method::GET, &format!("/api/sessions/{live}"), None).await;
+    let history = ok(&app, Method::GET, "/api/users/gus/requests", None).await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 1);
+}
+
 crate::on_both_backends!(
     a_session_can_be_read_checked_extended_changed_and_deleted,
     wildcards_grant_exactly_what_the_table_says,
@@ -308,4 +353,5 @@ crate::on_both_backends!(
     listing_shows_refs_not_ids_and_logout_catches_every_session,
     session_input_is_validated,
     sessions_are_isolated_between_tenants,
+    the_background_task_removes_expired_sessions_and_old_history,
 );
