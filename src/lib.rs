@@ -2,7 +2,7 @@
 //!
 //! Map: [`config`] reads `AUTH_*` settings · [`startup`] builds and runs the server · [`api`] is the HTTP layer ·
 //! [`service`] holds the rules · [`store`] talks SQL to SQLite or PostgreSQL · [`domain`] has the validated values
-//! they pass around · [`telemetry`] sets up logging.
+//! they pass around · [`crypto`] hashes tokens and session ids · [`telemetry`] sets up logging.
 #![forbid(unsafe_code)]
 
 pub mod api;

@@ -18,9 +18,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, AppState};
-use crate::config::{CorsOrigins, Settings};
+use crate::config::{CorsOrigins, Settings, UsersSettings};
 use crate::service::model::spawn_sync;
-use crate::service::{AuditLog, Models, RateLimiter, RbacService, Tenants, TokenService};
+use crate::service::{
+    run_maintenance, AuditLog, Models, RateLimiter, RbacService, SessionsService, Tenants,
+    TokenService, UsersService,
+};
 use crate::store::Store;
 
 /// The largest request body accepted; larger ones are answered 413.
@@ -40,6 +43,7 @@ pub struct Application {
     sync: tokio::task::JoinHandle<()>,
     /// Writes batched decision entries; drained at shutdown.
     decision_writer: Option<tokio::task::JoinHandle<()>>,
+    users: UsersSettings,
 }
 
 impl Application {
@@ -64,6 +68,8 @@ impl Application {
         let state = AppState {
             rbac,
             audit,
+            users: UsersService::new(store.clone(), &tenants),
+            sessions: SessionsService::new(store.clone(), &tenants),
             tenants,
             store: store.clone(),
             tokens,
@@ -82,6 +88,7 @@ impl Application {
             store,
             sync,
             decision_writer,
+            users: settings.users.clone(),
         })
     }
 
@@ -113,7 +120,10 @@ impl Application {
             store,
             sync,
             decision_writer,
+            users,
         } = self;
+        // Removes expired sessions, tokens and old request history; aborted below when the server stops.
+        let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(store.clone(), users)));
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let begin_shutdown = Arc::new(Notify::new());
         let notified = begin_shutdown.clone();
@@ -136,6 +146,7 @@ impl Application {
                 }
             }
         }
+        drop(maintenance);
         sync.abort();
         if let Some(writer) = decision_writer {
             // The router (and with it every sender) is gone, so the writer flushes what is queued and ends.
@@ -146,6 +157,15 @@ impl Application {
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Stops a background task when dropped, however the server stops (signal or error).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

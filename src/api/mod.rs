@@ -2,6 +2,8 @@
 //!
 //! A handler parses its input, calls one service method and shapes the answer; it holds no SQL and no rules.
 
+mod access;
+mod accounts;
 mod audit;
 mod envelope;
 mod error;
@@ -13,7 +15,10 @@ mod memberships;
 mod permissions;
 mod queries;
 mod roles;
+mod sessions;
 mod tokens;
+mod user_tokens;
+mod users;
 mod views;
 
 use axum::Router;
@@ -21,7 +26,9 @@ use axum::Router;
 pub use error::{ApiError, ApiResult};
 pub use fallback::envelope_errors;
 
-use crate::service::{AuditLog, RateLimiter, RbacService, Tenants, TokenService};
+use crate::service::{
+    AuditLog, RateLimiter, RbacService, SessionsService, Tenants, TokenService, UsersService,
+};
 use crate::store::Store;
 
 /// What every handler can reach; cheap to clone.
@@ -34,6 +41,8 @@ pub struct AppState {
     pub tokens: TokenService,
     /// `None` when `AUTH_RATE_LIMIT_PER_SECOND` is unset.
     pub limiter: Option<RateLimiter>,
+    pub users: UsersService,
+    pub sessions: SessionsService,
 }
 
 /// All routes, without the cross-cutting layers (see `startup`).
@@ -46,6 +55,10 @@ pub fn routes(state: AppState) -> Router {
         .merge(queries::router())
         .merge(audit::router())
         .merge(tokens::router())
+        .merge(users::router())
+        .merge(access::router())
+        .merge(user_tokens::router())
+        .merge(sessions::router())
         .fallback(fallback::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -13,6 +13,7 @@
 //! - `AUTH_ALLOW_CORS` (true), `AUTH_CORS_ORIGINS` (`*`, or a comma-separated list of origins).
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
 //!   and kept in the database.
+//! - Users, access checks, tokens and sessions: see [`users`].
 //!
 //! Audit and model settings: see [`audit`].
 //! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
@@ -37,6 +38,8 @@ pub mod tenancy;
 pub use jwt::{JwtAlgorithm, JwtSettings};
 pub use limits::RateLimit;
 pub use tenancy::TenantMode;
+mod users;
+pub use users::UsersSettings;
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +170,7 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub tenant_mode: TenantMode,
     pub rate_limit: Option<RateLimit>,
+    pub users: UsersSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -187,6 +191,7 @@ impl fmt::Debug for Settings {
             .field("jwt", &self.jwt)
             .field("tenant_mode", &self.tenant_mode)
             .field("rate_limit", &self.rate_limit)
+            .field("users", &self.users)
             .finish()
     }
 }
@@ -356,6 +361,7 @@ impl Settings {
             jwt,
             tenant_mode,
             rate_limit,
+            users: UsersSettings::from_lookup(&get)?,
         })
     }
 }

@@ -1,10 +1,12 @@
 //! Cryptography: deterministic field encryption and the per-tenant codec built on it.
 
 pub mod field_cipher;
+mod keyed_hash;
 
 use std::borrow::Cow;
 
 pub use field_cipher::{CipherError, MasterKey, TenantCipher};
+pub use keyed_hash::{random_secret, KeyedHasher};
 
 /// How one tenant's sensitive fields are stored: as they are, or sealed with the tenant's deterministic cipher
 /// (equal plaintexts give equal ciphertexts, so equality look-ups still work in SQL).

@@ -59,6 +59,14 @@ impl RbacService {
         }
     }
 
+    /// Brings this instance's model of `tenant` up to `revision` after a write made outside this service (e.g.
+    /// a user deletion that removed memberships); a failure only delays it to the next sweep.
+    pub async fn observed(&self, tenant: &crate::domain::TenantId, revision: i64) {
+        if let Err(err) = self.models.observed(tenant, revision).await {
+            tracing::warn!(error = %err, "model catch-up after a user deletion failed");
+        }
+    }
+
     /// The tenant's model, no older than `min_revision` when given.
     pub async fn model(
         &self,

@@ -11,7 +11,9 @@ mod model;
 mod rate;
 mod rbac;
 mod registry;
+mod sessions;
 mod tokens;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,7 +28,12 @@ pub use audit::{AuditDraft, AuditQuery};
 pub use error::StoreError;
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, RoleWrite};
+pub use sessions::{NewSession, SessionRecord};
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
+pub use users::{
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, RateLimit, RequestRecord, UserGate,
+    UserRecord, UserWrite,
+};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 

@@ -46,13 +46,13 @@ const DELETE_ROLE: [&str; 3] = [
 ];
 const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
 /// Advances the revision and/or the audit sequence; returns the new values and the previous chain hash.
-const BUMP_HEAD: &str =
+pub(super) const BUMP_HEAD: &str =
     "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2, \
                          audit_seq = tenant_heads.audit_seq + $3 \
                          RETURNING revision, audit_seq, audit_hash";
 const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
-const RECORD_CHANGE: &str =
+pub(super) const RECORD_CHANGE: &str =
     "INSERT INTO model_changes (tenant, revision, op, role, item, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
 const SET_AUDIT_HEAD: &str = "UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1";
 const INSERT_AUDIT: &str = "INSERT INTO audit_log \

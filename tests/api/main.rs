@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access;
 mod audit;
 mod bad_input;
 mod consistency;
@@ -10,5 +11,9 @@ mod limits;
 mod outage;
 mod rbac;
 mod registered;
+mod sessions;
 mod showcase;
 mod tenancy;
+mod tokens;
+mod user_support;
+mod users;

@@ -1,0 +1,86 @@
+//! `POST /api/access/check`: the seed's `user_access_check`, with request quotas.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{optional_time, RequiredJson};
+use super::envelope::ok;
+use super::extract::{name, Tenant};
+use super::{ApiResult, AppState};
+use crate::domain::NameKind;
+use crate::domain::TenantScope;
+use crate::service::AccessInput;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/access/check", post(check))
+}
+
+/// Chat and message ids arrive as text or, from Telegram, as numbers; both are recorded as text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextOrNumber {
+    Text(String),
+    Number(i64),
+}
+
+impl TextOrNumber {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    user_id: String,
+    role_id: Option<String>,
+    chat_id: Option<TextOrNumber>,
+    message_id: Option<TextOrNumber>,
+}
+
+#[derive(Serialize)]
+struct CheckView {
+    access: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<&'static str>,
+    rate_limits: Option<String>,
+}
+
+fn label(allowed: bool) -> &'static str {
+    if allowed {
+        "allowed"
+    } else {
+        "denied"
+    }
+}
+
+async fn check(
+    State(state): State<AppState>,
+    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    RequiredJson(body): RequiredJson<CheckBody>,
+) -> ApiResult {
+    let input = AccessInput {
+        user: name(NameKind::User, &body.user_id)?,
+        role: body
+            .role_id
+            .as_deref()
+            .map(|role| name(NameKind::Role, role))
+            .transpose()?,
+        chat_id: body.chat_id.map(TextOrNumber::into_text),
+        message_id: body.message_id.map(TextOrNumber::into_text),
+    };
+    let outcome = state.users.access_check(&tenant, input).await?;
+    Ok(ok(
+        "access checked",
+        CheckView {
+            access: label(outcome.access),
+            permissions: outcome.permissions.map(label),
+            rate_limits: optional_time(outcome.rate_limited_until),
+        },
+    ))
+}

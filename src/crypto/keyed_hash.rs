@@ -1,0 +1,84 @@
+//! Keyed hashes of secrets (single-use tokens, activation codes, session ids) and fresh random secrets.
+//!
+//! A secret handed to a caller is 256 random bits, so a plain keyed hash is enough to store it: HMAC-SHA256 under a
+//! server key, with the tenant id in the input so that one tenant's secret can never match another tenant's row.
+//! Slow hashes (PBKDF2, Argon2) exist to protect low-entropy passwords and add only CPU cost here.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretSlice};
+use sha2::Sha256;
+
+use crate::domain::TenantId;
+
+/// HMAC-SHA256 under one purpose-specific server key. Its `Debug` never shows the key.
+#[derive(Clone)]
+pub struct KeyedHasher {
+    key: SecretSlice<u8>,
+}
+
+impl KeyedHasher {
+    pub fn new(key: SecretSlice<u8>) -> Self {
+        Self { key }
+    }
+
+    /// Hex HMAC of `tenant`, a separator and `secret`. The tenant id is fixed-length hex, so the encoding is
+    /// unambiguous.
+    pub fn hash(&self, tenant: &TenantId, secret: &str) -> String {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
+            .expect("HMAC takes keys of any length");
+        mac.update(tenant.as_str().as_bytes());
+        mac.update(b"|");
+        mac.update(secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl fmt::Debug for KeyedHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyedHasher(********)")
+    }
+}
+
+/// 256 random bits from the operating system, URL-safe base64 without padding (43 characters).
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_43_url_safe_characters_and_never_repeat() {
+        let a = random_secret();
+        let b = random_secret();
+        assert_eq!(a.len(), 43);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn hashes_depend_on_key_tenant_and_secret() {
+        let h = KeyedHasher::new(SecretSlice::from(vec![7; 32]));
+        let t1 = TenantId::from_stored("aa".repeat(32));
+        let t2 = TenantId::from_stored("bb".repeat(32));
+        assert_eq!(h.hash(&t1, "s"), h.hash(&t1, "s"));
+        assert_ne!(h.hash(&t1, "s"), h.hash(&t2, "s"));
+        assert_ne!(h.hash(&t1, "s"), h.hash(&t1, "t"));
+        assert_ne!(
+            h.hash(&t1, "s"),
+            KeyedHasher::new(SecretSlice::from(vec![8; 32])).hash(&t1, "s")
+        );
+        assert_eq!(format!("{h:?}"), "KeyedHasher(********)");
+    }
+}

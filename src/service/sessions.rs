@@ -1,0 +1,382 @@
+//! Sessions with permission sets (seed 001), with wildcard permissions.
+//!
+//! Warden generates each session id (256 random bits, URL-safe base64) and stores only its keyed hash; listings
+//! show a public `session_ref` instead, which identifies a session without granting anything.
+//!
+//! Wildcards: in a *stored* permission, `*` matches any run of characters (including none), case-sensitively;
+//! every other character matches itself. `admin:*` grants `admin:read` and `admin:read:all`, not `admin` nor
+//! `Admin:read`; `*` alone grants everything.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::crypto::{random_secret, KeyedHasher};
+use crate::domain::{Name, TenantId};
+use crate::store::{NewSession, SessionRecord, Store, UserGate};
+
+use super::users::{invalid, printable, UsersError, MAX_PROFILE_BYTES};
+use super::Tenants;
+
+pub const DEFAULT_SESSION_TTL_SECONDS: i64 = 3600;
+pub const MAX_SESSION_TTL_SECONDS: i64 = 365 * 24 * 3600;
+/// The longest permission (and the longest session id looked up), in characters, as in the seed.
+pub const MAX_PERMISSION_CHARS: usize = 255;
+pub const MAX_PERMISSIONS: usize = 1000;
+
+/// Whether the stored `pattern` grants `permission` (see the module docs).
+pub fn permission_matches(pattern: &str, permission: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), permission.chars().collect());
+    // Linear-time glob matching: on a mismatch, let the last `*` swallow one more character.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A live session as the service hands it out.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub session_ref: String,
+    pub user: String,
+    pub permissions: Vec<String>,
+    pub metadata: Option<Value>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Session {
+    fn from_record(record: SessionRecord) -> Result<Self, UsersError> {
+        let corrupt = |e: serde_json::Error| {
+            UsersError::Service(super::ServiceError::Internal(anyhow::anyhow!(
+                "stored session JSON: {e}"
+            )))
+        };
+        Ok(Self {
+            session_ref: record.session_ref,
+            user: record.user_name,
+            permissions: serde_json::from_str(&record.permissions).map_err(corrupt)?,
+            metadata: record
+                .metadata
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(corrupt)?,
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        })
+    }
+}
+
+/// The input of `POST /api/sessions`.
+#[derive(Debug, Clone)]
+pub struct SessionInput {
+    pub user: Name,
+    pub permissions: Vec<String>,
+    pub ttl_seconds: Option<i64>,
+    pub metadata: Option<Value>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionsService {
+    store: Store,
+    ids: KeyedHasher,
+}
+
+/// Validates a permission list: each 1..=255 characters without control characters; duplicates dropped, order
+/// kept. Returns it as the JSON text to store.
+fn permission_list(permissions: Vec<String>) -> Result<Vec<String>, UsersError> {
+    if permissions.len() > MAX_PERMISSIONS {
+        return Err(invalid(format!(
+            "at most {MAX_PERMISSIONS} permissions are allowed"
+        )));
+    }
+    let mut kept: Vec<String> = Vec::with_capacity(permissions.len());
+    for permission in permissions {
+        let chars = permission.chars().count();
+        if chars == 0 || chars > MAX_PERMISSION_CHARS {
+            return Err(invalid(format!(
+                "permission `{}` must be 1 to {MAX_PERMISSION_CHARS} characters",
+                printable(&permission)
+            )));
+        }
+        if permission.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "permission `{}` must not contain control characters",
+                printable(&permission)
+            )));
+        }
+        if !kept.contains(&permission) {
+            kept.push(permission);
+        }
+    }
+    Ok(kept)
+}
+
+fn ttl_seconds(value: Option<i64>) -> Result<i64, UsersError> {
+    match value.unwrap_or(DEFAULT_SESSION_TTL_SECONDS) {
+        n if (1..=MAX_SESSION_TTL_SECONDS).contains(&n) => Ok(n),
+        _ => Err(invalid(format!(
+            "`ttl_seconds` must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"
+        ))),
+    }
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl SessionsService {
+    pub fn new(store: Store, tenants: &Tenants) -> Self {
+        Self {
+            store,
+            ids: KeyedHasher::new(tenants.derive_key("session-ids")),
+        }
+    }
+
+    /// The hash a session id is stored under; `None` for text that cannot be a session id, which is then treated
+    /// as unknown.
+    fn id_hash(&self, tenant: &TenantId, id: &str) -> Option<String> {
+        (id.len() <= MAX_PERMISSION_CHARS).then(|| self.ids.hash(tenant, id))
+    }
+
+    /// Creates a session for an allowed, enabled user; returns its id (shown only now) and the session.
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        input: SessionInput,
+    ) -> Result<(String, Session), UsersError> {
+        let permissions = permission_list(input.permissions)?;
+        let ttl = ttl_seconds(input.ttl_seconds)?;
+        let metadata = match input.metadata {
+            None | Some(Value::Null) => None,
+            Some(value @ Value::Object(_)) => {
+                let text = value.to_string();
+                if text.len() > MAX_PROFILE_BYTES {
+                    return Err(invalid(format!(
+                        "`metadata` is larger than {} KiB",
+                        MAX_PROFILE_BYTES / 1024
+                    )));
+                }
+                Some(text)
+            }
+            Some(_) => return Err(invalid("`metadata` must be a JSON object")),
+        };
+        let id = random_secret();
+        let session_ref = uuid::Uuid::new_v4().to_string();
+        let now = now_millis();
+        let expires_at = now + ttl * 1000;
+        let permissions_json = serde_json::Value::from(permissions.clone()).to_string();
+        let id_hash = self.ids.hash(tenant, &id);
+        let new = NewSession {
+            id_hash: &id_hash,
+            session_ref: &session_ref,
+            user: &input.user,
+            permissions: &permissions_json,
+            metadata: metadata.as_deref(),
+            now,
+            expires_at,
+        };
+        match self.store.create_session(tenant, &new).await? {
+            UserGate::Open => {}
+            UserGate::UserMissing => return Err(UsersError::UserNotFound(input.user)),
+            UserGate::Closed => return Err(UsersError::UserNotAllowed(input.user)),
+        }
+        let session = Session {
+            session_ref,
+            user: input.user.as_str().to_owned(),
+            permissions,
+            metadata: metadata
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .unwrap_or(None),
+            created_at: now,
+            expires_at,
+        };
+        Ok((id, session))
+    }
+
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Session, UsersError> {
+        let hash = self
+            .id_hash(tenant, id)
+            .ok_or(UsersError::SessionNotFound)?;
+        let record = self
+            .store
+            .live_session(tenant, &hash, now_millis())
+            .await?
+            .ok_or(UsersError::SessionNotFound)?;
+        Session::from_record(record)
+    }
+
+    /// For each requested permission, whether one of the session's stored permissions grants it.
+    pub async fn check(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        requested: Vec<String>,
+    ) -> Result<BTreeMap<String, bool>, UsersError> {
+        let requested = permission_list(requested)?;
+        let session = self.get(tenant, id).await?;
+        Ok(requested
+            .into_iter()
+            .map(|wanted| {
+                let granted = session
+                    .permissions
+                    .iter()
+                    .any(|pattern| permission_matches(pattern, &wanted));
+                (wanted, granted)
+            })
+            .collect())
+    }
+
+    /// Sets a live session to expire `ttl_seconds` from now.
+    pub async fn set_ttl(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        ttl: Option<i64>,
+    ) -> Result<Session, UsersError> {
+        let ttl = ttl_seconds(Some(
+            ttl.ok_or_else(|| invalid("`ttl_seconds` is required"))?,
+        ))?;
+        let hash = self
+            .id_hash(tenant, id)
+            .ok_or(UsersError::SessionNotFound)?;
+        let now = now_millis();
+        let record = self
+            .store
+            .update_session(tenant, &hash, now, Some(now + ttl * 1000), None)
+            .await?
+            .ok_or(UsersError::SessionNotFound)?;
+        Session::from_record(record)
+    }
+
+    /// Replaces a live session's permissions, keeping its expiry.
+    pub async fn set_permissions(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        permissions: Vec<String>,
+    ) -> Result<Session, UsersError> {
+        let permissions = permission_list(permissions)?;
+        let hash = self
+            .id_hash(tenant, id)
+            .ok_or(UsersError::SessionNotFound)?;
+        let json = serde_json::Value::from(permissions).to_string();
+        let record = self
+            .store
+            .update_session(tenant, &hash, now_millis(), None, Some(&json))
+            .await?
+            .ok_or(UsersError::SessionNotFound)?;
+        Session::from_record(record)
+    }
+
+    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<(), UsersError> {
+        let hash = self
+            .id_hash(tenant, id)
+            .ok_or(UsersError::SessionNotFound)?;
+        if self
+            .store
+            .delete_session(tenant, &hash, now_millis())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(UsersError::SessionNotFound)
+        }
+    }
+
+    /// A user's live sessions, oldest first.
+    pub async fn user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<Vec<Session>, UsersError> {
+        if self.store.get_user(tenant, user).await?.is_none() {
+            return Err(UsersError::UserNotFound(user.clone()));
+        }
+        self.store
+            .user_sessions(tenant, user, now_millis())
+            .await?
+            .into_iter()
+            .map(Session::from_record)
+            .collect()
+    }
+
+    /// Logs a user out everywhere: one `DELETE` of all their sessions; returns how many there were.
+    pub async fn delete_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<u64, UsersError> {
+        Ok(self.store.delete_user_sessions(tenant, user).await?)
+    }
+
+    /// Removes this tenant's dead sessions now; returns how many.
+    pub async fn cleanup(&self, tenant: &TenantId) -> Result<u64, UsersError> {
+        Ok(self.store.cleanup_sessions(tenant, now_millis()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_table() {
+        for (pattern, permission, expected) in [
+            ("admin:*", "admin:read", true),
+            ("admin:*", "admin:read:all", true),
+            ("admin:*", "admin:", true),
+            ("admin:*", "admin", false),
+            ("admin:*", "Admin:read", false),
+            ("admin:*", "xadmin:read", false),
+            ("admin:read", "admin:read", true),
+            ("admin:read", "admin:Read", false),
+            ("admin:read", "admin:read:all", false),
+            ("*", "anything at all", true),
+            ("*", "", true),
+            ("*:read", "docs:read", true),
+            ("*:read", "docs:write", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("a**", "a", true),
+            ("docs:*:own", "docs:edit:own", true),
+            ("docs:*:own", "docs:edit:all", false),
+            ("ünï*", "ünïcode", true),
+            ("%", "anything", false),
+            ("_", "x", false),
+            (".*", "abc", false),
+        ] {
+            assert_eq!(
+                permission_matches(pattern, permission),
+                expected,
+                "{pattern} vs {permission}"
+            );
+        }
+    }
+
+    #[test]
+    fn pathological_patterns_stay_fast() {
+        let pattern = format!("{}b", "*a".repeat(100));
+        let subject = "a".repeat(255);
+        let start = std::time::Instant::now();
+        assert!(!permission_matches(&pattern, &subject));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+}

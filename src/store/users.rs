@@ -1,0 +1,728 @@
+//! Users, their access-check history, single-use tokens and activation codes, per tenant.
+//!
+//! Every request's writes happen in one transaction inside one method, so that an audit record can later join it.
+//! Where a write depends on a user's current state, the transaction first "touches" the user row with an `UPDATE`
+//! (`SET status = status`): on PostgreSQL that takes the row lock, so concurrent requests about one user run one
+//! after the other; on SQLite the single writer connection already serialises them.
+
+use super::{with_reader, with_writer, Store, StoreError};
+use crate::domain::{Name, TenantId};
+
+const USER_COLUMNS: &str = "user_name, uuid, status, enabled, profile, requests_per_hour, requests_per_day, \
+     random_shift_minutes, created_at, updated_at, last_seen_at, activated_at, sensitive_changed_at, \
+     rate_limited_until";
+
+/// A user as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub user_name: String,
+    pub uuid: String,
+    pub status: String,
+    pub enabled: bool,
+    pub profile: String,
+    pub requests_per_hour: Option<i64>,
+    pub requests_per_day: Option<i64>,
+    pub random_shift_minutes: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub activated_at: Option<i64>,
+    pub sensitive_changed_at: i64,
+    pub rate_limited_until: Option<i64>,
+}
+
+/// The fields a `PUT` sets.
+#[derive(Debug, Clone)]
+pub struct UserWrite {
+    pub status: &'static str,
+    pub enabled: bool,
+    pub profile: String,
+    pub requests_per_hour: Option<i64>,
+    pub requests_per_day: Option<i64>,
+    pub random_shift_minutes: i64,
+}
+
+/// One recorded access check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRecord {
+    pub id: i64,
+    pub chat_id: Option<String>,
+    pub message_id: Option<String>,
+    pub role_id: Option<String>,
+    pub access: String,
+    pub permissions: Option<String>,
+    pub rate_limited_until: Option<i64>,
+    pub created_at: i64,
+}
+
+/// An access check to record.
+#[derive(Debug, Clone)]
+pub struct AccessRequest<'a> {
+    pub user: &'a Name,
+    pub role: Option<&'a Name>,
+    pub chat_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub now: i64,
+}
+
+/// What the rules need to know to answer an access check, read inside its transaction.
+#[derive(Debug, Clone)]
+pub struct AccessFacts {
+    pub status: String,
+    pub enabled: bool,
+    pub requests_per_hour: Option<i64>,
+    pub requests_per_day: Option<i64>,
+    pub random_shift_minutes: i64,
+    /// The user's recorded checks in the last hour and the last 24 hours, not counting this one.
+    pub last_hour: i64,
+    pub last_day: i64,
+    /// The end of the limit in force, if one is.
+    pub active_limit: Option<i64>,
+    /// Whether the user is a member of the requested role (`None` when no role was asked about).
+    pub is_member: Option<bool>,
+}
+
+/// The rate-limit part of an access check's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimit {
+    None,
+    /// The limit already in force; nothing to write.
+    Active(i64),
+    /// Start a limit ending at this time (only if none is in force when the write happens).
+    Start(i64),
+}
+
+/// The rules' answer to an access check.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessDecision {
+    pub access: bool,
+    pub permissions: Option<bool>,
+    pub rate_limit: RateLimit,
+}
+
+/// The recorded outcome: the decision with the limit end that is actually in force.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessOutcome {
+    pub access: bool,
+    pub permissions: Option<bool>,
+    pub rate_limited_until: Option<i64>,
+}
+
+/// Why a token could not be issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserGate {
+    Open,
+    UserMissing,
+    /// The user is denied or disabled.
+    Closed,
+}
+
+fn outcome_label(allowed: bool) -> &'static str {
+    if allowed {
+        "allowed"
+    } else {
+        "denied"
+    }
+}
+
+/// Locks the user row for the rest of the transaction (PostgreSQL) and reads whether it may get credentials.
+macro_rules! lock_user_gate {
+    ($tx:expr, $tenant:expr, $user:expr) => {{
+        let row: Option<(String, bool)> = sqlx::query_as(
+            "UPDATE users SET status = status WHERE tenant = $1 AND user_name = $2 RETURNING status, enabled",
+        )
+        .bind($tenant.as_str())
+        .bind($user.as_str())
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match row {
+            None => UserGate::UserMissing,
+            Some((status, enabled)) if status == "allowed" && enabled => UserGate::Open,
+            Some(_) => UserGate::Closed,
+        }
+    }};
+}
+pub(crate) use lock_user_gate;
+
+/// Voids everything issued to a user so far: revokes their unused tokens and deletes their sessions.
+macro_rules! void_credentials {
+    ($tx:expr, $tenant:expr, $user:expr, $now:expr) => {{
+        sqlx::query(
+            "UPDATE user_tokens SET revoked_at = $1 \
+             WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind($now)
+        .bind($tenant.as_str())
+        .bind($user.as_str())
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND user_name = $2")
+            .bind($tenant.as_str())
+            .bind($user.as_str())
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+impl Store {
+    /// Creates or replaces a user; returns whether it was created, and the stored row. Changing the status or
+    /// `enabled` moves the sensitive-change time to `now` and voids the user's tokens and sessions, in the same
+    /// transaction.
+    pub async fn put_user(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        write: &UserWrite,
+        new_uuid: &str,
+        now: i64,
+    ) -> Result<(bool, UserRecord), StoreError> {
+        let select =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name = $2");
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
+                   requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(new_uuid)
+            .bind(write.status)
+            .bind(write.enabled)
+            .bind(&write.profile)
+            .bind(write.requests_per_hour)
+            .bind(write.requests_per_day)
+            .bind(write.random_shift_minutes)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                // The CASE compares with the row as it is now (locked by this UPDATE), so concurrent writers agree.
+                let (changed_at,): (i64,) = sqlx::query_as(
+                    "UPDATE users SET \
+                       sensitive_changed_at = CASE WHEN status <> $1 OR enabled <> $2 THEN $3 \
+                                              ELSE sensitive_changed_at END, \
+                       status = $1, enabled = $2, profile = $4, requests_per_hour = $5, requests_per_day = $6, \
+                       random_shift_minutes = $7, updated_at = $3 \
+                     WHERE tenant = $8 AND user_name = $9 RETURNING sensitive_changed_at",
+                )
+                .bind(write.status)
+                .bind(write.enabled)
+                .bind(now)
+                .bind(&write.profile)
+                .bind(write.requests_per_hour)
+                .bind(write.requests_per_day)
+                .bind(write.random_shift_minutes)
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                if changed_at == now {
+                    void_credentials!(tx, tenant, user, now);
+                }
+            }
+            let record: UserRecord = sqlx::query_as(&select)
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok((inserted, record))
+        })
+    }
+
+    pub async fn get_user(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let select =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name = $2");
+        Ok(with_reader!(self, |pool| {
+            sqlx::query_as(&select)
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Users whose names sort after `after` (byte order), optionally with one status (`""` for any).
+    pub async fn list_users(
+        &self,
+        tenant: &TenantId,
+        after: &str,
+        status: &str,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let select = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name > $2 AND ($3 = '' OR status = $3) \
+             ORDER BY user_name LIMIT $4"
+        );
+        Ok(with_reader!(self, |pool| {
+            sqlx::query_as(&select)
+                .bind(tenant.as_str())
+                .bind(after)
+                .bind(status)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Deletes a user with their memberships, tokens, activation code, sessions and request history, in one
+    /// transaction; returns whether the user existed.
+    /// Returns whether the user existed and the tenant's revision afterwards. The memberships it removes are
+    /// recorded in the change log (and announced to other instances) like any membership removal, so every
+    /// instance's in-memory model drops them.
+    pub async fn delete_user(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<(bool, i64), StoreError> {
+        let notify = self.is_postgres().then_some(super::rbac::NOTIFY);
+        let now = super::now_millis();
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let roles: Vec<(String,)> =
+                sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
+                    .bind(tenant.as_str())
+                    .bind(user.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for sql in [
+                "DELETE FROM memberships WHERE tenant = $1 AND user_name = $2",
+                "DELETE FROM user_tokens WHERE tenant = $1 AND user_name = $2",
+                "DELETE FROM user_activation_codes WHERE tenant = $1 AND user_name = $2",
+                "DELETE FROM sessions WHERE tenant = $1 AND user_name = $2",
+                "DELETE FROM user_requests WHERE tenant = $1 AND user_name = $2",
+            ] {
+                sqlx::query(sql)
+                    .bind(tenant.as_str())
+                    .bind(user.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let affected = sqlx::query("DELETE FROM users WHERE tenant = $1 AND user_name = $2")
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let (revision, _, _): (i64, i64, String) = sqlx::query_as(super::rbac::BUMP_HEAD)
+                .bind(tenant.as_str())
+                .bind(roles.len() as i64)
+                .bind(0_i64)
+                .bind(crate::domain::GENESIS_HASH)
+                .fetch_one(&mut *tx)
+                .await?;
+            let first = revision - roles.len() as i64 + 1;
+            for (i, (role,)) in roles.iter().enumerate() {
+                sqlx::query(super::rbac::RECORD_CHANGE)
+                    .bind(tenant.as_str())
+                    .bind(first + i as i64)
+                    .bind("membership.remove")
+                    .bind(role)
+                    .bind(user.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let (Some(notify), false) = (notify, roles.is_empty()) {
+                sqlx::query(notify)
+                    .bind(format!("{}:{revision}", tenant.as_str()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok((affected > 0, revision))
+        })
+    }
+
+    /// The roles a user is a member of (user name as stored).
+    pub async fn member_roles(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = super::with_reader!(self, |pool| {
+            sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
+                .bind(tenant.as_str())
+                .bind(user)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(r,)| r).collect())
+    }
+
+    /// Records a sensitive change at `now` and voids the user's tokens and sessions; `None` for an unknown user.
+    pub async fn record_sensitive_change(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let affected = sqlx::query(
+                "UPDATE users SET sensitive_changed_at = $1, updated_at = $1 WHERE tenant = $2 AND user_name = $3",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if affected == 0 {
+                return Ok(None);
+            }
+            void_credentials!(tx, tenant, user, now);
+            tx.commit().await?;
+            Ok(Some(now))
+        })
+    }
+
+    /// Runs one access check in one transaction: locks the user row, counts the earlier checks, lets `decide`
+    /// apply the rules, starts a limit only if none is in force, and records the check. `None` for an unknown user
+    /// (nothing is recorded: there is no user to attach it to).
+    pub async fn record_access_check(
+        &self,
+        tenant: &TenantId,
+        request: &AccessRequest<'_>,
+        decide: impl FnOnce(&AccessFacts) -> AccessDecision,
+    ) -> Result<Option<AccessOutcome>, StoreError> {
+        let now = request.now;
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            type Row = (String, bool, Option<i64>, Option<i64>, i64, Option<i64>);
+            let row: Option<Row> = sqlx::query_as(
+                "UPDATE users SET last_seen_at = $1 WHERE tenant = $2 AND user_name = $3 \
+                 RETURNING status, enabled, requests_per_hour, requests_per_day, random_shift_minutes, \
+                   rate_limited_until",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(request.user.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((status, enabled, per_hour, per_day, shift, limit_end)) = row else {
+                return Ok(None);
+            };
+            let mut counts = [0i64; 2];
+            for (slot, window) in counts.iter_mut().zip([3_600_000i64, 86_400_000]) {
+                let (count,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM user_requests WHERE tenant = $1 AND user_name = $2 AND created_at > $3",
+                )
+                .bind(tenant.as_str())
+                .bind(request.user.as_str())
+                .bind(now - window)
+                .fetch_one(&mut *tx)
+                .await?;
+                *slot = count;
+            }
+            let is_member = match request.role {
+                None => None,
+                Some(role) => {
+                    let (member,): (bool,) = sqlx::query_as(
+                        "SELECT EXISTS (SELECT 1 FROM memberships \
+                           WHERE tenant = $1 AND user_name = $2 AND role = $3)",
+                    )
+                    .bind(tenant.as_str())
+                    .bind(request.user.as_str())
+                    .bind(role.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    Some(member)
+                }
+            };
+            let facts = AccessFacts {
+                status,
+                enabled,
+                requests_per_hour: per_hour,
+                requests_per_day: per_day,
+                random_shift_minutes: shift,
+                last_hour: counts[0],
+                last_day: counts[1],
+                active_limit: limit_end.filter(|&end| end > now),
+                is_member,
+            };
+            let decision = decide(&facts);
+            let rate_limited_until = match decision.rate_limit {
+                RateLimit::None => None,
+                RateLimit::Active(end) => Some(end),
+                RateLimit::Start(end) => {
+                    // Only when no limit is in force, so a running limit's end never moves.
+                    let started = sqlx::query(
+                        "UPDATE users SET rate_limited_until = $1 WHERE tenant = $2 AND user_name = $3 \
+                           AND (rate_limited_until IS NULL OR rate_limited_until <= $4)",
+                    )
+                    .bind(end)
+                    .bind(tenant.as_str())
+                    .bind(request.user.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if started == 1 {
+                        Some(end)
+                    } else {
+                        let (current,): (Option<i64>,) = sqlx::query_as(
+                            "SELECT rate_limited_until FROM users WHERE tenant = $1 AND user_name = $2",
+                        )
+                        .bind(tenant.as_str())
+                        .bind(request.user.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        current
+                    }
+                }
+            };
+            sqlx::query(
+                "INSERT INTO user_requests (tenant, user_name, chat_id, message_id, role_id, access, permissions, \
+                   rate_limited_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant.as_str())
+            .bind(request.user.as_str())
+            .bind(request.chat_id)
+            .bind(request.message_id)
+            .bind(request.role.map(Name::as_str))
+            .bind(outcome_label(decision.access))
+            .bind(decision.permissions.map(outcome_label))
+            .bind(rate_limited_until)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(AccessOutcome {
+                access: decision.access,
+                permissions: decision.permissions,
+                rate_limited_until,
+            }))
+        })
+    }
+
+    /// One page of a user's request history, newest first, with ids below `before`.
+    pub async fn list_requests(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<RequestRecord>, StoreError> {
+        Ok(with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, chat_id, message_id, role_id, access, permissions, rate_limited_until, created_at \
+                 FROM user_requests WHERE tenant = $1 AND user_name = $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Stores a token hash for an allowed, enabled user, revoking their earlier unused tokens, in one transaction.
+    pub async fn issue_token(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<UserGate, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let gate = lock_user_gate!(tx, tenant, user);
+            if gate != UserGate::Open {
+                return Ok(gate);
+            }
+            sqlx::query(
+                "UPDATE user_tokens SET revoked_at = $1 \
+                 WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO user_tokens (hash, tenant, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(hash)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(UserGate::Open)
+        })
+    }
+
+    /// Uses a token: one conditional `UPDATE`, so of any number of concurrent attempts exactly one matches. A token
+    /// matches only if it is unused, unrevoked, unexpired, of this tenant, and issued no earlier than its user's
+    /// last sensitive change. Returns the user's name, status and role names.
+    pub async fn consume_token(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let row: Option<(String,)> = sqlx::query_as(
+                "UPDATE user_tokens SET used_at = $1 \
+                 WHERE hash = $2 AND tenant = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+                   AND created_at >= (SELECT u.sensitive_changed_at FROM users u \
+                                      WHERE u.tenant = user_tokens.tenant AND u.user_name = user_tokens.user_name) \
+                 RETURNING user_name",
+            )
+            .bind(now)
+            .bind(hash)
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((user_name,)) = row else {
+                return Ok(None);
+            };
+            let (status,): (String,) =
+                sqlx::query_as("SELECT status FROM users WHERE tenant = $1 AND user_name = $2")
+                    .bind(tenant.as_str())
+                    .bind(&user_name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let roles: Vec<(String,)> =
+                sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
+                    .bind(tenant.as_str())
+                    .bind(&user_name)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            Ok(Some((
+                user_name,
+                status,
+                roles.into_iter().map(|(r,)| r).collect(),
+            )))
+        })
+    }
+
+    /// Revokes every unused token of a user; returns how many.
+    pub async fn revoke_tokens(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(with_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE user_tokens SET revoked_at = $1 \
+                 WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Stores a user's activation code hash, replacing any earlier code; `false` for an unknown user.
+    pub async fn set_activation_code(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let affected = with_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO user_activation_codes (tenant, user_name, hash, created_at, expires_at) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND user_name = $2) \
+                 ON CONFLICT (tenant, user_name) DO UPDATE \
+                   SET hash = excluded.hash, created_at = excluded.created_at, expires_at = excluded.expires_at",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(affected > 0)
+    }
+
+    /// Consumes a matching, unexpired activation code and marks the user activated, in one transaction; `None`
+    /// when no code matched. The `DELETE` is the single-use guarantee: only one caller can delete the row.
+    pub async fn activate_user(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let consumed = sqlx::query(
+                "DELETE FROM user_activation_codes \
+                 WHERE tenant = $1 AND user_name = $2 AND hash = $3 AND expires_at > $4",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if consumed == 0 {
+                return Ok(None);
+            }
+            sqlx::query(
+                "UPDATE users SET activated_at = $1, updated_at = $1 WHERE tenant = $2 AND user_name = $3",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(now))
+        })
+    }
+
+    /// Background maintenance over every tenant: removes expired sessions, tokens and activation codes, and
+    /// request history recorded before `history_cutoff`. Returns the number of rows removed.
+    pub async fn prune_expired(&self, now: i64, history_cutoff: i64) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for (sql, at) in [
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+            ("DELETE FROM user_tokens WHERE expires_at <= $1", now),
+            (
+                "DELETE FROM user_activation_codes WHERE expires_at <= $1",
+                now,
+            ),
+            (
+                "DELETE FROM user_requests WHERE created_at < $1",
+                history_cutoff,
+            ),
+        ] {
+            removed += with_writer!(self, |pool| {
+                sqlx::query(sql)
+                    .bind(at)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        Ok(removed)
+    }
+}
