@@ -2,7 +2,7 @@
 //!
 //! Map: [`config`] reads `AUTH_*` settings · [`startup`] builds and runs the server · [`api`] is the HTTP layer ·
 //! [`service`] holds the rules · [`store`] talks SQL to SQLite or PostgreSQL · [`domain`] has the validated values
-//! they pass around · [`telemetry`] sets up logging.
+//! they pass around · [`telemetry`] sets up logging · [`vault`] reads secrets and database credentials from HashiCorp Vault (optional).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -12,3 +12,4 @@ pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod vault;

@@ -21,6 +21,7 @@ use crate::api::{self, AppState};
 use crate::config::{CorsOrigins, Settings};
 use crate::service::{RbacService, Tenants};
 use crate::store::Store;
+use crate::vault::VaultRuntime;
 
 /// The largest request body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -35,19 +36,27 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    /// Vault's background tasks (token and lease upkeep), when Vault is configured; they stop with it.
+    vault: Option<VaultRuntime>,
 }
 
 impl Application {
     /// Connects to the database, migrates it, settles the tenant secret and binds the listener (port 0 picks a
     /// free port, as tests do).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database).await?;
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        // With Vault: secrets overlaid on `settings` and, with a database role, dynamic credentials.
+        let mut vault = VaultRuntime::start(&mut settings).await?;
+        let store = match vault.as_mut() {
+            Some(vault) => vault.connect_store(&settings).await?,
+            None => Store::connect(&settings.database).await?,
+        };
         store.migrate().await?;
         let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
         let state = AppState {
             rbac: RbacService::new(store.clone()),
             tenants,
             store: store.clone(),
+            vault: vault.as_ref().map(VaultRuntime::health),
         };
         let router = with_layers(api::routes(state), &settings);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
@@ -58,6 +67,7 @@ impl Application {
             listener,
             router,
             store,
+            vault,
         })
     }
 
@@ -87,6 +97,7 @@ impl Application {
             listener,
             router,
             store,
+            vault,
         } = self;
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let begin_shutdown = Arc::new(Notify::new());
@@ -110,6 +121,7 @@ impl Application {
                 }
             }
         }
+        drop(vault);
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -27,6 +27,8 @@ pub struct AppState {
     pub rbac: RbacService,
     pub tenants: Tenants,
     pub store: Store,
+    /// Vault's state for `/readyz`, when Vault is configured.
+    pub vault: Option<crate::vault::VaultHealth>,
 }
 
 /// All routes, without the cross-cutting layers (see `startup`).

@@ -14,6 +14,8 @@
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
 //!   and kept in the database.
 //!
+//! - `AUTH_VAULT_*`, `AUTH_USER_CONFIG_SOURCE`: optional HashiCorp Vault, see [`vault`].
+//!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
 use std::fmt;
@@ -22,6 +24,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+pub mod vault;
+
+pub use vault::{UserConfigSource, VaultAuth, VaultSettings};
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +153,8 @@ pub struct Settings {
     pub log_level: String,
     pub cors: CorsOrigins,
     pub tenant_secret: Option<SecretString>,
+    /// HashiCorp Vault, when `AUTH_VAULT_ADDR` is set.
+    pub vault: Option<VaultSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -162,6 +170,7 @@ impl fmt::Debug for Settings {
                 "tenant_secret",
                 &self.tenant_secret.as_ref().map(|_| "********"),
             )
+            .field("vault", &self.vault)
             .finish()
     }
 }
@@ -321,6 +330,7 @@ impl Settings {
             log_level,
             cors,
             tenant_secret,
+            vault: VaultSettings::from_lookup(&get)?,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! pools differ. SQLite gets a single-connection writer pool so concurrent writes queue in-process instead of
 //! failing with `SQLITE_BUSY`, and a small reader pool that WAL lets run beside it.
 
+mod credentials;
 mod error;
 mod meta;
 mod rbac;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use credentials::CredentialRotator;
 pub use error::StoreError;
 pub use rbac::{RoleRow, RoleWrite};
 
