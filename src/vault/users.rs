@@ -58,11 +58,14 @@ struct RawUserConfig {
     requests: Option<RequestQuotas>,
 }
 
+/// Answers by user id, with when they were read (`None`: Vault has no configuration for the user).
+type Cache = HashMap<String, (Instant, Option<UserConfig>)>;
+
 /// Reads user configuration from Vault with a cache; cheap to clone (clones share the cache).
 #[derive(Clone, Debug)]
 pub struct VaultUserConfig {
     vault: Vault,
-    cache: Arc<Mutex<HashMap<String, (Instant, Option<UserConfig>)>>>,
+    cache: Arc<Mutex<Cache>>,
 }
 
 impl VaultUserConfig {
@@ -102,7 +105,7 @@ impl VaultUserConfig {
         Ok(config)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<UserConfig>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         // The cache holds plain values; one left by a panicking holder is still consistent.
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
