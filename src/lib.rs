@@ -2,7 +2,8 @@
 //!
 //! Map: [`config`] reads `AUTH_*` settings · [`startup`] builds and runs the server · [`api`] is the HTTP layer ·
 //! [`service`] holds the rules · [`store`] talks SQL to SQLite or PostgreSQL · [`domain`] has the validated values
-//! they pass around · [`crypto`] hashes tokens and session ids · [`telemetry`] sets up logging.
+//! they pass around · [`crypto`] seals fields and hashes tokens · [`telemetry`] sets up logging · [`vault`] reads
+//! secrets and database credentials from HashiCorp Vault (optional).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -13,3 +14,4 @@ pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod vault;

@@ -25,6 +25,7 @@ use crate::service::{
     TokenService, UsersService,
 };
 use crate::store::Store;
+use crate::vault::VaultRuntime;
 
 /// The largest request body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -44,13 +45,20 @@ pub struct Application {
     /// Writes batched decision entries; drained at shutdown.
     decision_writer: Option<tokio::task::JoinHandle<()>>,
     users: UsersSettings,
+    /// Vault's background tasks (token and lease upkeep), when Vault is configured; they stop with it.
+    vault: Option<VaultRuntime>,
 }
 
 impl Application {
     /// Connects to the database, migrates it, settles the tenant secret and binds the listener (port 0 picks a
     /// free port, as tests do).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database).await?;
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        // With Vault: secrets overlaid on `settings` and, with a database role, dynamic credentials.
+        let mut vault = VaultRuntime::start(&mut settings).await?;
+        let store = match vault.as_mut() {
+            Some(vault) => vault.connect_store(&settings).await?,
+            None => Store::connect(&settings.database).await?,
+        };
         store.migrate().await?;
         let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref())
             .await?
@@ -76,6 +84,7 @@ impl Application {
             limiter: settings
                 .rate_limit
                 .map(|limit| RateLimiter::new(store.clone(), limit)),
+            vault: vault.as_ref().map(VaultRuntime::health),
         };
         let router = with_layers(api::routes(state), &settings);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
@@ -89,6 +98,7 @@ impl Application {
             sync,
             decision_writer,
             users: settings.users.clone(),
+            vault,
         })
     }
 
@@ -121,6 +131,7 @@ impl Application {
             sync,
             decision_writer,
             users,
+            vault,
         } = self;
         // Removes expired sessions, tokens and old request history; aborted below when the server stops.
         let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(store.clone(), users)));
@@ -154,6 +165,7 @@ impl Application {
                 tracing::warn!("decision audit entries still queued at shutdown were dropped");
             }
         }
+        drop(vault);
         store.close().await;
         tracing::info!("stopped");
         Ok(())

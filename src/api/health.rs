@@ -25,13 +25,18 @@ async fn livez() -> ApiResult {
     Ok(ok("alive", json!({ "status": "ok" })))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers. With Vault, `data.vault` says whether it is reachable (`ok`, `unreachable`,
+/// `error`); an unreachable Vault alone does not make Warden unready, since it serves with the secrets and
+/// credentials it holds (when those expire, the database check fails and the answer is 503).
 async fn readyz(State(state): State<AppState>) -> ApiResult {
     match state.store.ping().await {
-        Ok(()) => Ok(ok(
-            "ready",
-            json!({ "status": "ok", "database": state.store.backend_name() }),
-        )),
+        Ok(()) => {
+            let mut data = json!({ "status": "ok", "database": state.store.backend_name() });
+            if let Some(vault) = &state.vault {
+                data["vault"] = vault.readiness();
+            }
+            Ok(ok("ready", data))
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             Err(ApiError::new(

@@ -43,6 +43,8 @@ pub struct AppState {
     pub limiter: Option<RateLimiter>,
     pub users: UsersService,
     pub sessions: SessionsService,
+    /// Vault's state for `/readyz`, when Vault is configured.
+    pub vault: Option<crate::vault::VaultHealth>,
 }
 
 /// All routes, without the cross-cutting layers (see `startup`).

@@ -19,6 +19,8 @@
 //! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
 //!   (`AUTH_RATE_LIMIT_PER_SECOND`): see [`limits`].
 //!
+//! - `AUTH_VAULT_*`, `AUTH_USER_CONFIG_SOURCE`: optional HashiCorp Vault, see [`vault`].
+//!
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
 mod audit;
@@ -40,6 +42,9 @@ pub use limits::RateLimit;
 pub use tenancy::TenantMode;
 mod users;
 pub use users::UsersSettings;
+pub mod vault;
+
+pub use vault::{UserConfigSource, VaultAuth, VaultSettings};
 
 /// A configuration value that could not be used; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +176,8 @@ pub struct Settings {
     pub tenant_mode: TenantMode,
     pub rate_limit: Option<RateLimit>,
     pub users: UsersSettings,
+    /// HashiCorp Vault, when `AUTH_VAULT_ADDR` is set.
+    pub vault: Option<VaultSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -192,6 +199,7 @@ impl fmt::Debug for Settings {
             .field("tenant_mode", &self.tenant_mode)
             .field("rate_limit", &self.rate_limit)
             .field("users", &self.users)
+            .field("vault", &self.vault)
             .finish()
     }
 }
@@ -362,6 +370,7 @@ impl Settings {
             tenant_mode,
             rate_limit,
             users: UsersSettings::from_lookup(&get)?,
+            vault: VaultSettings::from_lookup(&get)?,
         })
     }
 }

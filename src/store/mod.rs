@@ -5,6 +5,7 @@
 //! failing with `SQLITE_BUSY`, and a small reader pool that WAL lets run beside it.
 
 mod audit;
+mod credentials;
 mod error;
 mod meta;
 mod model;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
 };
 
 pub use audit::{AuditDraft, AuditQuery};
+pub use credentials::CredentialRotator;
 pub use error::StoreError;
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, RoleWrite};

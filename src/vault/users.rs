@@ -1,0 +1,144 @@
+//! User configuration from Vault, as the seed keeps it: the KV v2 secret `configuration/users/{user_id}` with
+//! `status` (`allowed` or `denied`, exactly), `roles` (a list of role names) and `requests` (quotas), read
+//! through a short-TTL cache so an access check does not cost a Vault round trip each time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Vault, VaultError};
+
+/// Whether the user may use the service at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Allowed,
+    Denied,
+}
+
+/// Request limits for one user; `random_shift_minutes` adds 0..=n random minutes to the end of a limit (the seed
+/// also spells it `random_shift_time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct RequestQuotas {
+    pub requests_per_hour: u32,
+    pub requests_per_day: u32,
+    #[serde(default, alias = "random_shift_time")]
+    pub random_shift_minutes: u32,
+}
+
+/// One user's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserConfig {
+    pub status: UserStatus,
+    pub roles: Vec<String>,
+    /// `None` when the secret sets no `requests`: no limits.
+    pub requests: Option<RequestQuotas>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserConfigError {
+    #[error("user id `{0}` cannot name a vault secret")]
+    InvalidUserId(String),
+    /// The seed's `WrongUserConfiguration`.
+    #[error("wrong configuration for user `{user_id}` in vault: {reason}")]
+    Wrong { user_id: String, reason: String },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// The raw secret, before validation.
+#[derive(Deserialize)]
+struct RawUserConfig {
+    status: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    requests: Option<RequestQuotas>,
+}
+
+/// Answers by user id, with when they were read (`None`: Vault has no configuration for the user).
+type Cache = HashMap<String, (Instant, Option<UserConfig>)>;
+
+/// Reads user configuration from Vault with a cache; cheap to clone (clones share the cache).
+#[derive(Clone, Debug)]
+pub struct VaultUserConfig {
+    vault: Vault,
+    cache: Arc<Mutex<Cache>>,
+}
+
+impl VaultUserConfig {
+    pub fn new(vault: Vault) -> Self {
+        Self {
+            vault,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The user's configuration; `Ok(None)` when Vault has none for them (they are unknown). Answers, including
+    /// "unknown", are cached for `AUTH_VAULT_CACHE_TTL_SECONDS`; errors are not.
+    #[tracing::instrument(name = "vault_user_config", skip(self))]
+    pub async fn get(&self, user_id: &str) -> Result<Option<UserConfig>, UserConfigError> {
+        let valid = !user_id.is_empty()
+            && user_id.len() <= 128
+            && user_id != "."
+            && user_id != ".."
+            && user_id.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'@' | b'+')
+            });
+        if !valid {
+            return Err(UserConfigError::InvalidUserId(user_id.to_owned()));
+        }
+        let ttl = self.vault.settings().cache_ttl;
+        if let Some((read_at, config)) = self.lock().get(user_id) {
+            if read_at.elapsed() < ttl {
+                return Ok(config.clone());
+            }
+        }
+        let config = self.read(user_id).await?;
+        if !ttl.is_zero() {
+            let mut cache = self.lock();
+            cache.retain(|_, (read_at, _)| read_at.elapsed() < ttl);
+            cache.insert(user_id.to_owned(), (Instant::now(), config.clone()));
+        }
+        Ok(config)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // The cache holds plain values; one left by a panicking holder is still consistent.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn read(&self, user_id: &str) -> Result<Option<UserConfig>, UserConfigError> {
+        let settings = self.vault.settings();
+        let mount = settings.mount.as_str();
+        let path = format!("{}/{user_id}", settings.user_config_path);
+        let full = format!("{mount}/data/{path}");
+        let raw: Value =
+            match vault_call!(self.vault, &full, |c| vaultrs::kv2::read(c, mount, &path)) {
+                Ok(raw) => raw,
+                Err(err) if err.is_not_found() => return Ok(None),
+                Err(err) => return Err(err.into()),
+            };
+        let wrong = |reason: String| UserConfigError::Wrong {
+            user_id: user_id.to_owned(),
+            reason,
+        };
+        let raw: RawUserConfig = serde_json::from_value(raw).map_err(|e| wrong(e.to_string()))?;
+        let status = match raw.status.as_str() {
+            "allowed" => UserStatus::Allowed,
+            "denied" => UserStatus::Denied,
+            other => {
+                return Err(wrong(format!(
+                    "status must be `allowed` or `denied`, got `{other}`"
+                )))
+            }
+        };
+        Ok(Some(UserConfig {
+            status,
+            roles: raw.roles,
+            requests: raw.requests,
+        }))
+    }
+}
