@@ -29,6 +29,10 @@ enum Command {
     /// Audit trail tools
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Encrypt a plaintext database in place (one transaction; run with Warden stopped)
+    Encrypt,
+    /// Re-encrypt every tenant under AUTH_NEW_ENCRYPTION_KEY (one transaction; run with Warden stopped)
+    RotateEncryptionKey,
     /// Issue or revoke client keys for AUTH_TENANT_MODE=registered
     Tenant {
         #[command(subcommand)]
@@ -85,6 +89,23 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
+            command @ (Command::Encrypt | Command::RotateEncryptionKey) => {
+                let store = Store::connect(&settings.database).await?;
+                store.migrate().await?;
+                let report = if matches!(command, Command::Encrypt) {
+                    warden::service::encryption::encrypt_database(&store, &settings.encryption)
+                        .await
+                } else {
+                    warden::service::encryption::rotate_key(&store, &settings.encryption).await
+                };
+                store.close().await;
+                let report = report?;
+                println!(
+                    "{} values of {} tenants re-encrypted",
+                    report.values, report.tenants
+                );
+                Ok(())
+            }
             Command::Tenant { action } => tenant_command(&settings, action).await,
             Command::Serve | Command::CheckConfig => {
                 Application::build(settings)

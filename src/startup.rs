@@ -21,8 +21,8 @@ use crate::api::{self, AppState};
 use crate::config::{CorsOrigins, Settings, UsersSettings};
 use crate::service::model::spawn_sync;
 use crate::service::{
-    run_maintenance, AuditLog, Models, RateLimiter, RbacService, SessionsService, Tenants,
-    TokenService, UsersService,
+    run_maintenance, AuditLog, Encryption, Models, RateLimiter, RbacService, SessionsService,
+    Tenants, TokenService, UsersService,
 };
 use crate::store::Store;
 use crate::vault::VaultRuntime;
@@ -62,7 +62,8 @@ impl Application {
         store.migrate().await?;
         let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref())
             .await?
-            .with_mode(settings.tenant_mode, &store);
+            .with_mode(settings.tenant_mode, &store)
+            .with_encryption(Encryption::setup(&store, &settings.encryption).await?);
         let (audit, decision_writer) = AuditLog::new(
             store.clone(),
             settings.audit.changes,

@@ -24,6 +24,7 @@
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
 mod audit;
+mod encryption;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use audit::{AuditSettings, ModelSettings};
+pub use encryption::EncryptionSettings;
 pub mod jwt;
 pub mod limits;
 pub mod tenancy;
@@ -172,6 +174,7 @@ pub struct Settings {
     pub tenant_secret: Option<SecretString>,
     pub audit: AuditSettings,
     pub model: ModelSettings,
+    pub encryption: EncryptionSettings,
     pub jwt: JwtSettings,
     pub tenant_mode: TenantMode,
     pub rate_limit: Option<RateLimit>,
@@ -193,6 +196,7 @@ impl fmt::Debug for Settings {
                 "tenant_secret",
                 &self.tenant_secret.as_ref().map(|_| "********"),
             )
+            .field("encryption", &self.encryption)
             .field("audit", &self.audit)
             .field("model", &self.model)
             .field("jwt", &self.jwt)
@@ -364,6 +368,7 @@ impl Settings {
             log_level,
             cors,
             tenant_secret,
+            encryption: encryption::encryption_from(&get)?,
             audit: audit::audit_from(&get)?,
             model: audit::model_from(&get)?,
             jwt,

@@ -99,13 +99,14 @@ impl MasterKey {
         )
         .expect("64-byte HKDF output is within the 8160-byte limit");
 
-        let okm = okm.expose_secret();
-        let mut aes_key = zeroed_secret::<KEY_LEN>();
-        let mut mac_key = zeroed_secret::<KEY_LEN>();
-        // Both sides are exactly KEY_LEN bytes, so `copy_from_slice` cannot panic.
-        aes_key.expose_secret_mut().copy_from_slice(&okm[..KEY_LEN]);
-        mac_key.expose_secret_mut().copy_from_slice(&okm[KEY_LEN..]);
-        TenantCipher { aes_key, mac_key }
+        TenantCipher::from_key_material(okm.expose_secret())
+    }
+
+    /// The cipher that wraps (seals) stored tenant key material. Its HKDF info is not a client key, so it can
+    /// never coincide with a tenant's own cipher.
+    #[must_use]
+    pub fn wrapping_cipher(&self) -> TenantCipher {
+        self.tenant_cipher("warden-key-wrapping-v1")
     }
 
     /// A lower-case hex `HMAC-SHA256(master, "warden-encryption-key-check-v1")`.
@@ -134,6 +135,58 @@ pub struct TenantCipher {
 }
 
 impl TenantCipher {
+    /// A cipher from 64 bytes of key material: AES key, then MAC key.
+    #[must_use]
+    pub fn from_key_material(okm: &[u8; 2 * KEY_LEN]) -> TenantCipher {
+        let mut aes_key = zeroed_secret::<KEY_LEN>();
+        let mut mac_key = zeroed_secret::<KEY_LEN>();
+        // Both sides are exactly KEY_LEN bytes, so `copy_from_slice` cannot panic.
+        aes_key.expose_secret_mut().copy_from_slice(&okm[..KEY_LEN]);
+        mac_key.expose_secret_mut().copy_from_slice(&okm[KEY_LEN..]);
+        TenantCipher { aes_key, mac_key }
+    }
+
+    /// A cipher with fresh random key material (for tenants converted offline, whose client key is unknown).
+    #[must_use]
+    pub fn random() -> TenantCipher {
+        let mut okm = zeroed_secret::<{ 2 * KEY_LEN }>();
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, okm.expose_secret_mut());
+        TenantCipher::from_key_material(okm.expose_secret())
+    }
+
+    /// This cipher's key material sealed under `wrapping`, for storage.
+    #[must_use]
+    pub fn wrap(&self, wrapping: &TenantCipher) -> String {
+        let mut hex = String::with_capacity(4 * KEY_LEN);
+        for byte in self
+            .aes_key
+            .expose_secret()
+            .iter()
+            .chain(self.mac_key.expose_secret().iter())
+        {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        wrapping.seal(&hex)
+    }
+
+    /// Opens key material stored by [`TenantCipher::wrap`].
+    ///
+    /// # Errors
+    ///
+    /// [`CipherError`] when the value was not wrapped under `wrapping` (another encryption key) or is damaged.
+    pub fn unwrap_with(stored: &str, wrapping: &TenantCipher) -> Result<TenantCipher, CipherError> {
+        let hex = wrapping.open(stored)?;
+        if hex.len() != 4 * KEY_LEN {
+            return Err(CipherError::Malformed);
+        }
+        let mut okm = zeroed_secret::<{ 2 * KEY_LEN }>();
+        for (i, byte) in okm.expose_secret_mut().iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| CipherError::Malformed)?;
+        }
+        Ok(TenantCipher::from_key_material(okm.expose_secret()))
+    }
+
     /// Encrypts `plaintext` deterministically into the `v2:` stored format.
     #[must_use]
     pub fn seal(&self, plaintext: &str) -> String {
@@ -276,6 +329,22 @@ mod tests {
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn wrapped_key_material_round_trips_only_under_its_wrapping_key() {
+        let wrapping = master().wrapping_cipher();
+        let original = TenantCipher::random();
+        let stored = original.wrap(&wrapping);
+        let restored = TenantCipher::unwrap_with(&stored, &wrapping).unwrap();
+        assert_eq!(restored.seal("alice"), original.seal("alice"));
+        let other = master().tenant_cipher("3b241101-e2bb-4255-8caf-4136c566a962");
+        assert!(TenantCipher::unwrap_with(&stored, &other).is_err());
+        assert!(!stored.contains(&hex(original.aes_key.expose_secret())));
+        // The seed's per-tenant derivation survives a wrap round trip.
+        let seeded = tenant();
+        let again = TenantCipher::unwrap_with(&seeded.wrap(&wrapping), &wrapping).unwrap();
+        assert_eq!(again.seal("alice"), "v2:fxaXoRNxJl2eRSUTlwpEOHHgLxQk");
     }
 
     #[test]

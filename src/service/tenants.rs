@@ -31,6 +31,8 @@ pub struct Tenants {
     secret: TenantSecret,
     /// In registered mode, where the registry lives; `None` in open mode.
     registry: Option<Store>,
+    /// Field encryption, when on: gives each tenant its codec.
+    encryption: Option<super::Encryption>,
 }
 
 impl Tenants {
@@ -63,6 +65,7 @@ impl Tenants {
         Ok(Self {
             secret,
             registry: None,
+            encryption: None,
         })
     }
 
@@ -71,6 +74,7 @@ impl Tenants {
         Self {
             secret,
             registry: None,
+            encryption: None,
         }
     }
 
@@ -86,11 +90,19 @@ impl Tenants {
     /// The tenant of a key, if the key is accepted: always in open mode; in registered mode only when its tenant
     /// is registered and not revoked (one primary-key read, so a revoke holds on every instance at once).
     pub async fn authenticate(&self, key: &ClientKey) -> Result<Option<TenantScope>, ServiceError> {
-        let scope = self.scope_for(key);
-        match &self.registry {
-            None => Ok(Some(scope)),
-            Some(store) => Ok(store.tenant_is_active(&scope.id).await?.then_some(scope)),
+        let id = self.tenant_of(key);
+        if let Some(store) = &self.registry {
+            if !store.tenant_is_active(&id).await? {
+                return Ok(None);
+            }
         }
+        Ok(Some(self.scope_for(id, key).await?))
+    }
+
+    /// Switches field encryption on for the tenants this resolver hands out.
+    pub fn with_encryption(mut self, encryption: Option<super::Encryption>) -> Self {
+        self.encryption = encryption;
+        self
     }
 
     /// A server sub-key for one purpose, derived from the tenant secret.
@@ -103,10 +115,17 @@ impl Tenants {
     }
 
     /// The tenant a client key stands for, with the codec for its sensitive fields.
-    pub fn scope_for(&self, key: &ClientKey) -> TenantScope {
-        TenantScope {
-            id: self.tenant_of(key),
-            codec: FieldCodec::Plain,
-        }
+    async fn scope_for(&self, id: TenantId, key: &ClientKey) -> Result<TenantScope, ServiceError> {
+        let codec = match &self.encryption {
+            None => FieldCodec::Plain,
+            Some(encryption) => encryption
+                .codec_for(&id, key)
+                .await
+                .map_err(|err| match err {
+                    super::encryption::EncryptionError::Store(store) => ServiceError::from(store),
+                    other => ServiceError::Internal(other.into()),
+                })?,
+        };
+        Ok(TenantScope { id, codec })
     }
 }

@@ -7,6 +7,7 @@
 mod audit;
 mod credentials;
 mod error;
+mod keys;
 mod meta;
 mod model;
 mod rate;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{
 pub use audit::{AuditDraft, AuditQuery};
 pub use credentials::CredentialRotator;
 pub use error::StoreError;
+pub use keys::{Reseal, ResealReport};
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, RoleWrite};
 pub use sessions::{NewSession, SessionRecord};

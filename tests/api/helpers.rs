@@ -139,6 +139,36 @@ impl TestApp {
         read(response).await
     }
 
+    /// Which backend this test runs on.
+    pub fn backend(&self) -> Backend {
+        if self.database_url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    /// Runs a query returning one text column directly against this test's database (to look at what is stored).
+    pub async fn raw_strings(&self, sql: &str) -> Vec<String> {
+        let url = self.database_url.clone();
+        let settings =
+            Settings::from_lookup(|name| (name == "AUTH_DATABASE_URL").then(|| url.clone()))
+                .expect("settings");
+        let store = warden::store::Store::connect(&settings.database)
+            .await
+            .expect("store");
+        let rows: Vec<(String,)> = match &store {
+            warden::store::Store::Sqlite { reader, .. } => {
+                sqlx::query_as(sql).fetch_all(reader).await.expect("query")
+            }
+            warden::store::Store::Postgres(pool) => {
+                sqlx::query_as(sql).fetch_all(pool).await.expect("query")
+            }
+        };
+        store.close().await;
+        rows.into_iter().map(|(s,)| s).collect()
+    }
+
     /// This test's database URL.
     pub fn database_url(&self) -> &str {
         &self.database_url

@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod bad_input;
 mod consistency;
+mod encryption;
 mod jwt;
 mod limits;
 mod outage;

@@ -1,0 +1,232 @@
+//! Field encryption's rules: the start-up safety checks, per-tenant codecs, and the offline conversions.
+//!
+//! The database records whether it is encrypted and a check value of the key. Warden refuses to start with the
+//! wrong key, with encryption off over encrypted data, or on over plaintext data, so rows are never mixed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::EncryptionSettings;
+use crate::crypto::{FieldCodec, MasterKey, TenantCipher};
+use crate::domain::{ClientKey, TenantId};
+use crate::store::{Reseal, ResealReport, Store, StoreError};
+
+const MODE_KEY: &str = "encryption";
+const CHECK_KEY: &str = "encryption_key_check";
+/// Tenant codecs kept in memory; beyond this the cache starts over (each entry is re-read on next use).
+const MAX_CACHED_TENANTS: usize = 100_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncryptionError {
+    #[error(
+        "this database holds unencrypted data but AUTH_ENABLE_ENCRYPTION is true; \
+         run `warden encrypt` (with Warden stopped) to convert it first"
+    )]
+    PlaintextDatabase,
+    #[error(
+        "this database is encrypted but AUTH_ENABLE_ENCRYPTION is false; \
+         start with encryption on and the database's AUTH_ENCRYPTION_KEY"
+    )]
+    EncryptedDatabase,
+    #[error(
+        "AUTH_ENCRYPTION_KEY is not the key this database was encrypted with \
+         (use `warden rotate-encryption-key` to change keys)"
+    )]
+    WrongKey,
+    #[error("{0}")]
+    Usage(&'static str),
+    #[error("stored tenant key material cannot be opened with AUTH_ENCRYPTION_KEY")]
+    BrokenTenantKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The master key and the cache of tenant ciphers. Cheap to clone.
+#[derive(Clone)]
+pub struct Encryption {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    master: MasterKey,
+    wrapping: TenantCipher,
+    store: Store,
+    codecs: RwLock<HashMap<TenantId, FieldCodec>>,
+}
+
+impl std::fmt::Debug for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Encryption([REDACTED])")
+    }
+}
+
+/// PBKDF2 (100 000 rounds) runs once, off the async threads.
+async fn derive(key: &SecretString) -> MasterKey {
+    let key = key.expose_secret().to_owned();
+    match tokio::task::spawn_blocking(move || MasterKey::derive(&key)).await {
+        Ok(master) => master,
+        Err(_) => unreachable_derive(),
+    }
+}
+
+#[cold]
+fn unreachable_derive() -> MasterKey {
+    // spawn_blocking only fails if the closure panicked, and PBKDF2 over a string does not panic.
+    panic!("key derivation task failed")
+}
+
+impl Encryption {
+    /// Checks the database against the settings (see the module doc) and, when encryption is on, derives the
+    /// master key. `None` when encryption is off.
+    pub async fn setup(
+        store: &Store,
+        settings: &EncryptionSettings,
+    ) -> Result<Option<Self>, EncryptionError> {
+        let stored_mode = store.meta_get(MODE_KEY).await?;
+        let Some(key) = &settings.key else {
+            return match stored_mode.as_deref() {
+                Some("on") => Err(EncryptionError::EncryptedDatabase),
+                Some(_) => Ok(None),
+                None => match store.meta_get_or_insert(MODE_KEY, "off").await?.as_str() {
+                    "on" => Err(EncryptionError::EncryptedDatabase),
+                    _ => Ok(None),
+                },
+            };
+        };
+        let master = derive(key).await;
+        let check = master.key_check_value();
+        match stored_mode.as_deref() {
+            Some("on") => {}
+            Some(_) => return Err(EncryptionError::PlaintextDatabase),
+            None => {
+                if store.has_sealable_values().await? {
+                    return Err(EncryptionError::PlaintextDatabase);
+                }
+                if store.meta_get_or_insert(MODE_KEY, "on").await? != "on" {
+                    return Err(EncryptionError::PlaintextDatabase);
+                }
+            }
+        }
+        // Check values are public by design, so an ordinary comparison leaks nothing.
+        if store.meta_get_or_insert(CHECK_KEY, &check).await? != check {
+            return Err(EncryptionError::WrongKey);
+        }
+        Ok(Some(Self {
+            inner: Arc::new(Inner {
+                wrapping: master.wrapping_cipher(),
+                master,
+                store: store.clone(),
+                codecs: RwLock::default(),
+            }),
+        }))
+    }
+
+    /// The tenant's codec: its stored key material, or (first use) the seed's derivation from the client key,
+    /// which is then stored so offline tools can work without client keys.
+    pub async fn codec_for(
+        &self,
+        tenant: &TenantId,
+        key: &ClientKey,
+    ) -> Result<FieldCodec, EncryptionError> {
+        if let Some(codec) = self.inner.codecs.read().get(tenant) {
+            return Ok(codec.clone());
+        }
+        let stored = match self.inner.store.tenant_key(tenant).await? {
+            Some(wrapped) => wrapped,
+            None => {
+                let derived = self.inner.master.tenant_cipher(key.as_str());
+                self.inner
+                    .store
+                    .tenant_key_get_or_insert(tenant, &derived.wrap(&self.inner.wrapping))
+                    .await?
+            }
+        };
+        let cipher = TenantCipher::unwrap_with(&stored, &self.inner.wrapping)
+            .map_err(|_| EncryptionError::BrokenTenantKey)?;
+        let codec = FieldCodec::Sealed(cipher);
+        let mut codecs = self.inner.codecs.write();
+        if codecs.len() >= MAX_CACHED_TENANTS {
+            codecs.clear();
+        }
+        codecs.insert(tenant.clone(), codec.clone());
+        Ok(codec)
+    }
+}
+
+/// `warden encrypt`: converts a plaintext database to encrypted, in one transaction. Run with Warden stopped.
+pub async fn encrypt_database(
+    store: &Store,
+    settings: &EncryptionSettings,
+) -> Result<ResealReport, EncryptionError> {
+    let key = settings.key.as_ref().ok_or(EncryptionError::Usage(
+        "set AUTH_ENABLE_ENCRYPTION=true and AUTH_ENCRYPTION_KEY to encrypt",
+    ))?;
+    if store.meta_get(MODE_KEY).await?.as_deref() == Some("on") {
+        return Err(EncryptionError::Usage("the database is already encrypted"));
+    }
+    let master = derive(key).await;
+    let wrapping = master.wrapping_cipher();
+    let mut plan = HashMap::new();
+    for tenant in store.tenants_with_fields().await? {
+        let to = TenantCipher::random();
+        let wrapped = to.wrap(&wrapping);
+        plan.insert(
+            tenant,
+            Reseal {
+                from: FieldCodec::Plain,
+                to,
+                wrapped,
+            },
+        );
+    }
+    let meta = [
+        (MODE_KEY, "on".to_owned()),
+        (CHECK_KEY, master.key_check_value()),
+    ];
+    Ok(store.reseal_all(&plan, &meta).await?)
+}
+
+/// `warden rotate-encryption-key`: re-encrypts every tenant under fresh key material wrapped with
+/// `AUTH_NEW_ENCRYPTION_KEY`, in one transaction. Run with Warden stopped, then restart with the new key.
+pub async fn rotate_key(
+    store: &Store,
+    settings: &EncryptionSettings,
+) -> Result<ResealReport, EncryptionError> {
+    let (Some(old_key), Some(new_key)) = (&settings.key, &settings.new_key) else {
+        return Err(EncryptionError::Usage(
+            "set AUTH_ENABLE_ENCRYPTION=true, AUTH_ENCRYPTION_KEY (current) and AUTH_NEW_ENCRYPTION_KEY",
+        ));
+    };
+    if store.meta_get(MODE_KEY).await?.as_deref() != Some("on") {
+        return Err(EncryptionError::Usage(
+            "the database is not encrypted; use `warden encrypt`",
+        ));
+    }
+    let old = derive(old_key).await;
+    if store.meta_get(CHECK_KEY).await?.as_deref() != Some(old.key_check_value().as_str()) {
+        return Err(EncryptionError::WrongKey);
+    }
+    let new = derive(new_key).await;
+    let (old_wrapping, new_wrapping) = (old.wrapping_cipher(), new.wrapping_cipher());
+    let stored = store.all_tenant_keys().await?;
+    let mut plan = HashMap::new();
+    for tenant in store.tenants_with_fields().await? {
+        let from = match stored.get(&tenant) {
+            Some(wrapped) => FieldCodec::Sealed(
+                TenantCipher::unwrap_with(wrapped, &old_wrapping)
+                    .map_err(|_| EncryptionError::BrokenTenantKey)?,
+            ),
+            // A tenant with fields but no key can only hold values written before encryption: impossible in an
+            // encrypted database, so refuse rather than guess.
+            None => return Err(EncryptionError::BrokenTenantKey),
+        };
+        let to = TenantCipher::random();
+        let wrapped = to.wrap(&new_wrapping);
+        plan.insert(tenant, Reseal { from, to, wrapped });
+    }
+    let meta = [(CHECK_KEY, new.key_check_value())];
+    Ok(store.reseal_all(&plan, &meta).await?)
+}

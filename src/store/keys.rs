@@ -1,0 +1,191 @@
+//! Stored tenant key material and the bulk re-encryption behind `warden encrypt` / `rotate-encryption-key`.
+
+use std::collections::HashMap;
+
+use super::{now_millis, with_reader, with_writer, Store, StoreError};
+use crate::crypto::{FieldCodec, TenantCipher};
+use crate::domain::TenantId;
+
+/// How one tenant's sealed fields change in a bulk conversion.
+pub struct Reseal {
+    /// How the fields are stored now.
+    pub from: FieldCodec,
+    /// The tenant's new cipher.
+    pub to: TenantCipher,
+    /// `to`, wrapped for storage.
+    pub wrapped: String,
+}
+
+/// How many values a bulk conversion rewrote.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ResealReport {
+    pub tenants: usize,
+    pub values: u64,
+}
+
+fn broken(what: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!(
+        "{what} cannot be opened with the current key"
+    ))
+}
+
+impl Store {
+    pub async fn tenant_key(&self, tenant: &TenantId) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT wrapped FROM tenant_keys WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(w,)| w))
+    }
+
+    /// Stores `wrapped` unless the tenant has key material already; returns what is stored now.
+    pub async fn tenant_key_get_or_insert(
+        &self,
+        tenant: &TenantId,
+        wrapped: &str,
+    ) -> Result<String, StoreError> {
+        let stored: (String,) = with_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO tenant_keys (tenant, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(wrapped)
+            .bind(now_millis())
+            .execute(pool)
+            .await?;
+            sqlx::query_as("SELECT wrapped FROM tenant_keys WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(stored.0)
+    }
+
+    /// Every stored tenant key, wrapped.
+    pub async fn all_tenant_keys(&self) -> Result<HashMap<TenantId, String>, StoreError> {
+        let rows: Vec<(String, String)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT tenant, wrapped FROM tenant_keys")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(t, w)| (TenantId::from_stored(t), w))
+            .collect())
+    }
+
+    /// Every tenant that has fields which may be sealed.
+    pub async fn tenants_with_fields(&self) -> Result<Vec<TenantId>, StoreError> {
+        let rows: Vec<(String,)> = with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT tenant FROM roles UNION SELECT tenant FROM role_permissions \
+                 UNION SELECT tenant FROM memberships UNION SELECT tenant FROM model_changes \
+                 UNION SELECT tenant FROM tenant_keys",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(t,)| TenantId::from_stored(t))
+            .collect())
+    }
+
+    /// Whether any field that encryption covers holds a value (so switching encryption on needs a conversion).
+    pub async fn has_sealable_values(&self) -> Result<bool, StoreError> {
+        let (found,): (bool,) = with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM role_permissions) OR EXISTS (SELECT 1 FROM memberships) \
+                 OR EXISTS (SELECT 1 FROM roles WHERE description IS NOT NULL)",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(found)
+    }
+
+    /// Rewrites every sealed field of every tenant in `plan` (open with `from`, seal with `to`), replaces the
+    /// stored tenant keys and sets the given meta values — all in one transaction, so a failure changes nothing.
+    pub async fn reseal_all(
+        &self,
+        plan: &HashMap<TenantId, Reseal>,
+        meta: &[(&str, String)],
+    ) -> Result<ResealReport, StoreError> {
+        let mut report = ResealReport {
+            tenants: plan.len(),
+            values: 0,
+        };
+        // (select, update): the update binds (new, tenant, key1, key2, old).
+        let columns: [(&str, &str); 4] = [
+            (
+                "SELECT tenant, name, '', description FROM roles WHERE description IS NOT NULL",
+                "UPDATE roles SET description = $1 WHERE tenant = $2 AND name = $3 AND '' = $4 AND description = $5",
+            ),
+            (
+                "SELECT tenant, role, '', permission FROM role_permissions",
+                "UPDATE role_permissions SET permission = $1 WHERE tenant = $2 AND role = $3 AND '' = $4 AND permission = $5",
+            ),
+            (
+                "SELECT tenant, role, '', user_name FROM memberships",
+                "UPDATE memberships SET user_name = $1 WHERE tenant = $2 AND role = $3 AND '' = $4 AND user_name = $5",
+            ),
+            (
+                "SELECT tenant, CAST(revision AS TEXT), op, item FROM model_changes WHERE item IS NOT NULL",
+                "UPDATE model_changes SET item = $1 WHERE tenant = $2 AND CAST(revision AS TEXT) = $3 AND op = $4 AND item = $5",
+            ),
+        ];
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (select, update) in columns {
+                let rows: Vec<(String, String, String, String)> =
+                    sqlx::query_as(select).fetch_all(&mut *tx).await?;
+                for (tenant, key1, key2, old) in rows {
+                    let Some(step) = plan.get(&TenantId::from_stored(tenant.clone())) else {
+                        continue;
+                    };
+                    let plain = step
+                        .from
+                        .open(old.clone())
+                        .map_err(|_| broken("a stored field"))?;
+                    let new = step.to.seal(&plain);
+                    sqlx::query(update)
+                        .bind(&new)
+                        .bind(&tenant)
+                        .bind(&key1)
+                        .bind(&key2)
+                        .bind(&old)
+                        .execute(&mut *tx)
+                        .await?;
+                    report.values += 1;
+                }
+            }
+            sqlx::query("DELETE FROM tenant_keys")
+                .execute(&mut *tx)
+                .await?;
+            for (tenant, step) in plan {
+                sqlx::query(
+                    "INSERT INTO tenant_keys (tenant, wrapped, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(tenant.as_str())
+                .bind(&step.wrapped)
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (key, value) in meta {
+                sqlx::query(
+                    "INSERT INTO warden_meta (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+}

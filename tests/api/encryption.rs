@@ -1,0 +1,215 @@
+//! Field encryption at rest: sealed storage, working queries, and the start-up safety checks.
+
+use reqwest::Method;
+use serde_json::json;
+use warden::config::Settings;
+use warden::startup::Application;
+
+use crate::helpers::TestApp;
+
+const KEY: &str = "test-encryption-key-0001";
+const OTHER_KEY: &str = "another-encryption-key-02";
+
+fn encrypted(key: &'static str) -> [(&'static str, &'static str); 2] {
+    [
+        ("AUTH_ENABLE_ENCRYPTION", "true"),
+        ("AUTH_ENCRYPTION_KEY", key),
+    ]
+}
+
+/// Builds (without serving) a Warden on the test's database; returns the start-up error, if any.
+async fn start_error(app: &TestApp, vars: &[(&str, &str)]) -> Option<String> {
+    let url = app.database_url().to_owned();
+    let settings = Settings::from_lookup(|name| {
+        if name == "AUTH_DATABASE_URL" {
+            return Some(url.clone());
+        }
+        if name == "AUTH_SERVER_PORT" {
+            return Some("0".into());
+        }
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    Application::build(settings)
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+}
+
+async fn sealed_fields_are_unreadable_at_rest_and_queries_still_work(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend(), &encrypted(KEY))
+        .await
+        .unwrap();
+    let (status, _) = app
+        .post_json(
+            "/api/role/admin",
+            &json!({"description": "Top secret role"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    app.write(Method::POST, "/api/permission/admin/payroll:read")
+        .await;
+    app.write(Method::POST, "/api/membership/alice@example.com/admin")
+        .await;
+
+    assert_eq!(
+        app.data(
+            Method::GET,
+            "/api/has_permission/alice@example.com/payroll:read"
+        )
+        .await,
+        json!({"has_permission": true})
+    );
+    assert_eq!(
+        app.data(Method::GET, "/api/which_users_can/payroll:read")
+            .await,
+        json!([{"user": "alice@example.com"}])
+    );
+    assert_eq!(
+        app.data(Method::GET, "/api/membership/alice@example.com/admin")
+            .await,
+        json!({"is_member": true})
+    );
+
+    let stored_users = app.raw_strings("SELECT user_name FROM memberships").await;
+    let stored_permissions = app
+        .raw_strings("SELECT permission FROM role_permissions")
+        .await;
+    let stored_descriptions = app.raw_strings("SELECT description FROM roles").await;
+    for value in stored_users
+        .iter()
+        .chain(&stored_permissions)
+        .chain(&stored_descriptions)
+    {
+        assert!(value.starts_with("v2:"), "{value}");
+    }
+    assert!(
+        !format!("{stored_users:?}{stored_permissions:?}{stored_descriptions:?}").contains("alice")
+    );
+
+    // Removing by name works on ciphertexts too, and another instance (loading from the database) agrees.
+    app.write(Method::DELETE, "/api/membership/alice@example.com/admin")
+        .await;
+    let other = app.spawn_another(&encrypted(KEY)).await;
+    let response = app
+        .client
+        .get(format!("{other}/api/roles"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = crate::helpers::read(response).await;
+    assert_eq!(
+        body["data"],
+        json!([{"role": "admin", "description": "Top secret role"}])
+    );
+    assert!(app
+        .raw_strings("SELECT user_name FROM memberships")
+        .await
+        .is_empty());
+}
+
+async fn the_same_name_is_sealed_differently_for_each_tenant(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend(), &encrypted(KEY))
+        .await
+        .unwrap();
+    let second = crate::helpers::new_key();
+    for key in [app.key.clone(), second.clone()] {
+        app.call_as(&key, Method::POST, "/api/role/r").await;
+        let (status, _) = app
+            .call_as(&key, Method::POST, "/api/membership/bob/r")
+            .await;
+        assert_eq!(status, 200);
+    }
+    let stored = app.raw_strings("SELECT user_name FROM memberships").await;
+    assert_eq!(stored.len(), 2);
+    assert_ne!(stored[0], stored[1]);
+}
+
+async fn a_wrong_key_or_a_switched_mode_is_refused_at_start(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend(), &encrypted(KEY))
+        .await
+        .unwrap();
+    app.write(Method::POST, "/api/role/r").await;
+    let wrong = start_error(&app, &encrypted(OTHER_KEY))
+        .await
+        .expect("refused");
+    assert!(
+        wrong.contains("not the key this database was encrypted with"),
+        "{wrong}"
+    );
+    assert!(
+        !wrong.contains(OTHER_KEY) && !wrong.contains(KEY),
+        "{wrong}"
+    );
+    let off = start_error(&app, &[]).await.expect("refused");
+    assert!(off.contains("this database is encrypted"), "{off}");
+    assert_eq!(start_error(&app, &encrypted(KEY)).await, None);
+}
+
+async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestApp) {
+    app.write(Method::POST, "/api/role/r").await;
+    app.write(Method::POST, "/api/permission/r/read").await;
+    app.write(Method::POST, "/api/membership/carol/r").await;
+    let refused = start_error(&app, &encrypted(KEY)).await.expect("refused");
+    assert!(refused.contains("run `warden encrypt`"), "{refused}");
+
+    // `warden encrypt`, then `warden rotate-encryption-key`, as the commands run them.
+    let url = app.database_url().to_owned();
+    let settings = |vars: &[(&str, &str)]| {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let url = url.clone();
+        Settings::from_lookup(move |name| {
+            if name == "AUTH_DATABASE_URL" {
+                return Some(url.clone());
+            }
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    };
+    let store = warden::store::Store::connect(&settings(&[]).database)
+        .await
+        .unwrap();
+    let report = warden::service::encryption::encrypt_database(
+        &store,
+        &settings(&encrypted(KEY)).encryption,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.tenants, 1);
+    assert!(report.values >= 2, "{report:?}");
+    assert!(app.raw_strings("SELECT user_name FROM memberships").await[0].starts_with("v2:"));
+
+    let mut rotate_vars = encrypted(KEY).to_vec();
+    rotate_vars.push(("AUTH_NEW_ENCRYPTION_KEY", OTHER_KEY));
+    warden::service::encryption::rotate_key(&store, &settings(&rotate_vars).encryption)
+        .await
+        .unwrap();
+    store.close().await;
+
+    // The old key is refused now; the new one serves the same answers.
+    assert!(start_error(&app, &encrypted(KEY)).await.is_some());
+    let address = TestApp::start(app.database_url(), &encrypted(OTHER_KEY)).await;
+    let response = app
+        .client
+        .get(format!("{address}/api/has_permission/carol/read"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = crate::helpers::read(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"], json!({"has_permission": true}));
+}
+
+crate::on_both_backends!(
+    sealed_fields_are_unreadable_at_rest_and_queries_still_work,
+    the_same_name_is_sealed_differently_for_each_tenant,
+    a_wrong_key_or_a_switched_mode_is_refused_at_start,
+    encryption_on_over_plaintext_data_is_refused_until_converted,
+);
