@@ -124,6 +124,22 @@ impl Encryption {
         }))
     }
 
+    /// The codec of a tenant that already has key material (every tenant that has authenticated).
+    pub async fn stored_codec(&self, tenant: &TenantId) -> Result<FieldCodec, EncryptionError> {
+        if let Some(codec) = self.inner.codecs.read().get(tenant) {
+            return Ok(codec.clone());
+        }
+        let wrapped = self
+            .inner
+            .store
+            .tenant_key(tenant)
+            .await?
+            .ok_or(EncryptionError::BrokenTenantKey)?;
+        let cipher = TenantCipher::unwrap_with(&wrapped, &self.inner.wrapping)
+            .map_err(|_| EncryptionError::BrokenTenantKey)?;
+        Ok(FieldCodec::Sealed(cipher))
+    }
+
     /// The tenant's codec: its stored key material, or (first use) the seed's derivation from the client key,
     /// which is then stored so offline tools can work without client keys.
     pub async fn codec_for(

@@ -99,6 +99,20 @@ impl Tenants {
         Ok(Some(self.scope_for(id, key).await?))
     }
 
+    /// How an authenticated tenant's sensitive fields are stored (its codec is cached from authentication).
+    pub async fn field_codec(&self, tenant: &TenantId) -> Result<FieldCodec, ServiceError> {
+        match &self.encryption {
+            None => Ok(FieldCodec::Plain),
+            Some(encryption) => encryption
+                .stored_codec(tenant)
+                .await
+                .map_err(|err| match err {
+                    super::encryption::EncryptionError::Store(store) => ServiceError::from(store),
+                    other => ServiceError::Internal(other.into()),
+                }),
+        }
+    }
+
     /// Switches field encryption on for the tenants this resolver hands out.
     pub fn with_encryption(mut self, encryption: Option<super::Encryption>) -> Self {
         self.encryption = encryption;

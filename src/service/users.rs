@@ -110,6 +110,7 @@ pub struct UsersService {
     store: Store,
     tokens: KeyedHasher,
     codes: KeyedHasher,
+    tenants: Tenants,
 }
 
 /// Parses a status by exact match; anything else is refused (never a substring or case-folded match).
@@ -233,7 +234,13 @@ impl UsersService {
             store,
             tokens: KeyedHasher::new(tenants.derive_key("single-use-tokens")),
             codes: KeyedHasher::new(tenants.derive_key("activation-codes")),
+            tenants: tenants.clone(),
         }
+    }
+
+    /// How the tenant stores user names in memberships.
+    async fn codec(&self, tenant: &TenantId) -> Result<crate::crypto::FieldCodec, UsersError> {
+        Ok(self.tenants.field_codec(tenant).await?)
     }
 
     /// Creates or replaces a user (a full replacement: absent fields take their defaults).
@@ -290,7 +297,10 @@ impl UsersService {
             .get_user(tenant, user)
             .await?
             .ok_or_else(|| UsersError::UserNotFound(user.clone()))?;
-        let mut roles: Vec<String> = self.store.member_roles(tenant, user.as_str()).await?;
+        let mut roles: Vec<String> = self
+            .store
+            .member_roles(tenant, user.as_str(), &self.codec(tenant).await?)
+            .await?;
         roles.sort();
         Ok((record, roles))
     }
@@ -321,7 +331,10 @@ impl UsersService {
         tenant: &TenantId,
         user: &Name,
     ) -> Result<(bool, i64), UsersError> {
-        Ok(self.store.delete_user(tenant, user).await?)
+        Ok(self
+            .store
+            .delete_user(tenant, user, &self.codec(tenant).await?)
+            .await?)
     }
 
     /// Voids every token and session issued to the user so far; returns the new sensitive-change time.
@@ -390,8 +403,10 @@ impl UsersService {
         let chat_id = context_field("chat_id", input.chat_id)?;
         let message_id = context_field("message_id", input.message_id)?;
         let now = now_millis();
+        let codec = self.codec(tenant).await?;
         let request = AccessRequest {
             user: &input.user,
+            codec: &codec,
             role: input.role.as_ref(),
             chat_id: chat_id.as_deref(),
             message_id: message_id.as_deref(),
@@ -464,7 +479,7 @@ impl UsersService {
         let hash = self.tokens.hash(tenant, token);
         let (user, status, mut roles) = self
             .store
-            .consume_token(tenant, &hash, now_millis())
+            .consume_token(tenant, &hash, now_millis(), &self.codec(tenant).await?)
             .await?
             .ok_or(UsersError::InvalidToken)?;
         roles.sort();

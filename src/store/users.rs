@@ -6,6 +6,7 @@
 //! after the other; on SQLite the single writer connection already serialises them.
 
 use super::{with_reader, with_writer, Store, StoreError};
+use crate::crypto::FieldCodec;
 use crate::domain::{Name, TenantId};
 
 const USER_COLUMNS: &str = "user_name, uuid, status, enabled, profile, requests_per_hour, requests_per_day, \
@@ -59,6 +60,8 @@ pub struct RequestRecord {
 #[derive(Debug, Clone)]
 pub struct AccessRequest<'a> {
     pub user: &'a Name,
+    /// How the tenant stores user names in memberships (sealed when field encryption is on).
+    pub codec: &'a FieldCodec,
     pub role: Option<&'a Name>,
     pub chat_id: Option<&'a str>,
     pub message_id: Option<&'a str>,
@@ -282,7 +285,9 @@ impl Store {
         &self,
         tenant: &TenantId,
         user: &Name,
+        codec: &FieldCodec,
     ) -> Result<(bool, i64), StoreError> {
+        let member = codec.seal(user.as_str());
         let notify = self.is_postgres().then_some(super::rbac::NOTIFY);
         let now = super::now_millis();
         with_writer!(self, |pool| {
@@ -290,11 +295,15 @@ impl Store {
             let roles: Vec<(String,)> =
                 sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
                     .bind(tenant.as_str())
-                    .bind(user.as_str())
+                    .bind(member.as_ref())
                     .fetch_all(&mut *tx)
                     .await?;
+            sqlx::query("DELETE FROM memberships WHERE tenant = $1 AND user_name = $2")
+                .bind(tenant.as_str())
+                .bind(member.as_ref())
+                .execute(&mut *tx)
+                .await?;
             for sql in [
-                "DELETE FROM memberships WHERE tenant = $1 AND user_name = $2",
                 "DELETE FROM user_tokens WHERE tenant = $1 AND user_name = $2",
                 "DELETE FROM user_activation_codes WHERE tenant = $1 AND user_name = $2",
                 "DELETE FROM sessions WHERE tenant = $1 AND user_name = $2",
@@ -326,7 +335,7 @@ impl Store {
                     .bind(first + i as i64)
                     .bind("membership.remove")
                     .bind(role)
-                    .bind(user.as_str())
+                    .bind(member.as_ref())
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
@@ -342,16 +351,18 @@ impl Store {
         })
     }
 
-    /// The roles a user is a member of (user name as stored).
+    /// The roles a user is a member of.
     pub async fn member_roles(
         &self,
         tenant: &TenantId,
         user: &str,
+        codec: &FieldCodec,
     ) -> Result<Vec<String>, StoreError> {
+        let member = codec.seal(user);
         let rows: Vec<(String,)> = super::with_reader!(self, |pool| {
             sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
                 .bind(tenant.as_str())
-                .bind(user)
+                .bind(member.as_ref())
                 .fetch_all(pool)
                 .await?
         });
@@ -431,7 +442,7 @@ impl Store {
                            WHERE tenant = $1 AND user_name = $2 AND role = $3)",
                     )
                     .bind(tenant.as_str())
-                    .bind(request.user.as_str())
+                    .bind(request.codec.seal(request.user.as_str()).as_ref())
                     .bind(role.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
@@ -573,6 +584,7 @@ impl Store {
         tenant: &TenantId,
         hash: &str,
         now: i64,
+        codec: &FieldCodec,
     ) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -600,7 +612,7 @@ impl Store {
             let roles: Vec<(String,)> =
                 sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
                     .bind(tenant.as_str())
-                    .bind(&user_name)
+                    .bind(codec.seal(&user_name).as_ref())
                     .fetch_all(&mut *tx)
                     .await?;
             tx.commit().await?;

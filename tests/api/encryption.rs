@@ -207,7 +207,48 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     assert_eq!(body["data"], json!({"has_permission": true}));
 }
 
+async fn user_access_features_see_sealed_memberships(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend(), &encrypted(KEY))
+        .await
+        .unwrap();
+    let put = app
+        .client
+        .put(app.url("/api/users/dora"))
+        .bearer_auth(&app.key)
+        .json(&json!({"status": "allowed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    app.write(Method::POST, "/api/role/ops").await;
+    app.write(Method::POST, "/api/membership/dora/ops").await;
+
+    let (_, check) = app
+        .post_json(
+            "/api/access/check",
+            &json!({"user_id": "dora", "role_id": "ops"}),
+        )
+        .await;
+    assert_eq!(check["data"]["permissions"], "allowed", "{check}");
+    let (_, issued) = app.post_json("/api/users/dora/tokens", &json!({})).await;
+    let token = issued["data"]["token"].as_str().unwrap().to_owned();
+    let (status, owner) = app
+        .post_json("/api/tokens/validate", &json!({"token": token}))
+        .await;
+    assert_eq!(status, 200, "{owner}");
+    assert_eq!(owner["data"]["roles"], json!(["ops"]));
+
+    let (status, _) = app.call(Method::DELETE, "/api/users/dora").await;
+    assert_eq!(status, 200);
+    assert_eq!(app.data(Method::GET, "/api/members/ops").await, json!([]));
+    assert!(app
+        .raw_strings("SELECT user_name FROM memberships")
+        .await
+        .is_empty());
+}
+
 crate::on_both_backends!(
+    user_access_features_see_sealed_memberships,
     sealed_fields_are_unreadable_at_rest_and_queries_still_work,
     the_same_name_is_sealed_differently_for_each_tenant,
     a_wrong_key_or_a_switched_mode_is_refused_at_start,
