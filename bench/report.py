@@ -83,7 +83,7 @@ def main():
     out += ["", "## Command", "", "```sh", command, "```", "",
             f"Encryption: {notes.get('encryption', 'unknown')}.", ""]
 
-    out += ["## HTTP load (wrk, 10 s per row)", "",
+    out += [f"## HTTP load (wrk, 2 threads, {os.environ.get('BENCH_DURATION', '10s')} per row)", "",
             "| target | dataset | scenario | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | real writes/s |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for d in wrk:
@@ -98,8 +98,8 @@ def main():
             "|---|---|---:|---:|---:|---:|---:|"]
     for key, d in loads.items():
         after = rss.get(key, {}).get("after_run_kb")
-        out.append(f"| {key[0]} | {key[1]} | {datasets.get(key, {}).get('seconds', '')} | {float(d['ready_s']):.2f} | "
-                   f"{float(d['first_check_s']):.2f} | {int(d['rss_kb']) / 1024:.0f} | "
+        out.append(f"| {key[0]} | {key[1]} | {float(datasets.get(key, {}).get('seconds', 'nan')):.1f} | {float(d['ready_s']):.2f} | "
+                   f"{float(d['first_check_s']):.3f} | {int(d['rss_kb']) / 1024:.0f} | "
                    f"{int(after) / 1024 if after else float('nan'):.0f} |")
     out.append("")
 

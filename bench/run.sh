@@ -157,7 +157,7 @@ fi
 # --- micro-benchmark ---------------------------------------------------------------------------------------------
 if [ "${BENCH_MICRO:-1}" = 1 ]; then
     log "micro-benchmark (criterion): decision function vs casbin-rs"
-    cargo bench --bench decision 2>&1 | tee "$WORK/micro.txt" >&2
+    timeout 1200 cargo bench --bench decision 2>&1 | tee "$WORK/micro.txt" >&2
 fi
 
 python3 bench/report.py "$WORK" "bench/results/$STAMP.md" "bench/run.sh"
