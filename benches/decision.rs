@@ -1,0 +1,209 @@
+//! The decision function on the large dataset, in process: Warden's `TenantModel::user_has_permission` next to
+//! casbin-rs with the usual RBAC model (`p, role, permission` and `g, user, role`) on the same data.
+//!
+//! `cargo bench --bench decision` prints criterion's per-call times, then a `MICRO …` line per engine with the
+//! mean, p50, p99 and p99.9 of individually timed calls on random queries (criterion reports no percentiles).
+//! The data follow bench/dataset.py: role r grants perm((11r + j) % 1000) for j < 11; user u is a member of
+//! role((10u + k) % 10000) for k < 10. `DECISION_CASBIN_USERS` (default 100000) shrinks casbin's user count if
+//! its build is too slow; the line it prints says which size it measured.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
+use criterion::Criterion;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use warden::service::model::TenantModel;
+use warden::store::ModelSnapshot;
+
+const ROLES: usize = 10_000;
+const PERMISSIONS: usize = 1_000;
+const GRANTS_PER_ROLE: usize = 11;
+const USERS: usize = 100_000;
+const ROLES_PER_USER: usize = 10;
+
+const CASBIN_MODEL: &str = r#"
+[request_definition]
+r = sub, obj
+
+[policy_definition]
+p = sub, obj
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub) && r.obj == p.obj
+"#;
+
+fn grants() -> Vec<(String, String)> {
+    (0..ROLES)
+        .flat_map(|r| {
+            (0..GRANTS_PER_ROLE).map(move |j| {
+                (
+                    format!("role{r}"),
+                    format!("perm{}", (r * GRANTS_PER_ROLE + j) % PERMISSIONS),
+                )
+            })
+        })
+        .collect()
+}
+
+/// (role, user) pairs for the first `users` users.
+fn members(users: usize) -> Vec<(String, String)> {
+    (0..users)
+        .flat_map(|u| {
+            (0..ROLES_PER_USER).map(move |k| {
+                (
+                    format!("role{}", (u * ROLES_PER_USER + k) % ROLES),
+                    format!("user{u}"),
+                )
+            })
+        })
+        .collect()
+}
+
+fn warden_model() -> TenantModel {
+    TenantModel::from_snapshot(ModelSnapshot {
+        revision: 1,
+        roles: (0..ROLES).map(|r| (format!("role{r}"), None)).collect(),
+        grants: grants(),
+        members: members(USERS),
+    })
+}
+
+fn casbin_enforcer(users: usize) -> Enforcer {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime builds");
+    runtime.block_on(async {
+        let model = DefaultModel::from_str(CASBIN_MODEL)
+            .await
+            .expect("the RBAC model parses");
+        let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
+            .await
+            .expect("an enforcer over an empty adapter");
+        let policies = grants().into_iter().map(|(r, p)| vec![r, p]).collect();
+        enforcer.add_policies(policies).await.expect("policies");
+        let groupings = members(users)
+            .into_iter()
+            .map(|(r, u)| vec![u, r])
+            .collect();
+        enforcer
+            .add_grouping_policies(groupings)
+            .await
+            .expect("groupings");
+        enforcer
+    })
+}
+
+/// Random (user, permission) queries over the first `users` users.
+fn queries(count: usize, users: usize) -> Vec<(String, String)> {
+    let mut rng = StdRng::seed_from_u64(7);
+    (0..count)
+        .map(|_| {
+            (
+                format!("user{}", rng.gen_range(0..users)),
+                format!("perm{}", rng.gen_range(0..PERMISSIONS)),
+            )
+        })
+        .collect()
+}
+
+/// Times each call on its own; prints mean and percentiles in nanoseconds.
+fn percentiles(
+    engine: &str,
+    note: &str,
+    queries: &[(String, String)],
+    mut decide: impl FnMut(&str, &str) -> bool,
+) {
+    let mut times: Vec<u64> = Vec::with_capacity(queries.len());
+    let mut granted = 0usize;
+    for (user, permission) in queries {
+        let started = Instant::now();
+        let answer = black_box(decide(black_box(user), black_box(permission)));
+        times.push(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        granted += usize::from(answer);
+    }
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let mean = times.iter().sum::<u64>() as f64 / times.len() as f64;
+    println!(
+        "MICRO engine={engine} calls={} granted={granted} mean_ns={mean:.0} p50_ns={} p99_ns={} p999_ns={} {note}",
+        times.len(),
+        at(0.50),
+        at(0.99),
+        at(0.999)
+    );
+}
+
+fn main() {
+    let casbin_users = std::env::var("DECISION_CASBIN_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(USERS);
+
+    let started = Instant::now();
+    let model = warden_model();
+    println!(
+        "MICRO-BUILD engine=warden seconds={:.2} users={USERS}",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let enforcer = casbin_enforcer(casbin_users);
+    println!(
+        "MICRO-BUILD engine=casbin seconds={:.2} users={casbin_users}",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Timer overhead, so the per-call figures below can be read net of it.
+    let calls = queries(1_000_000, USERS);
+    percentiles(
+        "timer-only",
+        "(Instant::now pair, no call)",
+        &calls,
+        |_, _| false,
+    );
+    percentiles("warden", "users=100000", &calls, |u, p| {
+        model.user_has_permission(u, p)
+    });
+    // casbin scans its policies on every call: a few hundred calls give stable percentiles.
+    let casbin_calls = queries(300, casbin_users);
+    percentiles(
+        "casbin",
+        &format!("users={casbin_users}"),
+        &casbin_calls,
+        |u, p| enforcer.enforce((u, p)).expect("enforce"),
+    );
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("decision");
+    let mut next = 0usize;
+    group.bench_function("warden_large", |b| {
+        b.iter(|| {
+            next = (next + 1) % calls.len();
+            let (user, permission) = &calls[next];
+            model.user_has_permission(black_box(user), black_box(permission))
+        })
+    });
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let mut next = 0usize;
+    group.bench_function("casbin_large", |b| {
+        b.iter(|| {
+            next = (next + 1) % casbin_calls.len();
+            let (user, permission) = &casbin_calls[next];
+            enforcer
+                .enforce((black_box(user.as_str()), black_box(permission.as_str())))
+                .expect("enforce")
+        })
+    });
+    group.finish();
+    criterion.final_summary();
+}
