@@ -8,6 +8,7 @@ mod bad_input;
 mod consistency;
 mod jwt;
 mod limits;
+mod operations;
 mod outage;
 mod rbac;
 mod registered;
