@@ -16,7 +16,8 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups bad_input deletes cleanup)
+SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions jwt
+    audit operations cleanup)
 
 new_key() {
     if [ -r /proc/sys/kernel/random/uuid ]; then
@@ -83,7 +84,11 @@ call() {
         fail "cannot reach Warden at $SERVER_URL (is it running?)"
     fi
     BODY=$(cat "$BODY_FILE")
-    printf '<-- %s %s\n' "$STATUS" "$BODY"
+    if [ "${#BODY}" -gt 600 ]; then
+        printf '<-- %s %s… (%d bytes)\n' "$STATUS" "${BODY:0:600}" "${#BODY}"
+    else
+        printf '<-- %s %s\n' "$STATUS" "$BODY"
+    fi
     [ "$STATUS" = "$expected" ] || fail "$method $path answered $STATUS, expected $expected"
 }
 
@@ -112,6 +117,24 @@ print("ok" if value == json.loads(sys.argv[3]) else json.dumps(value, separators
     fi
     [ "$verdict" = ok ] || fail "$field is $verdict, expected $want"
     printf '    %sok%s %s = %s\n' "$GREEN" "$RESET" "$field" "$want"
+}
+
+# value FIELD: prints the last answer's string FIELD (a dotted path, e.g. `data.token`), to use in later steps.
+value() {
+    local field="$1"
+    if [ "$CHECKER" = python3 ]; then
+        python3 -c '
+import json, sys
+value = json.loads(sys.argv[1])
+for part in sys.argv[2].split("."):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print(value)
+' "$BODY" "$field"
+    elif [ "$CHECKER" = jq ]; then
+        printf '%s' "$BODY" | jq -r ".$field"
+    else
+        printf '%s' "$BODY" | sed -n 's/.*"'"${field##*.}"'":"\([^"]*\)".*/\1/p'
+    fi
 }
 
 # --- sections ----------------------------------------------------------------------------------------------------
@@ -229,10 +252,101 @@ section_deletes() {
     expect data '[{"role":"admin","description":"Administrator role"},{"role":"editor","description":"Content editor role"}]'
 }
 
+section_users() {
+    section "Users"
+    call PUT /api/users/dave@example.com 200 '{"status": "allowed", "profile": {"team": "docs"}, "quotas": {"requests_per_hour": 100}}'
+    expect data.user.status '"allowed"'
+    call GET /api/users/dave@example.com 200
+    expect data.user_id '"dave@example.com"'
+    expect data.quotas.requests_per_hour 100
+    call PUT /api/users/erin@example.com 200 '{"status": "denied"}'
+    call GET '/api/users?status=denied' 200
+    expect data.items.0.user_id '"erin@example.com"'
+    call PUT /api/users/erin@example.com 400 '{"status": "Allowed"}'
+    call DELETE /api/users/erin@example.com 200
+    expect data.removed true
+    call GET /api/users/erin@example.com 404
+}
+
+section_access() {
+    section "Access checks"
+    call POST /api/membership/dave@example.com/editor 200
+    call POST /api/access/check 200 '{"user_id": "dave@example.com", "role_id": "editor", "chat_id": 42}'
+    expect data.access '"allowed"'
+    expect data.permissions '"allowed"'
+    call POST /api/access/check 200 '{"user_id": "nobody@example.com"}'
+    expect data.access '"denied"'
+    call GET '/api/users/dave@example.com/requests?limit=5' 200
+    expect data.items.0.chat_id '"42"'
+}
+
+section_single_use_tokens() {
+    section "Single-use tokens"
+    call POST /api/users/dave@example.com/tokens 200 '{"ttl_minutes": 5}'
+    local token
+    token=$(value data.token)
+    call POST /api/tokens/validate 200 "{\"token\": \"$token\"}"
+    expect data.user_id '"dave@example.com"'
+    call POST /api/tokens/validate 401 "{\"token\": \"$token\"}"
+    expect success false
+    call POST /api/users/dave@example.com/tokens 200
+    call DELETE /api/users/dave@example.com/tokens 200
+    expect data.revoked 1
+}
+
+section_sessions() {
+    section "Sessions"
+    call POST /api/sessions 200 '{"user_id": "dave@example.com", "permissions": ["docs:read", "admin:*"], "ttl_seconds": 600}'
+    expect data.user_id '"dave@example.com"'
+    local id
+    id=$(value data.session_id)
+    call GET "/api/sessions/$id" 200
+    expect data.permissions '["docs:read","admin:*"]'
+    call POST "/api/sessions/$id/check" 200 '{"permissions": ["docs:read", "admin:users", "docs:delete"]}'
+    expect data '{"docs:read":true,"admin:users":true,"docs:delete":false}'
+    call PUT "/api/sessions/$id/ttl" 200 '{"ttl_seconds": 1200}'
+    call GET /api/users/dave@example.com/sessions 200
+    call DELETE "/api/sessions/$id" 200
+    expect data.removed true
+    call GET "/api/sessions/$id" 404
+}
+
+section_jwt() {
+    section "JWT access and refresh tokens"
+    call POST /api/token/alice@example.com 200
+    expect data.token_type '"Bearer"'
+    local access refresh
+    access=$(value data.access_token)
+    refresh=$(value data.refresh_token)
+    call POST /api/token/verify 200 "{\"token\": \"$access\"}"
+    expect data.valid true
+    expect data.claims.sub '"alice@example.com"'
+    call POST /api/token/refresh 200 "{\"refresh_token\": \"$refresh\"}"
+    call POST /api/token/refresh 401 "{\"refresh_token\": \"$refresh\"}"
+    call POST /api/token/verify 401 '{"token": "not.a.jwt"}'
+    call POST /api/token/ghost@example.com 404
+    call --no-key GET /.well-known/jwks.json 200
+}
+
+section_audit() {
+    section "Audit trail"
+    call GET '/api/audit?limit=3' 200
+    expect success true
+}
+
+section_operations() {
+    section "Operations (no key needed)"
+    call --no-key GET /openapi.json 200
+    call --no-key GET /docs 200
+    call --no-key GET /metrics 200
+}
+
 section_cleanup() {
     section "Clean-up (so the same key can run the showcase again)"
     call DELETE /api/role/admin 200
     call DELETE /api/role/editor 200
+    call DELETE /api/users/dave@example.com 200
+    expect data.removed true
     call GET /api/roles 200
     expect data '[]'
 }

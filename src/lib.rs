@@ -2,7 +2,8 @@
 //!
 //! Map: [`config`] reads `AUTH_*` settings · [`startup`] builds and runs the server · [`api`] is the HTTP layer ·
 //! [`service`] holds the rules · [`store`] talks SQL to SQLite or PostgreSQL · [`domain`] has the validated values
-//! they pass around · [`crypto`] seals fields and hashes tokens · [`telemetry`] sets up logging · [`vault`] reads
+//! they pass around · [`crypto`] seals fields and hashes tokens · [`telemetry`] sets up logging · [`metrics`] counts
+//! requests and decisions for `/metrics` · [`vault`] reads
 //! secrets and database credentials from HashiCorp Vault (optional).
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,7 @@ pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod metrics;
 pub mod service;
 pub mod startup;
 pub mod store;

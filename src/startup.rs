@@ -71,8 +71,9 @@ impl Application {
             tenants.derive_key("audit-user-fingerprint"),
         );
         let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
+        let metrics = crate::metrics::Metrics::new();
         let sync = spawn_sync(models.clone());
-        let rbac = RbacService::new(models, audit.clone());
+        let rbac = RbacService::new(models.clone(), audit.clone());
         let tokens = TokenService::setup(&store, &tenants, rbac.clone(), &settings.jwt).await?;
         let state = AppState {
             rbac,
@@ -86,8 +87,10 @@ impl Application {
                 .rate_limit
                 .map(|limit| RateLimiter::new(store.clone(), limit)),
             vault: vault.as_ref().map(VaultRuntime::health),
+            metrics: metrics.clone(),
+            models,
         };
-        let router = with_layers(api::routes(state), &settings);
+        let router = with_layers(api::routes(state), &settings, metrics);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
         let listener = TcpListener::bind(address)
             .await
@@ -183,7 +186,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// Wraps the routes in the cross-cutting layers, outermost first.
-fn with_layers(routes: Router, settings: &Settings) -> Router {
+fn with_layers(routes: Router, settings: &Settings, metrics: crate::metrics::Metrics) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let request_id = request
             .headers()
@@ -194,6 +197,11 @@ fn with_layers(routes: Router, settings: &Settings) -> Router {
         tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path())
     });
     let inner = ServiceBuilder::new()
+        // Outermost of the per-route layers: it sees the route template and the final status (408, 413 included).
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            api::track_requests,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -206,7 +214,8 @@ fn with_layers(routes: Router, settings: &Settings) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // `/docs` sets its own, which allows its inline script and style by hash; every other answer gets this one.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))

@@ -250,6 +250,11 @@ impl Request {
         Self::new(Method::DELETE, path)
     }
 
+    /// A PUT of `path` (a PUT replaces, so repeating it is harmless).
+    pub(crate) fn put(path: String) -> Self {
+        Self::new(Method::PUT, path)
+    }
+
     /// Sends no client key (for the health endpoints).
     pub(crate) fn public(mut self) -> Self {
         self.authenticated = false;
@@ -263,11 +268,7 @@ impl Request {
     }
 
     /// Marks a call that must not be repeated automatically, because repeating it would do something twice
-    /// (for endpoints to come, such as issuing a token).
-    #[expect(
-        dead_code,
-        reason = "no core endpoint needs it; the token and session endpoints will"
-    )]
+    /// (issuing or using a token, creating a session).
     pub(crate) fn not_idempotent(mut self) -> Self {
         self.idempotent = false;
         self
@@ -285,6 +286,22 @@ pub(crate) fn segment(name: &str) -> Result<String, Error> {
         )));
     }
     Ok(utf8_percent_encode(name, SEGMENT).to_string())
+}
+
+/// `?k=v&…` for the pairs whose value is set, each value percent-encoded; empty when none is.
+pub(crate) fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let set: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("{k}={}", utf8_percent_encode(v, SEGMENT)))
+        })
+        .collect();
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", set.join("&"))
+    }
 }
 
 /// Configures a [`Client`]; start with [`Client::builder`].

@@ -77,12 +77,19 @@
 //! written.
 #![forbid(unsafe_code)]
 
+mod account_types;
+mod accounts;
 mod client;
 mod error;
 mod health;
 mod rbac;
 mod types;
 
+pub use account_types::{
+    AccessDecision, AccessRecord, AccessRequest, AuditEntry, AuditPage, AuditQuery, Claims,
+    CreatedSession, IssuedSecret, NewSession, Page, PermissionAnswers, Quotas, RemovedCount,
+    Revoked, Session, TokenOwner, TokenPair, UserInfo, UserSaved, UserSpec, UserStatus, Verified,
+};
 pub use client::{
     Client, ClientBuilder, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
     MAX_BACKOFF,

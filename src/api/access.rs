@@ -1,24 +1,25 @@
 //! `POST /api/access/check`: the seed's `user_access_check`, with request quotas.
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::accounts::{optional_time, RequiredJson};
 use super::envelope::ok;
 use super::extract::{name, Tenant};
+use super::openapi::{Envelope, Failure};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
 use crate::domain::TenantScope;
 use crate::service::AccessInput;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/access/check", post(check))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(check))
 }
 
 /// Chat and message ids arrive as text or, from Telegram, as numbers; both are recorded as text.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 enum TextOrNumber {
     Text(String),
@@ -34,7 +35,7 @@ impl TextOrNumber {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckBody {
     user_id: String,
@@ -43,7 +44,7 @@ struct CheckBody {
     message_id: Option<TextOrNumber>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CheckView {
     access: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +60,18 @@ fn label(allowed: bool) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/access/check",
+    tag = "access",
+    request_body = CheckBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "`access` is `allowed` or `denied`; `rate_limits` is when a quota in force ends", body = Envelope<CheckView>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn check(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,

@@ -1,12 +1,13 @@
 //! `GET /api/audit`: the caller's own audit entries, newest first, with cursor pagination.
 
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::Tenant;
+use super::openapi::{Envelope, Failure};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::AuditEntry;
 use crate::store::AuditQuery;
@@ -14,12 +15,13 @@ use crate::store::AuditQuery;
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/audit", get(list_entries))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_entries))
 }
 
 /// Query parameters, all optional; taken as text so every malformed value gets the same clear 400.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
     limit: Option<String>,
     cursor: Option<String>,
@@ -27,7 +29,8 @@ struct Params {
     since: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 struct EntryView {
     seq: i64,
     at: String,
@@ -58,7 +61,8 @@ impl From<AuditEntry> for EntryView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuditPage)]
 struct Page {
     entries: Vec<EntryView>,
     /// Pass as `cursor` for the next (older) page; `null` on the last page.
@@ -128,6 +132,18 @@ fn parse(params: Params) -> Result<AuditQuery, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    params(Params),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the tenant's audit entries, newest first", body = Envelope<Page>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn list_entries(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

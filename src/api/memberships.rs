@@ -1,26 +1,37 @@
 //! `GET|POST|DELETE /api/membership/{user}/{role}`: users' memberships in roles.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
+use super::openapi::{Envelope, Failure};
 use super::views::{Created, IsMember, Removed};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::{Change, Name, NameKind};
+use crate::metrics::Check;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/membership/{user}/{role}",
-        get(is_member).post(add_member).delete(remove_member),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(is_member, add_member, remove_member))
 }
 
 fn user_and_role((user, role): (String, String)) -> Result<(Name, Name), ApiError> {
     Ok((name(NameKind::User, &user)?, name(NameKind::Role, &role)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/membership/{user}/{role}",
+    tag = "roles",
+    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "whether the user is in the role", body = Envelope<IsMember>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn is_member(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -33,9 +44,22 @@ async fn is_member(
         .rbac
         .is_member(&tenant, &context, &user, &role, consistency.min_revision)
         .await?;
+    state.metrics.decision(Check::Membership, is_member);
     Ok(ok("membership checked", IsMember { is_member }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/membership/{user}/{role}",
+    tag = "roles",
+    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "added, or `created: false`", body = Envelope<Created>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn add_member(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -55,6 +79,18 @@ async fn add_member(
     Ok(ok(message, Created::from(written)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/membership/{user}/{role}",
+    tag = "roles",
+    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "removed, or `removed: false`", body = Envelope<Removed>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn remove_member(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod audit;
+mod docs;
 mod envelope;
 mod error;
 mod extract;
@@ -12,6 +13,8 @@ mod fallback;
 mod guard;
 mod health;
 mod memberships;
+mod metrics;
+mod openapi;
 mod permissions;
 mod queries;
 mod roles;
@@ -22,12 +25,16 @@ mod users;
 mod views;
 
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult};
 pub use fallback::envelope_errors;
+pub use metrics::track as track_requests;
 
 use crate::service::{
-    AuditLog, RateLimiter, RbacService, SessionsService, Tenants, TokenService, UsersService,
+    AuditLog, Models, RateLimiter, RbacService, SessionsService, Tenants, TokenService,
+    UsersService,
 };
 use crate::store::Store;
 
@@ -45,12 +52,18 @@ pub struct AppState {
     pub sessions: SessionsService,
     /// Vault's state for `/readyz`, when Vault is configured.
     pub vault: Option<crate::vault::VaultHealth>,
+    /// This server's metrics recorder (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
+    /// The tenant models, for the `warden_tenant_models_loaded` gauge.
+    pub models: Models,
 }
 
-/// All routes, without the cross-cutting layers (see `startup`).
-pub fn routes(state: AppState) -> Router {
-    Router::new()
+/// Every documented route with its OpenAPI description: each `.routes(routes!(handler))` call registers the
+/// handler and its `#[utoipa::path]` together.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
+        .merge(metrics::router())
         .merge(roles::router())
         .merge(permissions::router())
         .merge(memberships::router())
@@ -61,6 +74,19 @@ pub fn routes(state: AppState) -> Router {
         .merge(access::router())
         .merge(user_tokens::router())
         .merge(sessions::router())
+}
+
+/// The OpenAPI document, as `GET /openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+/// All routes, without the cross-cutting layers (see `startup`). `/openapi.json` and `/docs` are the only routes
+/// outside the document, which they serve.
+pub fn routes(state: AppState) -> Router {
+    let (router, document) = documented().split_for_parts();
+    router
+        .merge(docs::router(&document))
         .fallback(fallback::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,20 +1,19 @@
 //! `GET|POST|DELETE /api/permission/{role}/{name}`: a role's grants.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
+use super::openapi::{Envelope, Failure};
 use super::views::{Created, HasPermission, Removed};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::{Change, Name, NameKind};
+use crate::metrics::Check;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/permission/{role}/{name}",
-        get(role_has_permission).post(grant).delete(revoke),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(role_has_permission, grant, revoke))
 }
 
 fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Name), ApiError> {
@@ -24,6 +23,18 @@ fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Na
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/permission/{role}/{name}",
+    tag = "roles",
+    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "whether the role grants the permission", body = Envelope<HasPermission>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn role_has_permission(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -42,9 +53,24 @@ async fn role_has_permission(
             consistency.min_revision,
         )
         .await?;
+    state
+        .metrics
+        .decision(Check::RolePermission, has_permission);
     Ok(ok("permission checked", HasPermission { has_permission }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/permission/{role}/{name}",
+    tag = "roles",
+    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "granted, or `created: false`", body = Envelope<Created>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn grant(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -64,6 +90,18 @@ async fn grant(
     Ok(ok(message, Created::from(written)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/permission/{role}/{name}",
+    tag = "roles",
+    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "revoked, or `removed: false`", body = Envelope<Removed>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn revoke(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -1,26 +1,40 @@
 //! Read-only questions: who can do what, and the listings around it.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
-use super::views::{self, HasPermission};
+use super::openapi::{Envelope, Failure};
+use super::views::{self, HasPermission, PermissionView, RoleView, UserView};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
+use crate::metrics::Check;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/has_permission/{user}/{name}", get(has_permission))
-        .route("/api/user_permissions/{user}", get(user_permissions))
-        .route("/api/user_roles/{user}", get(user_roles))
-        .route("/api/role_permissions/{role}", get(role_permissions))
-        .route("/api/members/{role}", get(members))
-        .route("/api/which_roles_can/{name}", get(which_roles_can))
-        .route("/api/which_users_can/{name}", get(which_users_can))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(has_permission))
+        .routes(routes!(user_permissions))
+        .routes(routes!(user_roles))
+        .routes(routes!(role_permissions))
+        .routes(routes!(members))
+        .routes(routes!(which_roles_can))
+        .routes(routes!(which_users_can))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/has_permission/{user}/{name}",
+    tag = "checks",
+    params(("user" = String, Path, description = "user name"), ("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "whether any of the user's roles grants it", body = Envelope<HasPermission>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn has_permission(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -40,9 +54,24 @@ async fn has_permission(
             consistency.min_revision,
         )
         .await?;
+    state
+        .metrics
+        .decision(Check::UserPermission, has_permission);
     Ok(ok("permission checked", HasPermission { has_permission }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/user_permissions/{user}",
+    tag = "checks",
+    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's permissions, sorted", body = Envelope<Vec<PermissionView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn user_permissions(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -60,6 +89,18 @@ async fn user_permissions(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/user_roles/{user}",
+    tag = "checks",
+    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's roles, sorted", body = Envelope<Vec<RoleView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn user_roles(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -74,6 +115,18 @@ async fn user_roles(
     Ok(ok("user roles listed", views::roles(roles)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/role_permissions/{role}",
+    tag = "checks",
+    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the role's permissions, sorted", body = Envelope<Vec<PermissionView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn role_permissions(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -91,6 +144,18 @@ async fn role_permissions(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/members/{role}",
+    tag = "checks",
+    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the role's members, sorted", body = Envelope<Vec<UserView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn members(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -105,6 +170,18 @@ async fn members(
     Ok(ok("role members listed", views::users(members)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/which_roles_can/{name}",
+    tag = "checks",
+    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "roles granting the permission", body = Envelope<Vec<RoleView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn which_roles_can(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -119,6 +196,18 @@ async fn which_roles_can(
     Ok(ok("roles with permission listed", views::roles(roles)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/which_users_can/{name}",
+    tag = "checks",
+    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "users holding the permission", body = Envelope<Vec<UserView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn which_users_can(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

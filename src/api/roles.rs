@@ -2,22 +2,35 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, OptionalJson, Tenant};
-use super::views::{self, Created, Removed};
+use super::openapi::{Envelope, Failure};
+use super::views::{self, Created, Removed, RoleView};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::{Change, Description, NameKind};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/roles", get(list_roles))
-        .route("/api/role/{role}", post(create_role).delete(delete_role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_roles))
+        .routes(routes!(create_role, delete_role))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/roles",
+    tag = "roles",
+    params(("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the tenant's roles, sorted", body = Envelope<Vec<RoleView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn list_roles(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -27,11 +40,24 @@ async fn list_roles(
     Ok(ok("roles listed", views::roles(roles)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewRole {
     description: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/role/{role}",
+    tag = "roles",
+    params(("role" = String, Path, description = "role name")),
+    request_body(content = Option<NewRole>, description = "optional description", content_type = "application/json"),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "created, or `created: false` when it exists", body = Envelope<Created>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn create_role(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -57,6 +83,18 @@ async fn create_role(
     Ok(ok(message, Created::from(written)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/role/{role}",
+    tag = "roles",
+    params(("role" = String, Path, description = "role name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "removed with its grants and memberships, or `removed: false`", body = Envelope<Removed>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn delete_role(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

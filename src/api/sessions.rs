@@ -4,30 +4,31 @@
 //! An unknown, expired, deleted or voided session id answers 404 `session not found`, all alike.
 
 use axum::extract::State;
-use axum::routing::{get, post, put};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::accounts::{time, RequiredJson};
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Tenant};
+use super::openapi::{Envelope, Failure, PermissionAnswers, RemovedCount, SessionCreated};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
 use crate::domain::TenantScope;
 use crate::service::{Session, SessionInput};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions", post(create))
-        .route("/api/sessions/cleanup", post(cleanup))
-        .route("/api/sessions/{id}", get(show).delete(remove))
-        .route("/api/sessions/{id}/check", post(check))
-        .route("/api/sessions/{id}/ttl", put(set_ttl))
-        .route("/api/sessions/{id}/permissions", put(set_permissions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(cleanup))
+        .routes(routes!(show, remove))
+        .routes(routes!(check))
+        .routes(routes!(set_ttl))
+        .routes(routes!(set_permissions))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     user_id: String,
@@ -36,20 +37,21 @@ struct CreateBody {
     metadata: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PermissionsBody {
     permissions: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SessionTtlBody)]
 #[serde(deny_unknown_fields)]
 struct TtlBody {
     ttl_seconds: Option<i64>,
 }
 
 /// A session as shown: never its id, only its public `session_ref`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     session_ref: String,
     user_id: String,
@@ -76,6 +78,18 @@ impl From<Session> for SessionView {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions",
+    tag = "sessions",
+    request_body = CreateBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session, with its secret `session_id`", body = Envelope<SessionCreated>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -93,6 +107,18 @@ async fn create(
     Ok(ok("session created", view))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session; 404 when unknown, expired or voided", body = Envelope<SessionView>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -102,6 +128,19 @@ async fn show(
     Ok(ok("session found", SessionView::from(session)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/check",
+    tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    request_body = PermissionsBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "each asked permission and whether the session grants it (wildcards apply)", body = Envelope<PermissionAnswers>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn check(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -112,6 +151,19 @@ async fn check(
     Ok(ok("permissions checked", answers))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/ttl",
+    tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    request_body = TtlBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session, expiring that long from now", body = Envelope<SessionView>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn set_ttl(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -125,6 +177,19 @@ async fn set_ttl(
     Ok(ok("session ttl set", SessionView::from(session)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/permissions",
+    tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    request_body = PermissionsBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session with its new permissions", body = Envelope<SessionView>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn set_permissions(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -138,6 +203,18 @@ async fn set_permissions(
     Ok(ok("session permissions set", SessionView::from(session)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session ended", body = Envelope<RemovedCount>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -147,6 +224,17 @@ async fn remove(
     Ok(ok("session removed", json!({ "removed": true })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/cleanup",
+    tag = "sessions",
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "expired or voided sessions of this tenant removed", body = Envelope<RemovedCount>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn cleanup(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,

@@ -4,25 +4,26 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, OptionalJson, Tenant};
+use super::openapi::{Envelope, Failure};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::NameKind;
 use crate::service::{AccessClaims, IssuedTokens};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/token/refresh", post(refresh))
-        .route("/api/token/verify", post(verify))
-        .route("/api/token/{user}", post(issue))
-        .route("/.well-known/jwks.json", get(jwks))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(refresh))
+        .routes(routes!(verify))
+        .routes(routes!(issue))
+        .routes(routes!(jwks))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TokenPair {
     access_token: String,
     token_type: &'static str,
@@ -43,6 +44,18 @@ impl From<IssuedTokens> for TokenPair {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/token/{user}",
+    tag = "jwt",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "an access JWT and a refresh token; 404 for a user without roles", body = Envelope<TokenPair>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn issue(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -53,11 +66,23 @@ async fn issue(
     Ok(ok("token issued", TokenPair::from(issued)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RefreshRequest {
     refresh_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/token/refresh",
+    tag = "jwt",
+    request_body = RefreshRequest,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "a new pair; the old refresh token stops working (reusing it revokes the family)", body = Envelope<TokenPair>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -68,17 +93,31 @@ async fn refresh(
     Ok(ok("token refreshed", TokenPair::from(issued)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct VerifyRequest {
     token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Verified {
     valid: bool,
+    /// `sub`, `tid`, `roles`, `permissions`, `iat`, `exp`, `jti`, `fam`.
+    #[schema(value_type = Object)]
     claims: AccessClaims,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/token/verify",
+    tag = "jwt",
+    request_body = VerifyRequest,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the token is valid; 401 otherwise", body = Envelope<Verified>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn verify(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -95,6 +134,8 @@ async fn verify(
     ))
 }
 
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "jwt",
+    responses((status = 200, description = "an RFC 7517 JWK Set, not in the envelope (empty with HS256)", body = Object)))]
 /// The public signing keys as an RFC 7517 JWK Set, bare (not in the envelope) so that JWT libraries can read it.
 async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     axum::Json(state.tokens.jwks())

@@ -2,14 +2,18 @@
 //! history, and the per-user token and session endpoints.
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::accounts::{optional_time, time, ApiQuery, RequiredJson};
 use super::envelope::ok;
 use super::extract::{name, ApiPath, OptionalJson, Tenant};
+use super::openapi::{
+    Activated, CodeIssued, Envelope, Failure, RemovedCount, Revoked, SensitiveChanged, TokenIssued,
+    UserSaved,
+};
 use super::sessions::SessionView;
 use super::views::Removed;
 use super::{ApiResult, AppState};
@@ -18,28 +22,19 @@ use crate::domain::TenantScope;
 use crate::service::{Page, QuotasInput, UserInput};
 use crate::store::{RequestRecord, UserRecord};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/users", get(list_users))
-        .route(
-            "/api/users/{user}",
-            get(get_user).put(put_user).delete(delete_user),
-        )
-        .route("/api/users/{user}/sensitive-change", post(sensitive_change))
-        .route("/api/users/{user}/activation", post(issue_activation))
-        .route("/api/users/{user}/activate", post(activate))
-        .route("/api/users/{user}/requests", get(requests))
-        .route(
-            "/api/users/{user}/tokens",
-            post(issue_token).delete(revoke_tokens),
-        )
-        .route(
-            "/api/users/{user}/sessions",
-            get(user_sessions).delete(delete_user_sessions),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(get_user, put_user, delete_user))
+        .routes(routes!(sensitive_change))
+        .routes(routes!(issue_activation))
+        .routes(routes!(activate))
+        .routes(routes!(requests))
+        .routes(routes!(issue_token, revoke_tokens))
+        .routes(routes!(user_sessions, delete_user_sessions))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct QuotasBody {
     requests_per_hour: Option<i64>,
@@ -47,7 +42,7 @@ struct QuotasBody {
     random_shift_minutes: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserBody {
     status: String,
@@ -56,19 +51,20 @@ struct UserBody {
     quotas: Option<QuotasBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TtlBody {
     ttl_minutes: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CodeBody {
     code: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     status: Option<String>,
@@ -76,21 +72,23 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct QuotasView {
     requests_per_hour: Option<i64>,
     requests_per_day: Option<i64>,
     random_shift_minutes: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     user_id: String,
     uuid: String,
@@ -133,7 +131,7 @@ fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> UserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RequestView {
     id: i64,
     chat_id: Option<String>,
@@ -145,7 +143,7 @@ struct RequestView {
     created_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PageView<T> {
     items: Vec<T>,
     next_cursor: Option<String>,
@@ -158,6 +156,19 @@ fn page<R, T>(page: Page<R>, f: impl Fn(R) -> T) -> PageView<T> {
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/users/{user}",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    request_body = UserBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "created or replaced (a status or enabled change is a sensitive change)", body = Envelope<UserSaved>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn put_user(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -187,6 +198,18 @@ async fn put_user(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/{user}",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user with `roles` from memberships; 404 when unknown", body = Envelope<UserView>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn get_user(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -197,6 +220,18 @@ async fn get_user(
     Ok(ok("user found", user_view(record, Some(roles))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    params(ListQuery),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "users in name order", body = Envelope<PageView<UserView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn list_users(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -214,6 +249,18 @@ async fn list_users(
     Ok(ok("users listed", page(users, |u| user_view(u, None))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "deleted with memberships, tokens, activation code, sessions and history", body = Envelope<Removed>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn delete_user(
     State(state): State<AppState>,
     Tenant(scope): Tenant,
@@ -231,6 +278,18 @@ async fn delete_user(
     Ok(ok(message, Removed { removed, revision }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/{user}/sensitive-change",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "every token and session issued so far is void", body = Envelope<SensitiveChanged>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn sensitive_change(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -244,6 +303,19 @@ async fn sensitive_change(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/{user}/activation",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    request_body(content = Option<TtlBody>, content_type = "application/json"),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "a new one-time activation code, replacing the old one", body = Envelope<CodeIssued>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn issue_activation(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -262,6 +334,19 @@ async fn issue_activation(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/{user}/activate",
+    tag = "users",
+    params(("user" = String, Path, description = "user name")),
+    request_body = CodeBody,
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "activated; any wrong, expired or used code is the same 400", body = Envelope<Activated>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn activate(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -273,6 +358,18 @@ async fn activate(
     Ok(ok("user activated", json!({ "activated_at": time(at) })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/{user}/requests",
+    tag = "users",
+    params(("user" = String, Path, description = "user name"), PageQuery),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's access-check history, newest first", body = Envelope<PageView<RequestView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn requests(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -299,6 +396,19 @@ async fn requests(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/{user}/tokens",
+    tag = "tokens",
+    params(("user" = String, Path, description = "user name")),
+    request_body(content = Option<TtlBody>, content_type = "application/json"),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "a single-use token", body = Envelope<TokenIssued>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn issue_token(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -314,6 +424,18 @@ async fn issue_token(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}/tokens",
+    tag = "tokens",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "every unused token revoked", body = Envelope<Revoked>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn revoke_tokens(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -324,6 +446,18 @@ async fn revoke_tokens(
     Ok(ok("tokens revoked", json!({ "revoked": revoked })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/{user}/sessions",
+    tag = "sessions",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's live sessions (without ids)", body = Envelope<Vec<SessionView>>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn user_sessions(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
@@ -335,6 +469,18 @@ async fn user_sessions(
     Ok(ok("sessions listed", views))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}/sessions",
+    tag = "sessions",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "log out everywhere", body = Envelope<RemovedCount>),
+        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
 async fn delete_user_sessions(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::service::{RoleInfo, Written};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RoleView {
     pub role: String,
     pub description: Option<String>,
@@ -23,7 +23,8 @@ pub fn roles(rows: Vec<RoleInfo>) -> Vec<RoleView> {
     rows.into_iter().map(RoleView::from).collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = UserName)]
 pub struct UserView {
     pub user: String,
 }
@@ -32,7 +33,7 @@ pub fn users(names: Vec<String>) -> Vec<UserView> {
     names.into_iter().map(|user| UserView { user }).collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PermissionView {
     pub name: String,
 }
@@ -45,7 +46,7 @@ pub fn permissions(names: Vec<String>) -> Vec<PermissionView> {
 }
 
 /// A create's answer; `revision` is the tenant's revision after it, for `?min_revision=` reads elsewhere.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub created: bool,
     pub revision: i64,
@@ -60,7 +61,7 @@ impl From<Written> for Created {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Removed {
     pub removed: bool,
     pub revision: i64,
@@ -75,12 +76,12 @@ impl From<Written> for Removed {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HasPermission {
     pub has_permission: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IsMember {
     pub is_member: bool,
 }

@@ -9,6 +9,7 @@ mod consistency;
 mod encryption;
 mod jwt;
 mod limits;
+mod operations;
 mod outage;
 mod rbac;
 mod registered;

@@ -1,0 +1,245 @@
+//! Users, access checks, single-use tokens, activation codes, sessions, JWT access tokens and the audit trail.
+//!
+//! Calls that would do something twice if repeated (issuing or using a token, creating a session, checking
+//! access, which is recorded and counted against quotas) are marked `.not_idempotent()` and never retried.
+
+use serde_json::json;
+
+use crate::account_types::{
+    AccessDecision, AccessRecord, AccessRequest, AuditPage, AuditQuery, CreatedSession,
+    IssuedSecret, NewSession, Page, PermissionAnswers, RemovedCount, Revoked, Session, TokenOwner,
+    TokenPair, UserInfo, UserSaved, UserSpec, UserStatus, Verified,
+};
+use crate::client::{query, segment, Request};
+use crate::{Client, Error, Removed};
+
+fn user_path(user: &str, tail: &str) -> Result<String, Error> {
+    Ok(format!("/api/users/{}{tail}", segment(user)?))
+}
+
+fn session_path(id: &str, tail: &str) -> Result<String, Error> {
+    Ok(format!("/api/sessions/{}{tail}", segment(id)?))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::InvalidArgument(e.to_string()))
+}
+
+fn ttl_body(ttl_minutes: Option<i64>) -> serde_json::Value {
+    match ttl_minutes {
+        Some(ttl) => json!({ "ttl_minutes": ttl }),
+        None => json!({}),
+    }
+}
+
+impl Client {
+    /// `PUT /api/users/{user}`: creates or replaces a user. Changing `status` or `enabled` voids the user's
+    /// tokens and sessions.
+    pub async fn put_user(&self, user: &str, spec: &UserSpec) -> Result<UserSaved, Error> {
+        self.send(Request::put(user_path(user, "")?).json(to_json(spec)?))
+            .await
+    }
+
+    /// `GET /api/users/{user}`: the user with their roles; an unknown user is [`Error::Refused`] with 404.
+    pub async fn get_user(&self, user: &str) -> Result<UserInfo, Error> {
+        self.send(Request::get(user_path(user, "")?)).await
+    }
+
+    /// `GET /api/users`: a page of users in name order, optionally only those with `status`.
+    pub async fn list_users(
+        &self,
+        status: Option<UserStatus>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<UserInfo>, Error> {
+        let status = status.map(|s| match s {
+            UserStatus::Allowed => "allowed".to_owned(),
+            UserStatus::Denied => "denied".to_owned(),
+        });
+        let query = query(&[
+            ("status", status),
+            ("limit", limit.map(|l| l.to_string())),
+            ("cursor", cursor.map(str::to_owned)),
+        ]);
+        self.send(Request::get(format!("/api/users{query}"))).await
+    }
+
+    /// `DELETE /api/users/{user}`: deletes the user with memberships, tokens, sessions and history.
+    pub async fn delete_user(&self, user: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(user_path(user, "")?)).await
+    }
+
+    /// `POST /api/users/{user}/sensitive-change`: voids every token and session issued to the user so far.
+    pub async fn sensitive_change(&self, user: &str) -> Result<serde_json::Value, Error> {
+        self.send(Request::post(user_path(user, "/sensitive-change")?))
+            .await
+    }
+
+    /// `POST /api/users/{user}/activation`: a new one-time activation code (in [`IssuedSecret::token`]).
+    pub async fn issue_activation_code(
+        &self,
+        user: &str,
+        ttl_minutes: Option<i64>,
+    ) -> Result<IssuedSecret, Error> {
+        let request = Request::post(user_path(user, "/activation")?)
+            .json(ttl_body(ttl_minutes))
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `POST /api/users/{user}/activate`: uses an activation code; a bad one is [`Error::Refused`] with 400.
+    pub async fn activate_user(&self, user: &str, code: &str) -> Result<serde_json::Value, Error> {
+        let request = Request::post(user_path(user, "/activate")?)
+            .json(json!({ "code": code }))
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `POST /api/access/check`: is the user allowed (and, with a role, a member of it)? Recorded in the
+    /// user's history and counted against their quotas, so it is never retried.
+    pub async fn check_access(&self, check: &AccessRequest) -> Result<AccessDecision, Error> {
+        let request = Request::post("/api/access/check".into())
+            .json(to_json(check)?)
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `GET /api/users/{user}/requests`: the user's access-check history, newest first.
+    pub async fn user_requests(
+        &self,
+        user: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AccessRecord>, Error> {
+        let query = query(&[
+            ("limit", limit.map(|l| l.to_string())),
+            ("cursor", cursor.map(str::to_owned)),
+        ]);
+        self.send(Request::get(user_path(user, &format!("/requests{query}"))?))
+            .await
+    }
+
+    /// `POST /api/users/{user}/tokens`: a single-use token `<user>.<secret>`.
+    pub async fn issue_single_use_token(
+        &self,
+        user: &str,
+        ttl_minutes: Option<i64>,
+    ) -> Result<IssuedSecret, Error> {
+        let request = Request::post(user_path(user, "/tokens")?)
+            .json(ttl_body(ttl_minutes))
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `POST /api/tokens/validate`: uses a single-use token. Any failure (unknown, used, expired, revoked) is
+    /// [`Error::Refused`] with 401.
+    pub async fn validate_single_use_token(&self, token: &str) -> Result<TokenOwner, Error> {
+        let request = Request::post("/api/tokens/validate".into())
+            .json(json!({ "token": token }))
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `DELETE /api/users/{user}/tokens`: revokes every unused single-use token of the user.
+    pub async fn revoke_single_use_tokens(&self, user: &str) -> Result<Revoked, Error> {
+        self.send(Request::delete(user_path(user, "/tokens")?))
+            .await
+    }
+
+    /// `POST /api/sessions`: a new session; its secret id is in [`CreatedSession::session_id`].
+    pub async fn create_session(&self, session: &NewSession) -> Result<CreatedSession, Error> {
+        let request = Request::post("/api/sessions".into())
+            .json(to_json(session)?)
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `GET /api/sessions/{id}`: an unknown, expired or voided session is [`Error::Refused`] with 404.
+    pub async fn get_session(&self, id: &str) -> Result<Session, Error> {
+        self.send(Request::get(session_path(id, "")?)).await
+    }
+
+    /// `POST /api/sessions/{id}/check`: whether the session grants each permission.
+    pub async fn check_session(
+        &self,
+        id: &str,
+        permissions: &[&str],
+    ) -> Result<PermissionAnswers, Error> {
+        let request =
+            Request::post(session_path(id, "/check")?).json(json!({ "permissions": permissions }));
+        self.send(request).await
+    }
+
+    /// `PUT /api/sessions/{id}/ttl`: the session expires `ttl_seconds` from now.
+    pub async fn set_session_ttl(&self, id: &str, ttl_seconds: i64) -> Result<Session, Error> {
+        let request =
+            Request::put(session_path(id, "/ttl")?).json(json!({ "ttl_seconds": ttl_seconds }));
+        self.send(request).await
+    }
+
+    /// `PUT /api/sessions/{id}/permissions`: replaces the session's permissions, keeping its expiry.
+    pub async fn set_session_permissions(
+        &self,
+        id: &str,
+        permissions: &[&str],
+    ) -> Result<Session, Error> {
+        let request = Request::put(session_path(id, "/permissions")?)
+            .json(json!({ "permissions": permissions }));
+        self.send(request).await
+    }
+
+    /// `DELETE /api/sessions/{id}`: ends the session (an unknown one is [`Error::Refused`] with 404).
+    pub async fn delete_session(&self, id: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(session_path(id, "")?)).await
+    }
+
+    /// `GET /api/users/{user}/sessions`: the user's live sessions (without their ids).
+    pub async fn user_sessions(&self, user: &str) -> Result<Vec<Session>, Error> {
+        self.send(Request::get(user_path(user, "/sessions")?)).await
+    }
+
+    /// `DELETE /api/users/{user}/sessions`: logs the user out everywhere.
+    pub async fn delete_user_sessions(&self, user: &str) -> Result<RemovedCount, Error> {
+        self.send(Request::delete(user_path(user, "/sessions")?))
+            .await
+    }
+
+    /// `POST /api/sessions/cleanup`: removes this tenant's expired or voided sessions now.
+    pub async fn cleanup_sessions(&self) -> Result<RemovedCount, Error> {
+        self.send(Request::post("/api/sessions/cleanup".into()))
+            .await
+    }
+
+    /// `POST /api/token/{user}`: an access JWT and a refresh token for a user with at least one role (404
+    /// otherwise).
+    pub async fn issue_jwt(&self, user: &str) -> Result<TokenPair, Error> {
+        let request = Request::post(format!("/api/token/{}", segment(user)?)).not_idempotent();
+        self.send(request).await
+    }
+
+    /// `POST /api/token/refresh`: rotates the refresh token. Presenting one that was already rotated revokes
+    /// its whole family; this call is never retried, since a retry of a refresh that did arrive would do that.
+    pub async fn refresh_jwt(&self, refresh_token: &str) -> Result<TokenPair, Error> {
+        let request = Request::post("/api/token/refresh".into())
+            .json(json!({ "refresh_token": refresh_token }))
+            .not_idempotent();
+        self.send(request).await
+    }
+
+    /// `POST /api/token/verify`: the token's claims; an invalid token is [`Error::Refused`] with 401.
+    pub async fn verify_jwt(&self, token: &str) -> Result<Verified, Error> {
+        self.send(Request::post("/api/token/verify".into()).json(json!({ "token": token })))
+            .await
+    }
+
+    /// `GET /api/audit`: this tenant's audit entries, newest first.
+    pub async fn audit_entries(&self, filter: &AuditQuery) -> Result<AuditPage, Error> {
+        let query = query(&[
+            ("limit", filter.limit.map(|l| l.to_string())),
+            ("cursor", filter.cursor.clone()),
+            ("action", filter.action.clone()),
+            ("since", filter.since.clone()),
+        ]);
+        self.send(Request::get(format!("/api/audit{query}"))).await
+    }
+}
