@@ -1,6 +1,7 @@
 //! The rules: what may be written and what the answers are. No HTTP, no SQL.
 
 pub mod audit;
+mod directory;
 mod error;
 mod jwt_keys;
 mod limits;
@@ -14,6 +15,7 @@ mod tokens;
 mod users;
 
 pub use audit::AuditLog;
+pub use directory::{DirectoryUser, UserDirectory};
 pub use error::ServiceError;
 pub use limits::RateLimiter;
 pub use maintenance::run_maintenance;
