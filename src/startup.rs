@@ -22,7 +22,7 @@ use crate::config::{CorsOrigins, Settings, UsersSettings};
 use crate::service::model::spawn_sync;
 use crate::service::{
     run_maintenance, AuditLog, Encryption, Models, RateLimiter, RbacService, SessionsService,
-    Tenants, TokenService, UsersService,
+    Tenants, TokenService, UserDirectory, UsersService,
 };
 use crate::store::Store;
 use crate::vault::VaultRuntime;
@@ -78,7 +78,12 @@ impl Application {
         let state = AppState {
             rbac,
             audit,
-            users: UsersService::new(store.clone(), &tenants),
+            users: UsersService::new(store.clone(), &tenants).with_directory(
+                match vault.as_ref().and_then(VaultRuntime::user_config) {
+                    Some(reader) => UserDirectory::Vault(reader),
+                    None => UserDirectory::Database,
+                },
+            ),
             sessions: SessionsService::new(store.clone(), &tenants),
             tenants,
             store: store.clone(),

@@ -68,6 +68,9 @@ impl From<UsersError> for ApiError {
             UsersError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             UsersError::InvalidToken => Self::unauthorized(err.to_string()),
             UsersError::InvalidActivationCode => Self::bad_request(err.to_string()),
+            UsersError::UserConfigUnavailable => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            }
             UsersError::Service(inner) => inner.into(),
         }
     }

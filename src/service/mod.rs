@@ -1,6 +1,7 @@
 //! The rules: what may be written and what the answers are. No HTTP, no SQL.
 
 pub mod audit;
+mod directory;
 pub mod encryption;
 mod error;
 mod jwt_keys;
@@ -15,6 +16,7 @@ mod tokens;
 mod users;
 
 pub use audit::AuditLog;
+pub use directory::{DirectoryUser, UserDirectory};
 pub use encryption::Encryption;
 pub use error::ServiceError;
 pub use limits::RateLimiter;

@@ -6,13 +6,13 @@ use rand::Rng;
 use serde_json::Value;
 
 use crate::crypto::{random_secret, KeyedHasher};
-use crate::domain::{Name, TenantId};
+use crate::domain::{Name, NameKind, TenantId};
 use crate::store::{
-    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, RateLimit, RequestRecord, Store,
-    StoreError, UserGate, UserRecord, UserWrite,
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, RateLimit,
+    RequestRecord, Store, StoreError, UserGate, UserRecord, UserWrite,
 };
 
-use super::{ServiceError, Tenants};
+use super::{ServiceError, Tenants, UserDirectory};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -50,6 +50,9 @@ pub enum UsersError {
     /// Unknown, expired, deleted and voided sessions alike.
     #[error("session not found")]
     SessionNotFound,
+    /// `AUTH_USER_CONFIG_SOURCE=vault` and Vault did not answer (503).
+    #[error("user configuration is unavailable, try again shortly")]
+    UserConfigUnavailable,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -111,6 +114,8 @@ pub struct UsersService {
     tokens: KeyedHasher,
     codes: KeyedHasher,
     tenants: Tenants,
+    /// Where status, roles and quotas come from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
+    directory: UserDirectory,
 }
 
 /// Parses a status by exact match; anything else is refused (never a substring or case-folded match).
@@ -235,12 +240,19 @@ impl UsersService {
             tokens: KeyedHasher::new(tenants.derive_key("single-use-tokens")),
             codes: KeyedHasher::new(tenants.derive_key("activation-codes")),
             tenants: tenants.clone(),
+            directory: UserDirectory::Database,
         }
     }
 
     /// How the tenant stores user names in memberships.
     async fn codec(&self, tenant: &TenantId) -> Result<crate::crypto::FieldCodec, UsersError> {
         Ok(self.tenants.field_codec(tenant).await?)
+    }
+
+    /// Reads users' status, roles and quotas from `directory` instead of the database.
+    pub fn with_directory(mut self, directory: UserDirectory) -> Self {
+        self.directory = directory;
+        self
     }
 
     /// Creates or replaces a user (a full replacement: absent fields take their defaults).
@@ -412,10 +424,31 @@ impl UsersService {
             message_id: message_id.as_deref(),
             now,
         };
-        let outcome = self
-            .store
-            .record_access_check(tenant, &request, |facts| decide(facts, now, random_shift))
-            .await?;
+        let outcome = if self.directory.is_vault() {
+            match self.directory.lookup(&input.user).await? {
+                None => None,
+                Some(user) => {
+                    let external = ExternalUser {
+                        status: user.status(),
+                        requests_per_hour: user.requests_per_hour,
+                        requests_per_day: user.requests_per_day,
+                        random_shift_minutes: user.random_shift_minutes,
+                        is_member: input.role.as_ref().map(|r| user.has_role(r.as_str())),
+                    };
+                    Some(
+                        self.store
+                            .record_external_access_check(tenant, &request, &external, |facts| {
+                                decide(facts, now, random_shift)
+                            })
+                            .await?,
+                    )
+                }
+            }
+        } else {
+            self.store
+                .record_access_check(tenant, &request, |facts| decide(facts, now, random_shift))
+                .await?
+        };
         Ok(outcome.unwrap_or(AccessOutcome {
             access: false,
             permissions: input.role.as_ref().map(|_| false),
@@ -433,7 +466,9 @@ impl UsersService {
     ) -> Result<Page<RequestRecord>, UsersError> {
         let limit = page_limit(limit)?;
         let before = parse_id_cursor(cursor)?;
-        if self.store.get_user(tenant, user).await?.is_none() {
+        if self.store.get_user(tenant, user).await?.is_none()
+            && self.directory.lookup(user).await?.is_none()
+        {
             return Err(UsersError::UserNotFound(user.clone()));
         }
         let items = self
@@ -458,6 +493,18 @@ impl UsersService {
         let now = now_millis();
         let expires_at = now + ttl * MINUTE_MS;
         let hash = self.tokens.hash(tenant, &token);
+        if self.directory.is_vault() {
+            return match self.directory.lookup(user).await? {
+                None => Err(UsersError::UserNotFound(user.clone())),
+                Some(found) if !found.allowed => Err(UsersError::UserNotAllowed(user.clone())),
+                Some(_) => {
+                    self.store
+                        .issue_external_token(tenant, user, &hash, now, expires_at)
+                        .await?;
+                    Ok((token, expires_at))
+                }
+            };
+        }
         match self
             .store
             .issue_token(tenant, user, &hash, now, expires_at)
@@ -477,6 +524,9 @@ impl UsersService {
         token: &str,
     ) -> Result<TokenOwner, UsersError> {
         let hash = self.tokens.hash(tenant, token);
+        if self.directory.is_vault() {
+            return self.validate_external_token(tenant, &hash).await;
+        }
         let (user, status, mut roles) = self
             .store
             .consume_token(tenant, &hash, now_millis(), &self.codec(tenant).await?)
@@ -488,6 +538,43 @@ impl UsersService {
             status,
             roles,
         })
+    }
+
+    /// With Vault as the directory: finds the token's owner without using it, asks Vault about them (so a Vault
+    /// outage answers 503 and leaves the token usable), then uses it with the same conditional `UPDATE`. A token of
+    /// a user Vault no longer knows or now denies is used up and refused.
+    async fn validate_external_token(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+    ) -> Result<TokenOwner, UsersError> {
+        let now = now_millis();
+        let owner = self
+            .store
+            .external_token_owner(tenant, hash, now)
+            .await?
+            .ok_or(UsersError::InvalidToken)?;
+        // The owner's name was valid when the token was issued.
+        let name = Name::parse(NameKind::User, &owner).map_err(|_| UsersError::InvalidToken)?;
+        let found = self.directory.lookup(&name).await?;
+        let user = self
+            .store
+            .consume_external_token(tenant, hash, now)
+            .await?
+            .ok_or(UsersError::InvalidToken)?;
+        match found {
+            Some(found) if found.allowed => {
+                let status = found.status().to_owned();
+                let mut roles = found.roles;
+                roles.sort();
+                Ok(TokenOwner {
+                    user,
+                    status,
+                    roles,
+                })
+            }
+            _ => Err(UsersError::InvalidToken),
+        }
     }
 
     pub async fn revoke_tokens(&self, tenant: &TenantId, user: &Name) -> Result<u64, UsersError> {

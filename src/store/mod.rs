@@ -35,8 +35,8 @@ pub use rbac::{outcome_name, Applied, RoleWrite};
 pub use sessions::{NewSession, SessionRecord};
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 pub use users::{
-    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, RateLimit, RequestRecord, UserGate,
-    UserRecord, UserWrite,
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, RateLimit,
+    RequestRecord, UserGate, UserRecord, UserWrite,
 };
 
 use crate::config::{DatabaseSettings, DatabaseUrl};

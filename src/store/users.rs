@@ -738,3 +738,195 @@ impl Store {
         Ok(removed)
     }
 }
+
+/// A user described by an outside directory (Vault) rather than by a `users` row: what an access check needs.
+#[derive(Debug, Clone)]
+pub struct ExternalUser {
+    pub status: &'static str,
+    pub requests_per_hour: Option<i64>,
+    pub requests_per_day: Option<i64>,
+    pub random_shift_minutes: i64,
+    /// Whether the directory lists the requested role (`None` when no role was asked about).
+    pub is_member: Option<bool>,
+}
+
+/// The longest a limit can run: 24 h (day quota) or 1 h plus at most 1440 minutes of shift (hour quota), with
+/// room to spare. Recorded checks older than this cannot hold a limit still in force.
+const LONGEST_LIMIT_MS: i64 = 26 * 3_600_000;
+
+/// Where a user's tokens are void before: their row's sensitive-change time, or never for a user without a row.
+const TOKEN_NOT_VOIDED: &str =
+    "created_at >= COALESCE((SELECT u.sensitive_changed_at FROM users u \
+     WHERE u.tenant = user_tokens.tenant AND u.user_name = user_tokens.user_name), 0)";
+
+/// Users whose configuration lives outside the database (`AUTH_USER_CONFIG_SOURCE=vault`): their status, roles
+/// and quotas come from the caller, while their request history, limits and tokens stay here. No `users` row is
+/// needed; the limit in force is the latest one recorded in the history.
+impl Store {
+    /// [`Store::record_access_check`] for an external user. Concurrent checks of one user are serialised by a
+    /// transaction-scoped advisory lock on PostgreSQL (SQLite's single writer already serialises them), so they are
+    /// counted exactly across instances. Always records the check.
+    pub async fn record_external_access_check(
+        &self,
+        tenant: &TenantId,
+        request: &AccessRequest<'_>,
+        user: &ExternalUser,
+        decide: impl FnOnce(&AccessFacts) -> AccessDecision,
+    ) -> Result<AccessOutcome, StoreError> {
+        let now = request.now;
+        let postgres = matches!(self, Store::Postgres(_));
+        let lock_key = format!(
+            "warden-user\n{}\n{}",
+            tenant.as_str(),
+            request.user.as_str()
+        );
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(&lock_key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut counts = [0i64; 2];
+            for (slot, window) in counts.iter_mut().zip([3_600_000i64, 86_400_000]) {
+                let (count,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM user_requests WHERE tenant = $1 AND user_name = $2 AND created_at > $3",
+                )
+                .bind(tenant.as_str())
+                .bind(request.user.as_str())
+                .bind(now - window)
+                .fetch_one(&mut *tx)
+                .await?;
+                *slot = count;
+            }
+            let (active_limit,): (Option<i64>,) = sqlx::query_as(
+                "SELECT MAX(rate_limited_until) FROM user_requests \
+                 WHERE tenant = $1 AND user_name = $2 AND created_at > $3 AND rate_limited_until > $4",
+            )
+            .bind(tenant.as_str())
+            .bind(request.user.as_str())
+            .bind(now - LONGEST_LIMIT_MS)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let facts = AccessFacts {
+                status: user.status.to_owned(),
+                enabled: true,
+                requests_per_hour: user.requests_per_hour,
+                requests_per_day: user.requests_per_day,
+                random_shift_minutes: user.random_shift_minutes,
+                last_hour: counts[0],
+                last_day: counts[1],
+                active_limit,
+                is_member: user.is_member,
+            };
+            let decision = decide(&facts);
+            let rate_limited_until = match decision.rate_limit {
+                RateLimit::None => None,
+                RateLimit::Active(end) | RateLimit::Start(end) => Some(end),
+            };
+            sqlx::query(
+                "INSERT INTO user_requests (tenant, user_name, chat_id, message_id, role_id, access, permissions, \
+                   rate_limited_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant.as_str())
+            .bind(request.user.as_str())
+            .bind(request.chat_id)
+            .bind(request.message_id)
+            .bind(request.role.map(Name::as_str))
+            .bind(outcome_label(decision.access))
+            .bind(decision.permissions.map(outcome_label))
+            .bind(rate_limited_until)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(AccessOutcome {
+                access: decision.access,
+                permissions: decision.permissions,
+                rate_limited_until,
+            })
+        })
+    }
+
+    /// [`Store::issue_token`] for an external user the caller has found allowed: revokes their earlier unused
+    /// tokens and stores the new one, in one transaction.
+    pub async fn issue_external_token(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE user_tokens SET revoked_at = $1 \
+                 WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO user_tokens (hash, tenant, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(hash)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The owner of a usable token (unused, unrevoked, unexpired, of this tenant, not voided), without using it.
+    pub async fn external_token_owner(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = format!(
+            "SELECT user_name FROM user_tokens WHERE hash = $1 AND tenant = $2 AND used_at IS NULL \
+               AND revoked_at IS NULL AND expires_at > $3 AND {TOKEN_NOT_VOIDED}"
+        );
+        let row: Option<(String,)> = with_reader!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(hash)
+                .bind(tenant.as_str())
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(user,)| user))
+    }
+
+    /// Uses a token of an external user: one conditional `UPDATE`, as [`Store::consume_token`]; returns its owner.
+    pub async fn consume_external_token(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = format!(
+            "UPDATE user_tokens SET used_at = $1 WHERE hash = $2 AND tenant = $3 AND used_at IS NULL \
+               AND revoked_at IS NULL AND expires_at > $1 AND {TOKEN_NOT_VOIDED} RETURNING user_name"
+        );
+        let row: Option<(String,)> = with_writer!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(now)
+                .bind(hash)
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(user,)| user))
+    }
+}

@@ -11,12 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::{Vault, VaultError};
-use crate::config::{DatabaseUrl, Settings};
+use crate::config::jwt::weak_secret_reason;
+use crate::config::{DatabaseUrl, JwtAlgorithm, Settings};
 
 /// The secrets read from Vault. Debug shows which are present, never their values.
 ///
-/// `jwt_secret` and `encryption_key` are read and held here for the security settings (JWT signing, field
-/// encryption) to use once those exist in [`Settings`]; [`VaultSecrets::overlay`] applies the other two.
+/// [`VaultSecrets::overlay`] applies `tenant_secret`, `database_url` and `jwt_secret` (the HS256 secret);
+/// `encryption_key` is read and held here for field encryption to use once it exists in [`Settings`].
 #[derive(Default, Clone)]
 pub struct VaultSecrets {
     pub tenant_secret: Option<SecretString>,
@@ -112,7 +113,9 @@ impl VaultSecrets {
     /// Puts the Vault values over the environment's in `settings` (Vault wins; the environment is the fallback),
     /// validating them as the environment's would be, and logs where each secret came from (never a value).
     ///
-    /// When the security settings exist, wire `jwt_secret` and `encryption_key` here the same way.
+    /// `jwt_secret` becomes the HS256 secret (`AUTH_JWT_SECRET_KEY`'s place) and is held to the same rules: outside
+    /// `AUTH_DEBUG_MODE` a weak one stops start-up. `encryption_key` stays held in [`VaultSecrets`] until field
+    /// encryption reads it.
     pub fn overlay(&self, settings: &mut Settings, path: &str) -> Result<(), SecretsError> {
         let invalid = |key, reason: &str| SecretsError::Invalid {
             path: path.to_owned(),
@@ -143,6 +146,23 @@ impl VaultSecrets {
             }
             None => SecretSource::Environment,
         };
+        let jwt_source = match &self.jwt_secret {
+            Some(secret) => {
+                if let (Some(reason), false) =
+                    (weak_secret_reason(secret.expose_secret()), settings.debug)
+                {
+                    return Err(invalid(
+                        "jwt_secret",
+                        &format!("{reason} (refused outside AUTH_DEBUG_MODE)"),
+                    ));
+                }
+                settings.jwt.secret = Some(secret.clone());
+                SecretSource::Vault
+            }
+            None if settings.jwt.secret.is_some() => SecretSource::Environment,
+            None if settings.jwt.algorithm == JwtAlgorithm::EdDsa => SecretSource::Unset,
+            None => SecretSource::Generated,
+        };
         let held = |s: &Option<SecretString>| {
             if s.is_some() {
                 SecretSource::Vault
@@ -153,7 +173,7 @@ impl VaultSecrets {
         for (secret, source) in [
             ("tenant_secret", tenant_source),
             ("database_url", database_source),
-            ("jwt_secret", held(&self.jwt_secret)),
+            ("jwt_secret", jwt_source),
             ("encryption_key", held(&self.encryption_key)),
         ] {
             tracing::info!(secret, source = source.as_str(), "secret source");
@@ -216,5 +236,59 @@ mod tests {
             .to_string();
         assert!(err.contains("tenant_secret"), "{err}");
         assert!(!err.contains("tooshort"), "{err}");
+    }
+
+    const VAULT_JWT: &str = "q7Vd2kLm9xPz4RtY8wNb3HcJ6fGs1AeU";
+    const ENV_JWT: &str = "Zr4Tq8Lp2Wm6Xn0Yk3Vb7Hd1Js5Fg9Ce";
+
+    #[test]
+    fn the_jwt_secret_from_vault_becomes_the_hs256_secret() {
+        let mut settings = Settings::from_lookup(|name| {
+            (name == "AUTH_JWT_SECRET_KEY").then(|| ENV_JWT.to_owned())
+        })
+        .unwrap();
+        let from_vault = VaultSecrets {
+            jwt_secret: Some(SecretString::from(VAULT_JWT)),
+            ..VaultSecrets::default()
+        };
+        from_vault
+            .overlay(&mut settings, "secret/data/warden")
+            .unwrap();
+        assert_eq!(settings.jwt.secret.unwrap().expose_secret(), VAULT_JWT);
+
+        // Absent from Vault: the environment's stays.
+        let mut settings = Settings::from_lookup(|name| {
+            (name == "AUTH_JWT_SECRET_KEY").then(|| ENV_JWT.to_owned())
+        })
+        .unwrap();
+        VaultSecrets::default()
+            .overlay(&mut settings, "secret/data/warden")
+            .unwrap();
+        assert_eq!(settings.jwt.secret.unwrap().expose_secret(), ENV_JWT);
+    }
+
+    #[test]
+    fn a_weak_jwt_secret_from_vault_is_refused_outside_debug_mode() {
+        let weak = VaultSecrets {
+            jwt_secret: Some(SecretString::from("short-jwt")),
+            ..VaultSecrets::default()
+        };
+        let mut settings = Settings::from_lookup(|_| None).unwrap();
+        let err = weak
+            .overlay(&mut settings, "secret/data/warden")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("jwt_secret") && err.contains("32 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains("short-jwt"), "{err}");
+        assert!(settings.jwt.secret.is_none());
+
+        let mut debug =
+            Settings::from_lookup(|name| (name == "AUTH_DEBUG_MODE").then(|| "true".into()))
+                .unwrap();
+        weak.overlay(&mut debug, "secret/data/warden").unwrap();
+        assert_eq!(debug.jwt.secret.unwrap().expose_secret(), "short-jwt");
     }
 }

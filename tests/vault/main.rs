@@ -5,6 +5,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod access;
 mod rotation;
 mod secrets;
 mod standin;

@@ -11,6 +11,8 @@ use crate::helpers::TestApp;
 use crate::standin::{StandIn, TokenPolicy};
 
 const TENANT_SECRET: &str = "tenant-secret-from-vault-0123456789abcdef";
+/// An HS256 secret good enough for the settings' checks.
+const JWT_SECRET: &str = "vA7kQ2mX9pL4wZ8rT1yB6nC3dF0gH5jS";
 const ROOT: TokenPolicy = TokenPolicy {
     ttl: Duration::ZERO,
     renewable: false,
@@ -41,6 +43,23 @@ async fn create_role(address: &str, key: &str, role: &str) {
     assert_eq!(response.status(), 200);
 }
 
+async fn send(
+    address: &str,
+    key: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{address}{path}"))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
 async fn build(vars: &[(&str, &str)]) -> anyhow::Result<Application> {
     let vars: Vec<(String, String)> = vars
         .iter()
@@ -61,7 +80,7 @@ async fn secrets_in_vault_win_over_the_environment() {
     vault.put_secret(
         "secret",
         "warden",
-        json!({ "tenant_secret": TENANT_SECRET, "database_url": from_vault, "jwt_secret": "j" }),
+        json!({ "tenant_secret": TENANT_SECRET, "database_url": from_vault, "jwt_secret": JWT_SECRET }),
     );
     let key = helpers_key();
 
@@ -87,7 +106,7 @@ async fn secrets_in_vault_win_over_the_environment() {
 async fn the_environment_is_the_fallback_for_secrets_vault_does_not_hold() {
     let vault = StandIn::start(None).await;
     vault.add_token("hvs.warden-token", ROOT);
-    vault.put_secret("kv", "apps/warden", json!({ "jwt_secret": "only-this" }));
+    vault.put_secret("kv", "apps/warden", json!({ "jwt_secret": JWT_SECRET }));
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir, "env.sqlite3");
     let env_secret = "tenant-secret-from-the-environment-0123456789";
@@ -279,4 +298,91 @@ async fn readyz_has_no_vault_entry_without_vault() {
         .unwrap();
     let data = app.data(Method::GET, "/readyz").await;
     assert!(data.get("vault").is_none(), "{data}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwt_secret_from_vault_signs_tokens() {
+    let vault = StandIn::start(None).await;
+    vault.add_token("hvs.warden-token", ROOT);
+    vault.put_secret(
+        "secret",
+        "warden",
+        json!({ "tenant_secret": TENANT_SECRET, "jwt_secret": JWT_SECRET }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir, "jwt.sqlite3");
+    let key = helpers_key();
+    let other = "Mq3Wz8Xr1Tp6Ys4Vn9Kb2Hc7Jd0Lf5Ga";
+
+    // The environment's JWT secret loses to Vault's.
+    let address = TestApp::start(
+        &url,
+        &[
+            ("AUTH_VAULT_ADDR", &vault.address),
+            ("AUTH_VAULT_TOKEN", "hvs.warden-token"),
+            ("AUTH_JWT_SECRET_KEY", other),
+        ],
+    )
+    .await;
+    create_role(&address, &key, "editor").await;
+    let (status, _) = send(&address, &key, "/api/membership/ann/editor", None).await;
+    assert_eq!(status, 200);
+    let (status, issued) = send(&address, &key, "/api/token/ann", None).await;
+    assert_eq!(status, 200, "{issued}");
+    let token = issued["data"]["access_token"].as_str().unwrap().to_owned();
+    let verify = |address: String| {
+        let (key, token) = (key.clone(), token.clone());
+        async move {
+            send(
+                &address,
+                &key,
+                "/api/token/verify",
+                Some(json!({ "token": token })),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(verify(address.clone()).await, 200);
+
+    // A Warden without Vault given the same secret in the environment accepts the token; one with the
+    // environment's other secret does not.
+    let same = TestApp::start(
+        &url,
+        &[
+            ("AUTH_TENANT_SECRET", TENANT_SECRET),
+            ("AUTH_JWT_SECRET_KEY", JWT_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(verify(same).await, 200);
+    let different = TestApp::start(
+        &url,
+        &[
+            ("AUTH_TENANT_SECRET", TENANT_SECRET),
+            ("AUTH_JWT_SECRET_KEY", other),
+        ],
+    )
+    .await;
+    assert_eq!(verify(different).await, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weak_jwt_secret_in_vault_stops_start_up() {
+    let vault = StandIn::start(None).await;
+    vault.add_token("hvs.warden-token", ROOT);
+    vault.put_secret("secret", "warden", json!({ "jwt_secret": "too-weak" }));
+    let dir = tempfile::tempdir().unwrap();
+    let err = build(&[
+        ("AUTH_DATABASE_URL", &sqlite_url(&dir, "x.sqlite3")),
+        ("AUTH_SERVER_PORT", "0"),
+        ("AUTH_VAULT_ADDR", &vault.address),
+        ("AUTH_VAULT_TOKEN", "hvs.warden-token"),
+    ])
+    .await
+    .err()
+    .expect("start-up fails");
+    let message = format!("{err:#}");
+    assert!(message.contains("jwt_secret"), "{message}");
+    assert!(!message.contains("too-weak"), "{message}");
 }
