@@ -9,11 +9,13 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS builder
 WORKDIR /src
 
 # Dependencies first, against placeholder sources, so that this slow layer is rebuilt only when the manifests or
-# the lock file change. (The client crate is a workspace member: cargo needs its manifest, not its code.)
+# the lock file change. (The client crate is a workspace member and the benchmark a declared target: cargo needs
+# the manifest and a file at the declared path, not their code.)
 COPY Cargo.toml Cargo.lock ./
 COPY client/Cargo.toml client/Cargo.toml
-RUN mkdir -p src client/src \
+RUN mkdir -p src client/src benches \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > benches/decision.rs \
     && touch src/lib.rs client/src/lib.rs \
     && cargo build --release --locked --bin warden \
     && rm -rf src

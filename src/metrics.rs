@@ -10,6 +10,8 @@
 //! - `decisions_total{check, outcome}`: answers of the permission and membership checks, `allowed` or `denied`.
 //! - `db_pool_connections{pool, state}`: connections in use and idle, read at scrape time.
 //! - `tenant_models_loaded`: tenant models held in memory, read at scrape time.
+//! - `model_cache_total{result="hit"|"load"}`: model reads answered from memory vs. ones that loaded the tenant
+//!   (the cache hit rate is hit / (hit + load)).
 //! - `vault_up`: 1 while Vault answers, when Vault is configured.
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
+use crate::service::Models;
 use crate::store::Store;
 
 const REQUEST_DURATION: &str = "warden_http_request_duration_seconds";
@@ -109,7 +112,7 @@ impl Metrics {
     }
 
     /// The text exposition, after reading the gauges that are sampled at scrape time.
-    pub fn render(&self, store: &Store, tenant_models: usize, vault_up: Option<bool>) -> String {
+    pub fn render(&self, store: &Store, models: &Models, vault_up: Option<bool>) -> String {
         self.with(|| {
             let pools: Vec<(&'static str, u32, usize)> = match store {
                 Store::Sqlite { reader, writer } => vec![
@@ -126,7 +129,10 @@ impl Metrics {
                     .set(f64::from(idle));
             }
             // Exact below 2^53 tenants.
-            gauge!("warden_tenant_models_loaded").set(tenant_models as f64);
+            gauge!("warden_tenant_models_loaded").set(models.loaded_tenants() as f64);
+            let (hits, loads) = models.cache_counts();
+            counter!("warden_model_cache_total", "result" => "hit").absolute(hits);
+            counter!("warden_model_cache_total", "result" => "load").absolute(loads);
             if let Some(up) = vault_up {
                 gauge!("warden_vault_up").set(if up { 1.0 } else { 0.0 });
             }

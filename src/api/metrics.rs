@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.render(
         &state.store,
-        state.models.loaded_tenants(),
+        &state.models,
         state.vault.as_ref().map(crate::vault::VaultHealth::is_ok),
     );
     (

@@ -131,6 +131,14 @@ async fn metrics_count_requests_by_route_template_and_decisions_without_names(ap
         "{text}"
     );
     assert!(sample(&text, "warden_tenant_models_loaded", &[]).is_some_and(|n| n >= 1.0));
+    // The tenant was loaded once; every later read was a cache hit.
+    assert_eq!(
+        sample(&text, "warden_model_cache_total", &[("result", "load")]),
+        Some(1.0)
+    );
+    assert!(
+        sample(&text, "warden_model_cache_total", &[("result", "hit")]).is_some_and(|n| n >= 1.0)
+    );
     assert!(
         !text.contains("alice"),
         "a user name leaked into /metrics:\n{text}"

@@ -50,6 +50,9 @@ struct Inner {
     slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
     budget_bytes: u64,
     clock: AtomicU64,
+    /// Reads answered by a model already in memory, and reads that had to load one (for the cache hit rate).
+    hits: AtomicU64,
+    loads: AtomicU64,
 }
 
 impl std::fmt::Debug for Models {
@@ -97,6 +100,8 @@ impl Models {
                 slots: RwLock::default(),
                 budget_bytes,
                 clock: AtomicU64::new(0),
+                hits: AtomicU64::new(0),
+                loads: AtomicU64::new(0),
             }),
         }
     }
@@ -131,7 +136,10 @@ impl Models {
     ) -> Result<ModelRef, ModelError> {
         let slot = self.slot(scope);
         if slot.revision().is_none() {
+            self.inner.loads.fetch_add(1, Ordering::Relaxed);
             self.load(&slot).await?;
+        } else {
+            self.inner.hits.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(wanted) = min_revision {
             let deadline = tokio::time::Instant::now() + MIN_REVISION_WAIT;
@@ -277,6 +285,14 @@ impl Models {
                 tracing::debug!(tenant = %id, "evicted idle tenant model");
             }
         }
+    }
+
+    /// (reads answered from memory, reads that loaded a model) since start, for the cache hit rate.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (
+            self.inner.hits.load(Ordering::Relaxed),
+            self.inner.loads.load(Ordering::Relaxed),
+        )
     }
 
     /// How many tenant models are loaded (for metrics and tests).
