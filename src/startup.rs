@@ -75,16 +75,15 @@ impl Application {
         let sync = spawn_sync(models.clone());
         let rbac = RbacService::new(models.clone(), audit.clone());
         let tokens = TokenService::setup(&store, &tenants, rbac.clone(), &settings.jwt).await?;
+        let directory = match vault.as_ref().and_then(VaultRuntime::user_config) {
+            Some(reader) => UserDirectory::Vault(reader),
+            None => UserDirectory::Database,
+        };
         let state = AppState {
             rbac,
             audit,
-            users: UsersService::new(store.clone(), &tenants).with_directory(
-                match vault.as_ref().and_then(VaultRuntime::user_config) {
-                    Some(reader) => UserDirectory::Vault(reader),
-                    None => UserDirectory::Database,
-                },
-            ),
-            sessions: SessionsService::new(store.clone(), &tenants),
+            users: UsersService::new(store.clone(), &tenants).with_directory(directory.clone()),
+            sessions: SessionsService::new(store.clone(), &tenants).with_directory(directory),
             tenants,
             store: store.clone(),
             tokens,

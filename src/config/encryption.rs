@@ -15,7 +15,9 @@ const MIN_KEY_CHARS: usize = 16;
 
 #[derive(Clone, Default)]
 pub struct EncryptionSettings {
-    /// `Some` when encryption is on.
+    /// `AUTH_ENABLE_ENCRYPTION`.
+    pub enabled: bool,
+    /// `AUTH_ENCRYPTION_KEY`, or `encryption_key` from Vault.
     pub key: Option<SecretString>,
     /// The key `warden rotate-encryption-key` rotates to.
     pub new_key: Option<SecretString>,
@@ -24,7 +26,7 @@ pub struct EncryptionSettings {
 impl std::fmt::Debug for EncryptionSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EncryptionSettings")
-            .field("enabled", &self.key.is_some())
+            .field("enabled", &self.enabled)
             .field("key", &self.key.as_ref().map(|_| "********"))
             .field("new_key", &self.new_key.as_ref().map(|_| "********"))
             .finish()
@@ -51,7 +53,8 @@ pub(super) fn encryption_from(
     let enabled = parse_bool(get, "AUTH_ENABLE_ENCRYPTION", false)?;
     let configured = key(get, "AUTH_ENCRYPTION_KEY")?;
     let new_key = key(get, "AUTH_NEW_ENCRYPTION_KEY")?;
-    if enabled && configured.is_none() {
+    // With Vault configured the key may come from there (checked again once Vault's secrets are read).
+    if enabled && configured.is_none() && get("AUTH_VAULT_ADDR").is_none() {
         return Err(invalid(
             "AUTH_ENCRYPTION_KEY",
             "required when AUTH_ENABLE_ENCRYPTION is true",
@@ -66,7 +69,8 @@ pub(super) fn encryption_from(
         }
     }
     Ok(EncryptionSettings {
-        key: if enabled { configured } else { None },
+        enabled,
+        key: configured,
         new_key,
     })
 }

@@ -86,7 +86,16 @@ impl Encryption {
         settings: &EncryptionSettings,
     ) -> Result<Option<Self>, EncryptionError> {
         let stored_mode = store.meta_get(MODE_KEY).await?;
-        let Some(key) = &settings.key else {
+        let key = match (&settings.key, settings.enabled) {
+            (Some(key), true) => Some(key),
+            (None, true) => {
+                return Err(EncryptionError::Usage(
+                    "AUTH_ENABLE_ENCRYPTION is true but no AUTH_ENCRYPTION_KEY (or `encryption_key` in Vault) is set",
+                ))
+            }
+            (_, false) => None,
+        };
+        let Some(key) = key else {
             return match stored_mode.as_deref() {
                 Some("on") => Err(EncryptionError::EncryptedDatabase),
                 Some(_) => Ok(None),
@@ -177,9 +186,13 @@ pub async fn encrypt_database(
     store: &Store,
     settings: &EncryptionSettings,
 ) -> Result<ResealReport, EncryptionError> {
-    let key = settings.key.as_ref().ok_or(EncryptionError::Usage(
-        "set AUTH_ENABLE_ENCRYPTION=true and AUTH_ENCRYPTION_KEY to encrypt",
-    ))?;
+    let key = settings
+        .key
+        .as_ref()
+        .filter(|_| settings.enabled)
+        .ok_or(EncryptionError::Usage(
+            "set AUTH_ENABLE_ENCRYPTION=true and AUTH_ENCRYPTION_KEY to encrypt",
+        ))?;
     if store.meta_get(MODE_KEY).await?.as_deref() == Some("on") {
         return Err(EncryptionError::Usage("the database is already encrypted"));
     }
@@ -211,7 +224,8 @@ pub async fn rotate_key(
     store: &Store,
     settings: &EncryptionSettings,
 ) -> Result<ResealReport, EncryptionError> {
-    let (Some(old_key), Some(new_key)) = (&settings.key, &settings.new_key) else {
+    let (Some(old_key), Some(new_key), true) = (&settings.key, &settings.new_key, settings.enabled)
+    else {
         return Err(EncryptionError::Usage(
             "set AUTH_ENABLE_ENCRYPTION=true, AUTH_ENCRYPTION_KEY (current) and AUTH_NEW_ENCRYPTION_KEY",
         ));

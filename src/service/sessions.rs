@@ -95,6 +95,8 @@ pub struct SessionInput {
 pub struct SessionsService {
     store: Store,
     ids: KeyedHasher,
+    /// Where users' status comes from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
+    directory: super::UserDirectory,
 }
 
 /// Validates a permission list: each 1..=255 characters without control characters; duplicates dropped, order
@@ -145,7 +147,14 @@ impl SessionsService {
         Self {
             store,
             ids: KeyedHasher::new(tenants.derive_key("session-ids")),
+            directory: super::UserDirectory::Database,
         }
+    }
+
+    /// Gates new sessions on `directory` instead of `users` rows.
+    pub fn with_directory(mut self, directory: super::UserDirectory) -> Self {
+        self.directory = directory;
+        self
     }
 
     /// The hash a session id is stored under; `None` for text that cannot be a session id, which is then treated
@@ -176,6 +185,15 @@ impl SessionsService {
             }
             Some(_) => return Err(invalid("`metadata` must be a JSON object")),
         };
+        // With Vault as the directory, Vault's answer gates the session and no `users` row is needed.
+        let gate_checked_elsewhere = self.directory.is_vault();
+        if gate_checked_elsewhere {
+            match self.directory.lookup(&input.user).await? {
+                None => return Err(UsersError::UserNotFound(input.user)),
+                Some(user) if !user.allowed => return Err(UsersError::UserNotAllowed(input.user)),
+                Some(_) => {}
+            }
+        }
         let id = random_secret();
         let session_ref = uuid::Uuid::new_v4().to_string();
         let now = now_millis();
@@ -190,6 +208,7 @@ impl SessionsService {
             metadata: metadata.as_deref(),
             now,
             expires_at,
+            gate_checked_elsewhere,
         };
         match self.store.create_session(tenant, &new).await? {
             UserGate::Open => {}

@@ -31,6 +31,8 @@ pub struct NewSession<'a> {
     pub metadata: Option<&'a str>,
     pub now: i64,
     pub expires_at: i64,
+    /// The user's status was checked by the caller (user configuration from Vault): no `users` row is needed.
+    pub gate_checked_elsewhere: bool,
 }
 
 const SESSION_COLUMNS: &str =
@@ -44,8 +46,8 @@ const RETURNED_COLUMNS: &str =
 /// `$N` placeholders by first appearance, so each query must name them in ascending order.)
 fn live(now: &str) -> String {
     format!(
-        "s.expires_at > {now} AND s.created_at >= (SELECT u.sensitive_changed_at FROM users u \
-         WHERE u.tenant = s.tenant AND u.user_name = s.user_name)"
+        "s.expires_at > {now} AND s.created_at >= COALESCE((SELECT u.sensitive_changed_at FROM users u \
+         WHERE u.tenant = s.tenant AND u.user_name = s.user_name), 0)"
     )
 }
 
@@ -58,9 +60,11 @@ impl Store {
     ) -> Result<UserGate, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let gate = lock_user_gate!(tx, tenant, session.user);
-            if gate != UserGate::Open {
-                return Ok(gate);
+            if !session.gate_checked_elsewhere {
+                let gate = lock_user_gate!(tx, tenant, session.user);
+                if gate != UserGate::Open {
+                    return Ok(gate);
+                }
             }
             sqlx::query(
                 "INSERT INTO sessions (id_hash, tenant, session_ref, user_name, permissions, metadata, created_at, \

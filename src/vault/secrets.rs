@@ -16,8 +16,8 @@ use crate::config::{DatabaseUrl, JwtAlgorithm, Settings};
 
 /// The secrets read from Vault. Debug shows which are present, never their values.
 ///
-/// [`VaultSecrets::overlay`] applies `tenant_secret`, `database_url` and `jwt_secret` (the HS256 secret);
-/// `encryption_key` is read and held here for field encryption to use once it exists in [`Settings`].
+/// [`VaultSecrets::overlay`] applies `tenant_secret`, `database_url`, `jwt_secret` (the HS256 secret) and
+/// `encryption_key` (used when `AUTH_ENABLE_ENCRYPTION` is true).
 #[derive(Default, Clone)]
 pub struct VaultSecrets {
     pub tenant_secret: Option<SecretString>,
@@ -114,8 +114,8 @@ impl VaultSecrets {
     /// validating them as the environment's would be, and logs where each secret came from (never a value).
     ///
     /// `jwt_secret` becomes the HS256 secret (`AUTH_JWT_SECRET_KEY`'s place) and is held to the same rules: outside
-    /// `AUTH_DEBUG_MODE` a weak one stops start-up. `encryption_key` stays held in [`VaultSecrets`] until field
-    /// encryption reads it.
+    /// `AUTH_DEBUG_MODE` a weak one stops start-up. `encryption_key` becomes `AUTH_ENCRYPTION_KEY` (at least 16
+    /// characters).
     pub fn overlay(&self, settings: &mut Settings, path: &str) -> Result<(), SecretsError> {
         let invalid = |key, reason: &str| SecretsError::Invalid {
             path: path.to_owned(),
@@ -163,18 +163,22 @@ impl VaultSecrets {
             None if settings.jwt.algorithm == JwtAlgorithm::EdDsa => SecretSource::Unset,
             None => SecretSource::Generated,
         };
-        let held = |s: &Option<SecretString>| {
-            if s.is_some() {
+        let encryption_source = match &self.encryption_key {
+            Some(key) => {
+                if key.expose_secret().chars().count() < 16 {
+                    return Err(invalid("encryption_key", "must be at least 16 characters"));
+                }
+                settings.encryption.key = Some(key.clone());
                 SecretSource::Vault
-            } else {
-                SecretSource::Unset
             }
+            None if settings.encryption.key.is_some() => SecretSource::Environment,
+            None => SecretSource::Unset,
         };
         for (secret, source) in [
             ("tenant_secret", tenant_source),
             ("database_url", database_source),
             ("jwt_secret", jwt_source),
-            ("encryption_key", held(&self.encryption_key)),
+            ("encryption_key", encryption_source),
         ] {
             tracing::info!(secret, source = source.as_str(), "secret source");
         }
@@ -240,6 +244,34 @@ mod tests {
 
     const VAULT_JWT: &str = "q7Vd2kLm9xPz4RtY8wNb3HcJ6fGs1AeU";
     const ENV_JWT: &str = "Zr4Tq8Lp2Wm6Xn0Yk3Vb7Hd1Js5Fg9Ce";
+
+    #[test]
+    fn the_encryption_key_from_vault_is_the_field_encryption_key() {
+        // With Vault configured, encryption may be switched on without a key in the environment.
+        let mut settings = Settings::from_lookup(|name| match name {
+            "AUTH_ENABLE_ENCRYPTION" => Some("true".into()),
+            "AUTH_VAULT_ADDR" => Some("http://127.0.0.1:8200".into()),
+            "AUTH_VAULT_TOKEN" => Some("hvs.test".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(settings.encryption.key.is_none());
+        VaultSecrets {
+            encryption_key: Some(SecretString::from("vault-field-encryption-key")),
+            ..VaultSecrets::default()
+        }
+        .overlay(&mut settings, "secret/data/warden")
+        .unwrap();
+        assert_eq!(
+            settings.encryption.key.as_ref().unwrap().expose_secret(),
+            "vault-field-encryption-key"
+        );
+        let short = VaultSecrets {
+            encryption_key: Some(SecretString::from("short")),
+            ..VaultSecrets::default()
+        };
+        assert!(short.overlay(&mut settings, "secret/data/warden").is_err());
+    }
 
     #[test]
     fn the_jwt_secret_from_vault_becomes_the_hs256_secret() {

@@ -398,3 +398,49 @@ async fn concurrent_checks_of_a_vault_user_on_two_instances_are_counted_exactly(
         .collect();
     assert_eq!(ends.len(), 1, "one limit end for all: {ends:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_gated_by_vault_without_user_rows() {
+    let vault = vault_with_users().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
+    let address = TestApp::start(&url, &vars(&vault, "0")).await;
+    let key = new_key();
+    let create = |user: &'static str| {
+        let (address, key) = (address.clone(), key.clone());
+        async move {
+            let body = json!({"user_id": user, "permissions": ["docs:*"]});
+            call(
+                &address,
+                &key,
+                reqwest::Method::POST,
+                "/api/sessions",
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, created) = create("alice").await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["data"]["session_id"]
+        .as_str()
+        .or_else(|| created["data"]["id"].as_str())
+        .unwrap_or_else(|| panic!("no session id in {created}"))
+        .to_owned();
+    let (status, checked) = call(
+        &address,
+        &key,
+        reqwest::Method::POST,
+        &format!("/api/sessions/{id}/check"),
+        Some(json!({"permissions": ["docs:read", "admin"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked["data"]["docs:read"], true, "{checked}");
+    assert_eq!(checked["data"]["admin"], false, "{checked}");
+    assert_eq!(create("bob").await.0, 403);
+    assert_eq!(create("carol").await.0, 403);
+    assert_eq!(create("nobody").await.0, 404);
+    vault.cut();
+    assert_eq!(create("kim").await.0, 503);
+}
