@@ -48,6 +48,44 @@ pub(super) fn chain_entries(
         .collect()
 }
 
+pub(super) const INSERT_ENTRY: &str = "INSERT INTO audit_log \
+     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub(super) const SET_HEAD: &str = "UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1";
+
+/// Inserts chained entries and moves the tenant's chain head to the last one, inside the transaction `$tx` (whose
+/// head row the caller has already locked by bumping `audit_seq`). A macro so one text serves both backends'
+/// transaction types.
+macro_rules! write_chained {
+    ($tx:ident, $tenant:expr, $entries:expr) => {
+        for entry in &$entries {
+            sqlx::query($crate::store::audit::INSERT_ENTRY)
+                .bind($tenant)
+                .bind(entry.seq)
+                .bind(entry.at)
+                .bind(&entry.action)
+                .bind(&entry.target)
+                .bind(&entry.outcome)
+                .bind(&entry.request_id)
+                .bind(&entry.client_ip)
+                .bind(&entry.user_agent)
+                .bind(&entry.prev_hash)
+                .bind(&entry.hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        if let Some(last) = $entries.last() {
+            sqlx::query($crate::store::audit::SET_HEAD)
+                .bind($tenant)
+                .bind(&last.hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+pub(super) use write_chained;
+
 type EntryRow = (
     i64,
     i64,
@@ -118,33 +156,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let entries = chain_entries(tenant, last_seq, &prev_hash, now, drafts);
-            for entry in &entries {
-                sqlx::query(
-                    "INSERT INTO audit_log \
-                     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(tenant)
-                .bind(entry.seq)
-                .bind(entry.at)
-                .bind(&entry.action)
-                .bind(&entry.target)
-                .bind(&entry.outcome)
-                .bind(&entry.request_id)
-                .bind(&entry.client_ip)
-                .bind(&entry.user_agent)
-                .bind(&entry.prev_hash)
-                .bind(&entry.hash)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(last) = entries.last() {
-                sqlx::query("UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1")
-                    .bind(tenant)
-                    .bind(&last.hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_chained!(tx, tenant, entries);
             tx.commit().await?;
         });
         Ok(())

@@ -4,7 +4,7 @@
 //! Sensitive fields (permission names, user names, role descriptions) are sealed with the tenant's codec before
 //! they reach SQL, so equality look-ups compare ciphertexts.
 
-use super::audit::{chain_entries, AuditDraft};
+use super::audit::{chain_entries, write_chained, AuditDraft};
 use super::{now_millis, with_writer, Store, StoreError};
 use crate::domain::{Change, TenantScope};
 
@@ -54,10 +54,6 @@ pub(super) const BUMP_HEAD: &str =
 const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
 pub(super) const RECORD_CHANGE: &str =
     "INSERT INTO model_changes (tenant, revision, op, role, item, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-const SET_AUDIT_HEAD: &str = "UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1";
-const INSERT_AUDIT: &str = "INSERT INTO audit_log \
-     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 /// PostgreSQL only: wakes the other instances once the transaction commits.
 pub(super) const NOTIFY: &str = "SELECT pg_notify('warden_changes', $1)";
 
@@ -169,29 +165,7 @@ impl Store {
                         draft.outcome = outcome_name(outcome).to_owned();
                         let entries =
                             chain_entries(tenant, audit_seq, &prev_hash, now, vec![draft]);
-                        for entry in &entries {
-                            sqlx::query(INSERT_AUDIT)
-                                .bind(tenant)
-                                .bind(entry.seq)
-                                .bind(entry.at)
-                                .bind(&entry.action)
-                                .bind(&entry.target)
-                                .bind(&entry.outcome)
-                                .bind(&entry.request_id)
-                                .bind(&entry.client_ip)
-                                .bind(&entry.user_agent)
-                                .bind(&entry.prev_hash)
-                                .bind(&entry.hash)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        if let Some(last) = entries.last() {
-                            sqlx::query(SET_AUDIT_HEAD)
-                                .bind(tenant)
-                                .bind(&last.hash)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
+                        write_chained!(tx, tenant, entries);
                     }
                     revision
                 } else {
