@@ -493,21 +493,20 @@ impl UsersService {
         let now = now_millis();
         let expires_at = now + ttl * MINUTE_MS;
         let hash = self.tokens.hash(tenant, &token);
-        if self.directory.is_vault() {
-            return match self.directory.lookup(user).await? {
-                None => Err(UsersError::UserNotFound(user.clone())),
-                Some(found) if !found.allowed => Err(UsersError::UserNotAllowed(user.clone())),
-                Some(_) => {
-                    self.store
-                        .issue_external_token(tenant, user, &hash, now, expires_at)
-                        .await?;
-                    Ok((token, expires_at))
+        // With Vault as the directory, Vault's answer gates the token and no `users` row is needed.
+        let gate_checked_elsewhere = self.directory.is_vault();
+        if gate_checked_elsewhere {
+            match self.directory.lookup(user).await? {
+                None => return Err(UsersError::UserNotFound(user.clone())),
+                Some(found) if !found.allowed => {
+                    return Err(UsersError::UserNotAllowed(user.clone()))
                 }
-            };
+                Some(_) => {}
+            }
         }
         match self
             .store
-            .issue_token(tenant, user, &hash, now, expires_at)
+            .issue_token(tenant, user, &hash, now, expires_at, gate_checked_elsewhere)
             .await?
         {
             UserGate::Open => Ok((token, expires_at)),

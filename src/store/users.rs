@@ -538,6 +538,8 @@ impl Store {
     }
 
     /// Stores a token hash for an allowed, enabled user, revoking their earlier unused tokens, in one transaction.
+    /// With `gate_checked_elsewhere` (user configuration from Vault) the caller has found the user allowed and no
+    /// `users` row is consulted.
     pub async fn issue_token(
         &self,
         tenant: &TenantId,
@@ -545,12 +547,15 @@ impl Store {
         hash: &str,
         now: i64,
         expires_at: i64,
+        gate_checked_elsewhere: bool,
     ) -> Result<UserGate, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let gate = lock_user_gate!(tx, tenant, user);
-            if gate != UserGate::Open {
-                return Ok(gate);
+            if !gate_checked_elsewhere {
+                let gate = lock_user_gate!(tx, tenant, user);
+                if gate != UserGate::Open {
+                    return Ok(gate);
+                }
             }
             sqlx::query(
                 "UPDATE user_tokens SET revoked_at = $1 \
@@ -847,42 +852,6 @@ impl Store {
                 permissions: decision.permissions,
                 rate_limited_until,
             })
-        })
-    }
-
-    /// [`Store::issue_token`] for an external user the caller has found allowed: revokes their earlier unused
-    /// tokens and stores the new one, in one transaction.
-    pub async fn issue_external_token(
-        &self,
-        tenant: &TenantId,
-        user: &Name,
-        hash: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE user_tokens SET revoked_at = $1 \
-                 WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO user_tokens (hash, tenant, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(hash)
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .bind(now)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(())
         })
     }
 
