@@ -20,7 +20,8 @@ RUN mkdir -p src client/src benches \
     && cargo build --release --locked --bin warden \
     && rm -rf src
 
-# Then Warden itself. Migrations are embedded in the binary at compile time.
+# Then Warden itself. Migrations are embedded in the binary at compile time (build.rs rebuilds when they change).
+COPY build.rs build.rs
 COPY src src
 COPY migrations migrations
 RUN touch src/main.rs src/lib.rs \

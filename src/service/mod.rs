@@ -4,6 +4,7 @@ pub mod audit;
 mod directory;
 pub mod encryption;
 mod error;
+mod group_commit;
 mod jwt_keys;
 mod limits;
 mod maintenance;

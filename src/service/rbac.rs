@@ -2,9 +2,10 @@
 //! in-memory model.
 
 use crate::domain::{Change, Name, RequestContext, TenantScope};
-use crate::store::RoleWrite;
+use crate::store::{PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
+use super::group_commit::GroupCommit;
 use super::model::{ModelRef, Models, RoleInfo};
 use super::ServiceError;
 
@@ -20,26 +21,37 @@ pub struct Written {
 pub struct RbacService {
     models: Models,
     audit: AuditLog,
+    commits: GroupCommit,
 }
 
 impl RbacService {
     pub fn new(models: Models, audit: AuditLog) -> Self {
-        Self { models, audit }
+        let commits = GroupCommit::new(models.clone());
+        Self {
+            models,
+            audit,
+            commits,
+        }
     }
 
-    /// Commits a change, then applies it to this instance's model. A change under a missing role is refused
-    /// (and audited as such) without writing anything else.
+    /// Commits a change (grouped with concurrent writes to the tenant), then applies it to this instance's model.
+    /// A change under a missing role is refused (and audited as such) without writing anything else.
     pub async fn write(
         &self,
         scope: &TenantScope,
         context: &RequestContext,
         change: Change,
     ) -> Result<Written, ServiceError> {
-        let draft = self.audit.change_draft(scope, &change, context);
+        let audit = self.audit.change_draft(scope, &change, context);
         let applied = self
-            .models
-            .store()
-            .apply_change(scope, &change, draft)
+            .commits
+            .submit(
+                scope,
+                PendingChange {
+                    change: change.clone(),
+                    audit,
+                },
+            )
             .await?;
         match applied.outcome {
             RoleWrite::RoleMissing => Err(ServiceError::RoleNotFound(change.role().clone())),
@@ -47,15 +59,10 @@ impl RbacService {
                 changed: false,
                 revision: applied.revision,
             }),
-            RoleWrite::Changed => {
-                self.models
-                    .committed(scope, applied.revision, &change)
-                    .await;
-                Ok(Written {
-                    changed: true,
-                    revision: applied.revision,
-                })
-            }
+            RoleWrite::Changed => Ok(Written {
+                changed: true,
+                revision: applied.revision,
+            }),
         }
     }
 

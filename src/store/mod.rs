@@ -31,7 +31,7 @@ pub use credentials::CredentialRotator;
 pub use error::StoreError;
 pub use keys::{Reseal, ResealReport};
 pub use model::ModelSnapshot;
-pub use rbac::{outcome_name, Applied, RoleWrite};
+pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord};
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 pub use users::{

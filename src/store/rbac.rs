@@ -57,37 +57,81 @@ pub(super) const RECORD_CHANGE: &str =
 /// PostgreSQL only: wakes the other instances once the transaction commits.
 pub(super) const NOTIFY: &str = "SELECT pg_notify('warden_changes', $1)";
 
+/// One change of a batch, with its audit entry (when change logging is on).
+#[derive(Debug, Clone)]
+pub struct PendingChange {
+    pub change: Change,
+    pub audit: Option<AuditDraft>,
+}
+
+/// The sealed item (permission or user) or description a change stores; `None` for a role deletion.
+fn sealed_item<'a>(
+    scope: &'a TenantScope,
+    change: &'a Change,
+) -> Option<std::borrow::Cow<'a, str>> {
+    match change {
+        Change::CreateRole { description, .. } => {
+            description.as_ref().map(|d| scope.codec.seal(d.as_str()))
+        }
+        Change::Grant { permission, .. } | Change::Revoke { permission, .. } => {
+            Some(scope.codec.seal(permission.as_str()))
+        }
+        Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
+            Some(scope.codec.seal(user.as_str()))
+        }
+        Change::DeleteRole { .. } => None,
+    }
+}
+
 impl Store {
-    /// Applies one change in one transaction (see the module doc). `audit` is filled in with the outcome and
-    /// appended to the tenant's chain when given.
+    /// Applies one change in one transaction (see the module doc).
     pub async fn apply_change(
         &self,
         scope: &TenantScope,
         change: &Change,
         audit: Option<AuditDraft>,
     ) -> Result<Applied, StoreError> {
+        let batch = [PendingChange {
+            change: change.clone(),
+            audit,
+        }];
+        match self.apply_changes(scope, &batch).await {
+            Ok(mut applied) => Ok(applied.remove(0)),
+            // The role was deleted between the existence check and the insert: the foreign key refused the row
+            // and the transaction was rolled back.
+            Err(StoreError::Conflict) => Ok(Applied {
+                outcome: RoleWrite::RoleMissing,
+                revision: self.revision(scope).await?,
+            }),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Applies a tenant's changes in order in one transaction, so that they share one commit (group commit). Each
+    /// change that did something gets its own revision and change-log row, and each audit draft its own chained
+    /// entry with the outcome filled in. The tenant's head row is locked only after every data statement, and
+    /// nothing after it waits on another row, so concurrent batches cannot deadlock; it stays locked through the
+    /// commit, which makes revision order the commit order. Either all of the batch commits or none of it.
+    pub async fn apply_changes(
+        &self,
+        scope: &TenantScope,
+        batch: &[PendingChange],
+    ) -> Result<Vec<Applied>, StoreError> {
         let tenant = scope.id.as_str();
-        let role = change.role().as_str();
-        // The sealed item (permission or user) or description; `None` for a role deletion.
-        let sealed = match change {
-            Change::CreateRole { description, .. } => {
-                description.as_ref().map(|d| scope.codec.seal(d.as_str()))
-            }
-            Change::Grant { permission, .. } | Change::Revoke { permission, .. } => {
-                Some(scope.codec.seal(permission.as_str()))
-            }
-            Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
-                Some(scope.codec.seal(user.as_str()))
-            }
-            Change::DeleteRole { .. } => None,
-        };
-        let sealed = sealed.as_deref();
+        let sealed: Vec<_> = batch
+            .iter()
+            .map(|p| sealed_item(scope, &p.change))
+            .collect();
         let now = now_millis();
         let notify = self.is_postgres().then_some(NOTIFY);
 
-        let result: Result<Applied, StoreError> = with_writer!(self, |pool| {
-            async {
-                let mut tx = pool.begin().await?;
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for (pending, sealed) in batch.iter().zip(&sealed) {
+                let change = &pending.change;
+                let role = change.role().as_str();
+                let sealed = sealed.as_deref();
                 let affected = match change {
                     Change::CreateRole { .. } | Change::Grant { .. } | Change::AddMember { .. } => {
                         let sql = match change {
@@ -150,63 +194,73 @@ impl Store {
                         RoleWrite::RoleMissing
                     }
                 };
-                let changed = outcome == RoleWrite::Changed;
+                outcomes.push(outcome);
+            }
 
-                let revision = if changed || audit.is_some() {
-                    let (revision, audit_seq, prev_hash): (i64, i64, String) =
-                        sqlx::query_as(BUMP_HEAD)
-                            .bind(tenant)
-                            .bind(i64::from(changed))
-                            .bind(i64::from(audit.is_some()))
-                            .bind(crate::domain::GENESIS_HASH)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if let Some(mut draft) = audit {
-                        draft.outcome = outcome_name(outcome).to_owned();
-                        let entries =
-                            chain_entries(tenant, audit_seq, &prev_hash, now, vec![draft]);
-                        write_chained!(tx, tenant, entries);
-                    }
-                    revision
-                } else {
-                    let row: Option<(i64,)> = sqlx::query_as(READ_REVISION)
+            let changed = outcomes
+                .iter()
+                .filter(|o| **o == RoleWrite::Changed)
+                .count() as i64;
+            let drafts: Vec<AuditDraft> = batch
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(pending, outcome)| {
+                    pending.audit.clone().map(|mut draft| {
+                        draft.outcome = outcome_name(*outcome).to_owned();
+                        draft
+                    })
+                })
+                .collect();
+            let last_revision = if changed > 0 || !drafts.is_empty() {
+                let (revision, audit_seq, prev_hash): (i64, i64, String) =
+                    sqlx::query_as(BUMP_HEAD)
                         .bind(tenant)
-                        .fetch_optional(&mut *tx)
+                        .bind(changed)
+                        .bind(drafts.len() as i64)
+                        .bind(crate::domain::GENESIS_HASH)
+                        .fetch_one(&mut *tx)
                         .await?;
-                    row.map_or(0, |(r,)| r)
-                };
+                let entries = chain_entries(tenant, audit_seq, &prev_hash, now, drafts);
+                write_chained!(tx, tenant, entries);
+                revision
+            } else {
+                let row: Option<(i64,)> = sqlx::query_as(READ_REVISION)
+                    .bind(tenant)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                row.map_or(0, |(r,)| r)
+            };
 
-                if changed {
+            // The changed entries take the revisions up to `last_revision`, in batch order.
+            let mut revision = last_revision - changed;
+            let mut applied = Vec::with_capacity(batch.len());
+            for ((pending, sealed), outcome) in batch.iter().zip(&sealed).zip(&outcomes) {
+                if *outcome == RoleWrite::Changed {
+                    revision += 1;
                     sqlx::query(RECORD_CHANGE)
                         .bind(tenant)
                         .bind(revision)
-                        .bind(change.op())
-                        .bind(role)
-                        .bind(sealed)
+                        .bind(pending.change.op())
+                        .bind(pending.change.role().as_str())
+                        .bind(sealed.as_deref())
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
-                    if let Some(notify) = notify {
-                        sqlx::query(notify)
-                            .bind(format!("{tenant}:{revision}"))
-                            .execute(&mut *tx)
-                            .await?;
-                    }
                 }
-                tx.commit().await?;
-                Ok(Applied { outcome, revision })
+                applied.push(Applied {
+                    outcome: *outcome,
+                    revision,
+                });
             }
-            .await
-        });
-        match result {
-            // The role was deleted between the existence check and the insert: the foreign key refused the row
-            // and the transaction was rolled back.
-            Err(StoreError::Conflict) => Ok(Applied {
-                outcome: RoleWrite::RoleMissing,
-                revision: self.revision(scope).await?,
-            }),
-            other => other,
-        }
+            if let (Some(notify), true) = (notify, changed > 0) {
+                sqlx::query(notify)
+                    .bind(format!("{tenant}:{last_revision}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(applied)
+        })
     }
 }
 

@@ -184,7 +184,98 @@ async fn verify_detects_an_edited_and_a_removed_entry(app: TestApp) {
     store.close().await;
 }
 
+/// Concurrent writes to one tenant are committed in groups; each still gets its own revision, change-log row and
+/// chained audit entry.
+async fn grouped_writes_keep_one_revision_and_one_entry_each(app: TestApp) {
+    app.write(Method::POST, "/api/role/crowd").await;
+    let base = app.data(Method::POST, "/api/permission/crowd/enter").await["revision"]
+        .as_i64()
+        .unwrap();
+    let app = std::sync::Arc::new(app);
+    let writers = 48;
+    let tasks: Vec<_> = (0..writers)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { app.post(&format!("/api/membership/u{i}/crowd")).await })
+        })
+        .collect();
+    let mut revisions = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["created"], true, "{body}");
+        revisions.push(body["data"]["revision"].as_i64().unwrap());
+    }
+    revisions.sort_unstable();
+    assert_eq!(
+        revisions,
+        ((base + 1)..=(base + writers)).collect::<Vec<_>>()
+    );
+    let members = app.data(Method::GET, "/api/members/crowd").await;
+    assert_eq!(members.as_array().unwrap().len(), writers as usize);
+    let added = app
+        .data(Method::GET, "/api/audit?action=membership.add&limit=500")
+        .await;
+    assert_eq!(added["entries"].as_array().unwrap().len(), writers as usize);
+    // The model other instances replay from the change log agrees with this one.
+    let other = app.spawn_another(&[]).await;
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{other}/api/members/crowd"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"], members);
+
+    let settings = warden::config::Settings::from_lookup(|name| {
+        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
+    })
+    .unwrap();
+    let store = warden::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    let tenants = store.audited_tenants().await.unwrap();
+    let report = warden::service::audit::verify_chain(&store, &tenants[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.entries, report.problem),
+        (2 + writers as usize, None)
+    );
+    store.close().await;
+}
+
+/// Adds racing a role's deletion: each is answered as done or as "role not found", never an error, and nothing
+/// is left under the deleted role.
+async fn grouped_writes_racing_a_role_deletion_answer_each_one(app: TestApp) {
+    app.write(Method::POST, "/api/role/doomed").await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { app.post(&format!("/api/membership/m{i}/doomed")).await })
+        })
+        .collect();
+    let deleter = app.clone();
+    tasks.insert(
+        16,
+        tokio::spawn(async move { deleter.call(Method::DELETE, "/api/role/doomed").await }),
+    );
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(status == 200 || status == 404, "{status} {body}");
+    }
+    assert_eq!(app.get("/api/members/doomed").await.0, 404);
+    let (status, _) = app.post("/api/membership/late/doomed").await;
+    assert_eq!(status, 404);
+}
+
 crate::on_both_backends!(
+    grouped_writes_keep_one_revision_and_one_entry_each,
+    grouped_writes_racing_a_role_deletion_answer_each_one,
     verify_detects_an_edited_and_a_removed_entry,
     every_change_is_audited_newest_first_without_user_names,
     audit_pages_follow_the_cursor_and_filter,
