@@ -4,7 +4,7 @@
 //! Sensitive fields (permission names, user names, role descriptions) are sealed with the tenant's codec before
 //! they reach SQL, so equality look-ups compare ciphertexts.
 
-use super::audit::{chain_entries, write_chained, AuditDraft};
+use super::audit::{audit_in_tx, AuditDraft};
 use super::{now_millis, with_writer, Store, StoreError};
 use crate::domain::{Change, TenantScope};
 
@@ -45,12 +45,10 @@ const DELETE_ROLE: [&str; 3] = [
     "DELETE FROM roles WHERE tenant = $1 AND name = $2",
 ];
 const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
-/// Advances the revision and/or the audit sequence; returns the new values and the previous chain hash.
-pub(super) const BUMP_HEAD: &str =
-    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2, \
-                         audit_seq = tenant_heads.audit_seq + $3 \
-                         RETURNING revision, audit_seq, audit_hash";
+/// Advances the revision by `$2` (creating the tenant's head row on first use); returns the new revision.
+pub(super) const BUMP_REVISION: &str =
+    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, 0, $3) \
+     ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2 RETURNING revision";
 const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
 pub(super) const RECORD_CHANGE: &str =
     "INSERT INTO model_changes (tenant, revision, op, role, item, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -152,21 +150,13 @@ impl Store {
                 };
                 let changed = outcome == RoleWrite::Changed;
 
-                let revision = if changed || audit.is_some() {
-                    let (revision, audit_seq, prev_hash): (i64, i64, String) =
-                        sqlx::query_as(BUMP_HEAD)
-                            .bind(tenant)
-                            .bind(i64::from(changed))
-                            .bind(i64::from(audit.is_some()))
-                            .bind(crate::domain::GENESIS_HASH)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if let Some(mut draft) = audit {
-                        draft.outcome = outcome_name(outcome).to_owned();
-                        let entries =
-                            chain_entries(tenant, audit_seq, &prev_hash, now, vec![draft]);
-                        write_chained!(tx, tenant, entries);
-                    }
+                let revision = if changed {
+                    let (revision,): (i64,) = sqlx::query_as(BUMP_REVISION)
+                        .bind(tenant)
+                        .bind(1_i64)
+                        .bind(crate::domain::GENESIS_HASH)
+                        .fetch_one(&mut *tx)
+                        .await?;
                     revision
                 } else {
                     let row: Option<(i64,)> = sqlx::query_as(READ_REVISION)
@@ -176,6 +166,11 @@ impl Store {
                     row.map_or(0, |(r,)| r)
                 };
 
+                let audit = audit.map(|mut draft| {
+                    draft.outcome = outcome_name(outcome).to_owned();
+                    draft
+                });
+                audit_in_tx!(tx, tenant, audit, now);
                 if changed {
                     sqlx::query(RECORD_CHANGE)
                         .bind(tenant)

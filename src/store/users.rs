@@ -321,10 +321,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let (revision, _, _): (i64, i64, String) = sqlx::query_as(super::rbac::BUMP_HEAD)
+            let (revision,): (i64,) = sqlx::query_as(super::rbac::BUMP_REVISION)
                 .bind(tenant.as_str())
                 .bind(roles.len() as i64)
-                .bind(0_i64)
                 .bind(crate::domain::GENESIS_HASH)
                 .fetch_one(&mut *tx)
                 .await?;
