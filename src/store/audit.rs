@@ -14,6 +14,33 @@ pub struct AuditDraft {
     pub at: Option<i64>,
 }
 
+impl AuditDraft {
+    /// Sets the outcome the write's transaction arrived at.
+    pub(super) fn with_outcome(mut self, outcome: &str) -> Self {
+        outcome.clone_into(&mut self.outcome);
+        self
+    }
+
+    /// Adds `key=value` to the target, for what only the write's transaction finds out (a session's reference,
+    /// how many rows it removed).
+    pub(super) fn noting(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        if !self.target.is_empty() {
+            self.target.push(' ');
+        }
+        self.target.push_str(&format!("{key}={value}"));
+        self
+    }
+}
+
+/// `changed` when a write touched rows, `unchanged` when there was nothing to do.
+pub(super) fn changed_or_not(rows: u64) -> &'static str {
+    if rows > 0 {
+        "changed"
+    } else {
+        "unchanged"
+    }
+}
+
 /// Turns drafts into chained entries. Their sequence numbers end at `last_seq` (what the head bump returned), and
 /// each links to the hash of the one before, the first to `prev_hash`.
 pub(super) fn chain_entries(

@@ -166,10 +166,7 @@ impl Store {
                     row.map_or(0, |(r,)| r)
                 };
 
-                let audit = audit.map(|mut draft| {
-                    draft.outcome = outcome_name(outcome).to_owned();
-                    draft
-                });
+                let audit = audit.map(|draft| draft.with_outcome(outcome_name(outcome)));
                 audit_in_tx!(tx, tenant, audit, now);
                 if changed {
                     sqlx::query(RECORD_CHANGE)
