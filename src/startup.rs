@@ -74,16 +74,22 @@ impl Application {
         let metrics = crate::metrics::Metrics::new();
         let sync = spawn_sync(models.clone());
         let rbac = RbacService::new(models.clone(), audit.clone());
-        let tokens = TokenService::setup(&store, &tenants, rbac.clone(), &settings.jwt).await?;
+        let tokens =
+            TokenService::setup(&store, &tenants, rbac.clone(), audit.clone(), &settings.jwt)
+                .await?;
         let directory = match vault.as_ref().and_then(VaultRuntime::user_config) {
             Some(reader) => UserDirectory::Vault(reader),
             None => UserDirectory::Database,
         };
+        let users = UsersService::new(store.clone(), &tenants, audit.clone())
+            .with_directory(directory.clone());
+        let sessions =
+            SessionsService::new(store.clone(), &tenants, audit.clone()).with_directory(directory);
         let state = AppState {
             rbac,
             audit,
-            users: UsersService::new(store.clone(), &tenants).with_directory(directory.clone()),
-            sessions: SessionsService::new(store.clone(), &tenants).with_directory(directory),
+            users,
+            sessions,
             tenants,
             store: store.clone(),
             tokens,

@@ -7,7 +7,7 @@ use utoipa_axum::routes;
 
 use super::accounts::{optional_time, RequiredJson};
 use super::envelope::ok;
-use super::extract::{name, Tenant};
+use super::extract::{name, Context, Tenant};
 use super::openapi::{Envelope, Failure};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
@@ -75,6 +75,7 @@ fn label(allowed: bool) -> &'static str {
 async fn check(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     RequiredJson(body): RequiredJson<CheckBody>,
 ) -> ApiResult {
     let input = AccessInput {
@@ -87,7 +88,7 @@ async fn check(
         chat_id: body.chat_id.map(TextOrNumber::into_text),
         message_id: body.message_id.map(TextOrNumber::into_text),
     };
-    let outcome = state.users.access_check(&tenant, input).await?;
+    let outcome = state.users.access_check(&tenant, &context, input).await?;
     Ok(ok(
         "access checked",
         CheckView {

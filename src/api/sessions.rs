@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::accounts::{time, RequiredJson};
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Tenant};
+use super::extract::{name, ApiPath, Context, Tenant};
 use super::openapi::{Envelope, Failure, PermissionAnswers, RemovedCount, SessionCreated};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
@@ -93,6 +93,7 @@ impl From<Session> for SessionView {
 async fn create(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     RequiredJson(body): RequiredJson<CreateBody>,
 ) -> ApiResult {
     let input = SessionInput {
@@ -101,7 +102,7 @@ async fn create(
         ttl_seconds: body.ttl_seconds,
         metadata: body.metadata,
     };
-    let (id, session) = state.sessions.create(&tenant, input).await?;
+    let (id, session) = state.sessions.create(&tenant, &context, input).await?;
     let mut view = serde_json::to_value(SessionView::from(session)).unwrap_or_default();
     view["session_id"] = json!(id);
     Ok(ok("session created", view))
@@ -144,10 +145,14 @@ async fn show(
 async fn check(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(id): ApiPath<String>,
     RequiredJson(body): RequiredJson<PermissionsBody>,
 ) -> ApiResult {
-    let answers = state.sessions.check(&tenant, &id, body.permissions).await?;
+    let answers = state
+        .sessions
+        .check(&tenant, &context, &id, body.permissions)
+        .await?;
     Ok(ok("permissions checked", answers))
 }
 
@@ -167,12 +172,13 @@ async fn check(
 async fn set_ttl(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(id): ApiPath<String>,
     RequiredJson(body): RequiredJson<TtlBody>,
 ) -> ApiResult {
     let session = state
         .sessions
-        .set_ttl(&tenant, &id, body.ttl_seconds)
+        .set_ttl(&tenant, &context, &id, body.ttl_seconds)
         .await?;
     Ok(ok("session ttl set", SessionView::from(session)))
 }
@@ -193,12 +199,13 @@ async fn set_ttl(
 async fn set_permissions(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(id): ApiPath<String>,
     RequiredJson(body): RequiredJson<PermissionsBody>,
 ) -> ApiResult {
     let session = state
         .sessions
-        .set_permissions(&tenant, &id, body.permissions)
+        .set_permissions(&tenant, &context, &id, body.permissions)
         .await?;
     Ok(ok("session permissions set", SessionView::from(session)))
 }
@@ -218,9 +225,10 @@ async fn set_permissions(
 async fn remove(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
-    state.sessions.delete(&tenant, &id).await?;
+    state.sessions.delete(&tenant, &context, &id).await?;
     Ok(ok("session removed", json!({ "removed": true })))
 }
 
@@ -238,8 +246,9 @@ async fn remove(
 async fn cleanup(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
 ) -> ApiResult {
-    let removed = state.sessions.cleanup(&tenant).await?;
+    let removed = state.sessions.cleanup(&tenant, &context).await?;
     Ok(ok(
         "expired sessions removed",
         json!({ "removed": removed }),

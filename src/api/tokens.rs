@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, OptionalJson, Tenant};
+use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
 use super::openapi::{Envelope, Failure};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::NameKind;
@@ -59,10 +59,11 @@ impl From<IssuedTokens> for TokenPair {
 async fn issue(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let issued = state.tokens.issue(&tenant, &user).await?;
+    let issued = state.tokens.issue(&tenant, &context, &user).await?;
     Ok(ok("token issued", TokenPair::from(issued)))
 }
 
@@ -86,10 +87,14 @@ struct RefreshRequest {
 async fn refresh(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> ApiResult {
     let body = body.ok_or_else(|| required("refresh_token"))?;
-    let issued = state.tokens.refresh(&tenant, &body.refresh_token).await?;
+    let issued = state
+        .tokens
+        .refresh(&tenant, &context, &body.refresh_token)
+        .await?;
     Ok(ok("token refreshed", TokenPair::from(issued)))
 }
 
@@ -121,10 +126,11 @@ struct Verified {
 async fn verify(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    Context(context): Context,
     OptionalJson(body): OptionalJson<VerifyRequest>,
 ) -> ApiResult {
     let body = body.ok_or_else(|| required("token"))?;
-    let claims = state.tokens.verify(&tenant, &body.token).await?;
+    let claims = state.tokens.verify(&tenant, &context, &body.token).await?;
     Ok(ok(
         "token verified",
         Verified {

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::accounts::RequiredJson;
 use super::envelope::ok;
-use super::extract::Tenant;
+use super::extract::{Context, Tenant};
 use super::openapi::{Envelope, Failure, TokenOwner};
 use super::{ApiResult, AppState};
 use crate::domain::TenantScope;
@@ -39,9 +39,13 @@ struct TokenBody {
 async fn validate(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     RequiredJson(body): RequiredJson<TokenBody>,
 ) -> ApiResult {
-    let owner = state.users.validate_token(&tenant, &body.token).await?;
+    let owner = state
+        .users
+        .validate_token(&tenant, &context, &body.token)
+        .await?;
     Ok(ok(
         "token valid",
         json!({ "user_id": owner.user, "status": owner.status, "roles": owner.roles }),

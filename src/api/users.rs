@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::accounts::{optional_time, time, ApiQuery, RequiredJson};
 use super::envelope::ok;
-use super::extract::{name, ApiPath, OptionalJson, Tenant};
+use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
 use super::openapi::{
     Activated, CodeIssued, Envelope, Failure, RemovedCount, Revoked, SensitiveChanged, TokenIssued,
     UserSaved,
@@ -172,6 +172,7 @@ fn page<R, T>(page: Page<R>, f: impl Fn(R) -> T) -> PageView<T> {
 async fn put_user(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
     RequiredJson(body): RequiredJson<UserBody>,
 ) -> ApiResult {
@@ -186,7 +187,10 @@ async fn put_user(
             random_shift_minutes: q.random_shift_minutes,
         }),
     };
-    let (created, record) = state.users.put_user(&tenant, &user, input).await?;
+    let (created, record) = state
+        .users
+        .put_user(&tenant, &context, &user, input)
+        .await?;
     let message = if created {
         "user created"
     } else {
@@ -264,10 +268,11 @@ async fn list_users(
 async fn delete_user(
     State(state): State<AppState>,
     Tenant(scope): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let (removed, revision) = state.users.delete_user(&scope.id, &user).await?;
+    let (removed, revision) = state.users.delete_user(&scope.id, &context, &user).await?;
     // The user's memberships are gone: bring this instance's model up to date before answering.
     state.rbac.observed(&scope.id, revision).await;
     let message = if removed {
@@ -293,10 +298,14 @@ async fn delete_user(
 async fn sensitive_change(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let at = state.users.sensitive_change(&tenant, &user).await?;
+    let at = state
+        .users
+        .sensitive_change(&tenant, &context, &user)
+        .await?;
     Ok(ok(
         "sensitive change recorded",
         json!({ "sensitive_changed_at": time(at) }),
@@ -319,6 +328,7 @@ async fn sensitive_change(
 async fn issue_activation(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
     OptionalJson(body): OptionalJson<TtlBody>,
 ) -> ApiResult {
@@ -326,7 +336,7 @@ async fn issue_activation(
     let ttl = body.and_then(|b| b.ttl_minutes);
     let (code, expires_at) = state
         .users
-        .issue_activation_code(&tenant, &user, ttl)
+        .issue_activation_code(&tenant, &context, &user, ttl)
         .await?;
     Ok(ok(
         "activation code issued",
@@ -350,11 +360,15 @@ async fn issue_activation(
 async fn activate(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
     RequiredJson(body): RequiredJson<CodeBody>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let at = state.users.activate(&tenant, &user, &body.code).await?;
+    let at = state
+        .users
+        .activate(&tenant, &context, &user, &body.code)
+        .await?;
     Ok(ok("user activated", json!({ "activated_at": time(at) })))
 }
 
@@ -412,12 +426,16 @@ async fn requests(
 async fn issue_token(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
     OptionalJson(body): OptionalJson<TtlBody>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
     let ttl = body.and_then(|b| b.ttl_minutes);
-    let (token, expires_at) = state.users.issue_token(&tenant, &user, ttl).await?;
+    let (token, expires_at) = state
+        .users
+        .issue_token(&tenant, &context, &user, ttl)
+        .await?;
     Ok(ok(
         "token issued",
         json!({ "token": token, "expires_at": time(expires_at) }),
@@ -439,10 +457,11 @@ async fn issue_token(
 async fn revoke_tokens(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let revoked = state.users.revoke_tokens(&tenant, &user).await?;
+    let revoked = state.users.revoke_tokens(&tenant, &context, &user).await?;
     Ok(ok("tokens revoked", json!({ "revoked": revoked })))
 }
 
@@ -484,9 +503,13 @@ async fn user_sessions(
 async fn delete_user_sessions(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let removed = state.sessions.delete_user_sessions(&tenant, &user).await?;
+    let removed = state
+        .sessions
+        .delete_user_sessions(&tenant, &context, &user)
+        .await?;
     Ok(ok("sessions removed", json!({ "removed": removed })))
 }

@@ -2,8 +2,8 @@
 //!
 //! Variables:
 //! - `AUTH_ENABLE_AUDIT_LOGGING` (true): write an audit entry for every change, in the change's transaction.
-//! - `AUTH_ENABLE_DECISION_LOGGING` (false): also record every permission / membership decision, written in
-//!   batches off the request path (a full queue drops decisions rather than slowing checks).
+//! - `AUTH_ENABLE_DECISION_LOGGING` (false): also record every check decision and every refused credential,
+//!   written in batches off the request path (a full queue drops decisions rather than slowing checks).
 //! - `AUTH_MODEL_MEMORY_MB` (512): memory budget of the in-memory tenant models; idle tenants beyond it are
 //!   evicted and reloaded on their next request.
 

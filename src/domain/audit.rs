@@ -2,6 +2,35 @@
 
 use sha2::{Digest, Sha256};
 
+/// The audit actions of users, single-use tokens, sessions and JWTs, and of the decisions about them. (RBAC
+/// changes are named by [`super::Change::op`]; its checks `check.user_permission`, `check.role_permission` and
+/// `check.membership`.) A failed use of a credential keeps the action of its use, with outcome `denied`.
+pub mod actions {
+    pub const USER_PUT: &str = "user.put";
+    pub const USER_DELETE: &str = "user.delete";
+    pub const USER_SENSITIVE_CHANGE: &str = "user.sensitive_change";
+    pub const USER_ACTIVATION_CODE: &str = "user.activation_code";
+    pub const USER_ACTIVATE: &str = "user.activate";
+    pub const USER_TOKEN_ISSUE: &str = "user_token.issue";
+    pub const USER_TOKEN_USE: &str = "user_token.use";
+    pub const USER_TOKENS_REVOKE: &str = "user_tokens.revoke";
+    pub const SESSION_CREATE: &str = "session.create";
+    pub const SESSION_TTL: &str = "session.ttl";
+    pub const SESSION_PERMISSIONS: &str = "session.permissions";
+    pub const SESSION_DELETE: &str = "session.delete";
+    pub const USER_SESSIONS_DELETE: &str = "user_sessions.delete";
+    pub const SESSIONS_CLEANUP: &str = "sessions.cleanup";
+    pub const JWT_ISSUE: &str = "jwt.issue";
+    pub const JWT_REFRESH: &str = "jwt.refresh";
+    pub const JWT_FAMILY_REVOKE: &str = "jwt.family_revoke";
+    /// `POST /api/access/check`.
+    pub const CHECK_ACCESS: &str = "check.access";
+    /// `POST /api/sessions/{id}/check`.
+    pub const CHECK_SESSION_PERMISSIONS: &str = "check.session_permissions";
+    /// `POST /api/token/verify`.
+    pub const CHECK_JWT: &str = "check.jwt";
+}
+
 /// The hash a tenant's chain starts from.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -7,7 +7,7 @@ mod description;
 mod name;
 mod tenant;
 
-pub use audit::{AuditEntry, GENESIS_HASH};
+pub use audit::{actions, AuditEntry, GENESIS_HASH};
 pub use change::Change;
 pub use context::RequestContext;
 pub use description::{Description, DescriptionError};

@@ -69,6 +69,15 @@ impl AuditLog {
 
     /// A user's fingerprint for the audit trail: HMAC of tenant and name, so the trail never holds the name.
     pub fn user_ref(&self, tenant: &TenantId, user: &Name) -> String {
+        self.fingerprint(tenant, user.as_str())
+    }
+
+    /// `user=<fingerprint>`, the target part naming a user; takes the name as stored or presented.
+    pub fn user_target(&self, tenant: &TenantId, user: &str) -> String {
+        format!("user={}", self.fingerprint(tenant, user))
+    }
+
+    fn fingerprint(&self, tenant: &TenantId, user: &str) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(secrecy::ExposeSecret::expose_secret(
             self.fingerprint_key.as_ref(),
@@ -76,11 +85,28 @@ impl AuditLog {
         .expect("HMAC takes keys of any length");
         mac.update(tenant.as_str().as_bytes());
         mac.update(b"|");
-        mac.update(user.as_str().as_bytes());
+        mac.update(user.as_bytes());
         format!("#{}", &hex::encode(mac.finalize().into_bytes())[..32])
     }
 
-    /// The entry a change writes, in its own transaction; `None` when change logging is off.
+    /// The entry a write records in its own transaction, which fills in the outcome; `None` when change logging is
+    /// off. `target` names what was written: fingerprints and public references only, never a secret.
+    pub fn draft(
+        &self,
+        action: &str,
+        target: String,
+        context: &RequestContext,
+    ) -> Option<AuditDraft> {
+        self.changes.then(|| AuditDraft {
+            action: action.to_owned(),
+            target,
+            outcome: String::new(),
+            context: context.clone(),
+            at: None,
+        })
+    }
+
+    /// The entry an RBAC change writes, in its own transaction; `None` when change logging is off.
     pub fn change_draft(
         &self,
         scope: &TenantScope,
@@ -101,19 +127,13 @@ impl AuditLog {
                 format!("role={role} user={}", self.user_ref(&scope.id, user))
             }
         };
-        Some(AuditDraft {
-            action: change.op().to_owned(),
-            target,
-            outcome: String::new(),
-            context: context.clone(),
-            at: None,
-        })
+        self.draft(change.op(), target, context)
     }
 
     /// Queues a decision for the trail without waiting; a no-op when decision logging is off.
     pub fn decision(
         &self,
-        scope: &TenantScope,
+        tenant: &TenantId,
         action: &str,
         target: String,
         allowed: bool,
@@ -129,7 +149,7 @@ impl AuditLog {
             context: context.clone(),
             at: Some(crate::store::now_millis()),
         };
-        if sender.try_send((scope.id.clone(), draft)).is_err() {
+        if sender.try_send((tenant.clone(), draft)).is_err() {
             let dropped = self
                 .dropped
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

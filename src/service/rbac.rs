@@ -103,7 +103,7 @@ impl RbacService {
         let model = self.model(scope, min_revision).await?;
         let allowed = model.read(|m| m.user_has_permission(user.as_str(), permission.as_str()));
         self.audit.decision(
-            scope,
+            &scope.id,
             "check.user_permission",
             format!(
                 "user={} permission={}",
@@ -129,7 +129,7 @@ impl RbacService {
             .read(|m| m.role_has_permission(role.as_str(), permission.as_str()))
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
         self.audit.decision(
-            scope,
+            &scope.id,
             "check.role_permission",
             format!(
                 "role={role} permission={}",
@@ -154,7 +154,7 @@ impl RbacService {
             .read(|m| m.is_member(user.as_str(), role.as_str()))
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
         self.audit.decision(
-            scope,
+            &scope.id,
             "check.membership",
             format!("role={role} user={}", self.audit.user_ref(&scope.id, user)),
             member,

@@ -6,17 +6,20 @@
 //! Wildcards: in a *stored* permission, `*` matches any run of characters (including none), case-sensitively;
 //! every other character matches itself. `admin:*` grants `admin:read` and `admin:read:all`, not `admin` nor
 //! `Admin:read`; `*` alone grants everything.
+//!
+//! Every write records its audit entry in its transaction, naming the session by its `session_ref` and its user by
+//! fingerprint; permission checks are decisions.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::crypto::{random_secret, KeyedHasher};
-use crate::domain::{Name, TenantId};
-use crate::store::{NewSession, SessionRecord, Store, UserGate};
+use crate::domain::{actions, Name, RequestContext, TenantId};
+use crate::store::{NewSession, SessionRecord, SessionUpdate, Store, UserGate};
 
 use super::users::{invalid, printable, UsersError, MAX_PROFILE_BYTES};
-use super::Tenants;
+use super::{AuditLog, Tenants};
 
 pub const DEFAULT_SESSION_TTL_SECONDS: i64 = 3600;
 pub const MAX_SESSION_TTL_SECONDS: i64 = 365 * 24 * 3600;
@@ -97,6 +100,7 @@ pub struct SessionsService {
     ids: KeyedHasher,
     /// Where users' status comes from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
     directory: super::UserDirectory,
+    audit: AuditLog,
 }
 
 /// Validates a permission list: each 1..=255 characters without control characters; duplicates dropped, order
@@ -143,11 +147,12 @@ fn now_millis() -> i64 {
 }
 
 impl SessionsService {
-    pub fn new(store: Store, tenants: &Tenants) -> Self {
+    pub fn new(store: Store, tenants: &Tenants, audit: AuditLog) -> Self {
         Self {
             store,
             ids: KeyedHasher::new(tenants.derive_key("session-ids")),
             directory: super::UserDirectory::Database,
+            audit,
         }
     }
 
@@ -167,6 +172,7 @@ impl SessionsService {
     pub async fn create(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         input: SessionInput,
     ) -> Result<(String, Session), UsersError> {
         let permissions = permission_list(input.permissions)?;
@@ -210,7 +216,12 @@ impl SessionsService {
             expires_at,
             gate_checked_elsewhere,
         };
-        match self.store.create_session(tenant, &new).await? {
+        let target = format!(
+            "session={session_ref} {}",
+            self.audit.user_target(tenant, input.user.as_str())
+        );
+        let audit = self.audit.draft(actions::SESSION_CREATE, target, context);
+        match self.store.create_session(tenant, &new, audit).await? {
             UserGate::Open => {}
             UserGate::UserMissing => return Err(UsersError::UserNotFound(input.user)),
             UserGate::Closed => return Err(UsersError::UserNotAllowed(input.user)),
@@ -242,16 +253,32 @@ impl SessionsService {
         Session::from_record(record)
     }
 
-    /// For each requested permission, whether one of the session's stored permissions grants it.
+    /// For each requested permission, whether one of the session's stored permissions grants it. The trail gets
+    /// one decision per check, `allowed` when every permission was granted; it counts them rather than naming
+    /// them, since session permissions are free text that could imitate other parts of a target.
     pub async fn check(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         id: &str,
         requested: Vec<String>,
     ) -> Result<BTreeMap<String, bool>, UsersError> {
         let requested = permission_list(requested)?;
-        let session = self.get(tenant, id).await?;
-        Ok(requested
+        let session = match self.get(tenant, id).await {
+            Err(UsersError::SessionNotFound) => {
+                let target = format!("session=unknown requested={}", requested.len());
+                self.audit.decision(
+                    tenant,
+                    actions::CHECK_SESSION_PERMISSIONS,
+                    target,
+                    false,
+                    context,
+                );
+                return Err(UsersError::SessionNotFound);
+            }
+            other => other?,
+        };
+        let answers: BTreeMap<String, bool> = requested
             .into_iter()
             .map(|wanted| {
                 let granted = session
@@ -260,13 +287,28 @@ impl SessionsService {
                     .any(|pattern| permission_matches(pattern, &wanted));
                 (wanted, granted)
             })
-            .collect())
+            .collect();
+        let granted = answers.values().filter(|&&granted| granted).count();
+        let target = format!(
+            "session={} requested={} granted={granted}",
+            session.session_ref,
+            answers.len()
+        );
+        self.audit.decision(
+            tenant,
+            actions::CHECK_SESSION_PERMISSIONS,
+            target,
+            granted == answers.len(),
+            context,
+        );
+        Ok(answers)
     }
 
     /// Sets a live session to expire `ttl_seconds` from now.
     pub async fn set_ttl(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         id: &str,
         ttl: Option<i64>,
     ) -> Result<Session, UsersError> {
@@ -277,9 +319,17 @@ impl SessionsService {
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
         let now = now_millis();
+        let update = SessionUpdate {
+            expires_at: Some(now + ttl * 1000),
+            permissions: None,
+        };
+        // The store names the session: only it can tell which one this id is.
+        let audit = self
+            .audit
+            .draft(actions::SESSION_TTL, String::new(), context);
         let record = self
             .store
-            .update_session(tenant, &hash, now, Some(now + ttl * 1000), None)
+            .update_session(tenant, &hash, now, update, audit)
             .await?
             .ok_or(UsersError::SessionNotFound)?;
         Session::from_record(record)
@@ -289,6 +339,7 @@ impl SessionsService {
     pub async fn set_permissions(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         id: &str,
         permissions: Vec<String>,
     ) -> Result<Session, UsersError> {
@@ -297,21 +348,36 @@ impl SessionsService {
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
         let json = serde_json::Value::from(permissions).to_string();
+        let update = SessionUpdate {
+            expires_at: None,
+            permissions: Some(&json),
+        };
+        let audit = self
+            .audit
+            .draft(actions::SESSION_PERMISSIONS, String::new(), context);
         let record = self
             .store
-            .update_session(tenant, &hash, now_millis(), None, Some(&json))
+            .update_session(tenant, &hash, now_millis(), update, audit)
             .await?
             .ok_or(UsersError::SessionNotFound)?;
         Session::from_record(record)
     }
 
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<(), UsersError> {
+    pub async fn delete(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        id: &str,
+    ) -> Result<(), UsersError> {
         let hash = self
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
+        let audit = self
+            .audit
+            .draft(actions::SESSION_DELETE, String::new(), context);
         if self
             .store
-            .delete_session(tenant, &hash, now_millis())
+            .delete_session(tenant, &hash, now_millis(), audit)
             .await?
         {
             Ok(())
@@ -341,14 +407,33 @@ impl SessionsService {
     pub async fn delete_user_sessions(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
     ) -> Result<u64, UsersError> {
-        Ok(self.store.delete_user_sessions(tenant, user).await?)
+        let target = self.audit.user_target(tenant, user.as_str());
+        let audit = self
+            .audit
+            .draft(actions::USER_SESSIONS_DELETE, target, context);
+        Ok(self
+            .store
+            .delete_user_sessions(tenant, user, now_millis(), audit)
+            .await?)
     }
 
-    /// Removes this tenant's dead sessions now; returns how many.
-    pub async fn cleanup(&self, tenant: &TenantId) -> Result<u64, UsersError> {
-        Ok(self.store.cleanup_sessions(tenant, now_millis()).await?)
+    /// Removes this tenant's dead sessions now; returns how many. (The background pruning of expired rows is
+    /// housekeeping, not audited; this request is.)
+    pub async fn cleanup(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+    ) -> Result<u64, UsersError> {
+        let audit = self
+            .audit
+            .draft(actions::SESSIONS_CLEANUP, String::new(), context);
+        Ok(self
+            .store
+            .cleanup_sessions(tenant, now_millis(), audit)
+            .await?)
     }
 }
 

@@ -4,6 +4,10 @@
 //! its refresh family (`fam`); verification checks signature, algorithm (only the configured one), expiry (no
 //! leeway), tenant and that the family was not revoked. A refresh token is 32 random bytes, stored only as
 //! HMAC-SHA256 under a server sub-key; using it rotates it, and using a rotated one again revokes its family.
+//!
+//! Issuing, rotating and revoking record their audit entry in their transaction; refused refreshes and every
+//! verification are decisions. Entries name the user by fingerprint and the family by its id, which is no secret
+//! (every access token carries it as `fam`, and it grants nothing).
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::jwt_keys::SigningKeys;
-use super::{RbacService, ServiceError, Tenants};
+use super::{AuditLog, RbacService, ServiceError, Tenants};
 use crate::config::JwtSettings;
-use crate::domain::{Name, NameKind, TenantId, TenantScope};
-use crate::store::{now_millis, NewRefreshToken, Rotation, Store, StoreError};
+use crate::domain::{actions, Name, NameKind, RequestContext, TenantId, TenantScope};
+use crate::store::{now_millis, NewRefreshToken, RefreshTokenRow, Rotation, Store, StoreError};
 
 /// The claims of a Warden access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -61,6 +65,7 @@ impl fmt::Debug for IssuedTokens {
 pub struct TokenService {
     store: Store,
     rbac: RbacService,
+    audit: AuditLog,
     keys: Arc<SigningKeys>,
     refresh_key: Arc<SecretSlice<u8>>,
     access_ttl: Duration,
@@ -86,12 +91,14 @@ impl TokenService {
         store: &Store,
         tenants: &Tenants,
         rbac: RbacService,
+        audit: AuditLog,
         settings: &JwtSettings,
     ) -> Result<Self, StoreError> {
         let keys = SigningKeys::setup(store, settings).await?;
         Ok(Self {
             store: store.clone(),
             rbac,
+            audit,
             keys: Arc::new(keys),
             refresh_key: Arc::new(tenants.derive_key("refresh-token")),
             access_ttl: settings.access_ttl,
@@ -108,6 +115,7 @@ impl TokenService {
     pub async fn issue(
         &self,
         scope: &TenantScope,
+        context: &RequestContext,
         user: &Name,
     ) -> Result<IssuedTokens, ServiceError> {
         let tenant = &scope.id;
@@ -125,29 +133,57 @@ impl TokenService {
             issued_at: now,
             expires_at: now + self.refresh_ttl.as_millis() as i64,
         };
-        self.store.create_token_family(tenant, &row).await?;
+        let target = self.family_target(tenant, user.as_str(), &family);
+        let audit = self.audit.draft(actions::JWT_ISSUE, target, context);
+        self.store.create_token_family(tenant, &row, audit).await?;
         let access_token = self.sign(scope, user, &family, now).await?;
         Ok(self.pair(access_token, refresh_token))
     }
 
     /// Rotates a refresh token: the old one stops working and a new pair is returned. Reusing a rotated token
-    /// revokes its family, with every access token issued from it.
+    /// revokes its family, with every access token issued from it. A refused refresh is a decision `denied`.
     pub async fn refresh(
         &self,
         scope: &TenantScope,
+        context: &RequestContext,
         presented: &str,
     ) -> Result<IssuedTokens, ServiceError> {
         let tenant = &scope.id;
         let hash = self.hash_refresh(presented);
-        let Some(row) = self.store.find_refresh_token(tenant, &hash).await? else {
-            return Err(invalid("refresh token is not valid"));
+        let row = self.store.find_refresh_token(tenant, &hash).await?;
+        let target = match &row {
+            Some(row) => self.family_target(tenant, &row.user_name, &row.family),
+            None => "family=unknown".to_owned(),
         };
+        let result = match row {
+            Some(row) => self.rotate(scope, context, &hash, row, &target).await,
+            None => Err(invalid("refresh token is not valid")),
+        };
+        if let Err(ServiceError::InvalidToken(_)) = &result {
+            self.audit
+                .decision(tenant, actions::JWT_REFRESH, target, false, context);
+        }
+        result
+    }
+
+    /// The refresh of a token that exists: refused when its family is revoked, it expired or it was used before
+    /// (which revokes the family).
+    async fn rotate(
+        &self,
+        scope: &TenantScope,
+        context: &RequestContext,
+        hash: &str,
+        row: RefreshTokenRow,
+        target: &str,
+    ) -> Result<IssuedTokens, ServiceError> {
+        let tenant = &scope.id;
         if row.family_revoked_at.is_some() {
             return Err(invalid("refresh token has been revoked"));
         }
         let now = now_millis();
         if row.used_at.is_some() {
-            self.revoke_reused(tenant, &row.family, now).await?;
+            self.revoke_reused(tenant, context, &row.family, target, now)
+                .await?;
             return Err(invalid(
                 "refresh token was already used; its family is revoked",
             ));
@@ -165,15 +201,19 @@ impl TokenService {
             issued_at: now,
             expires_at: now + self.refresh_ttl.as_millis() as i64,
         };
+        let audit = self
+            .audit
+            .draft(actions::JWT_REFRESH, target.to_owned(), context);
         match self
             .store
-            .rotate_refresh_token(tenant, &hash, &next)
+            .rotate_refresh_token(tenant, hash, &next, audit)
             .await?
         {
             Rotation::Rotated => {}
             Rotation::AlreadyUsed => {
                 // Another refresh of the same token won the race (or the family was just revoked).
-                self.revoke_reused(tenant, &row.family, now).await?;
+                self.revoke_reused(tenant, context, &row.family, target, now)
+                    .await?;
                 return Err(invalid(
                     "refresh token was already used; its family is revoked",
                 ));
@@ -183,13 +223,32 @@ impl TokenService {
         Ok(self.pair(access_token, refresh_token))
     }
 
-    /// Checks an access token for this tenant and returns its claims.
+    /// Checks an access token for this tenant and returns its claims; a decision for the trail, naming the
+    /// token's user and family when its signature holds.
     pub async fn verify(
         &self,
         scope: &TenantScope,
+        context: &RequestContext,
         token: &str,
     ) -> Result<AccessClaims, ServiceError> {
         let tenant = &scope.id;
+        let (target, result) = match self.decode(token) {
+            Ok(claims) => {
+                let target = self.family_target(tenant, &claims.sub, &claims.fam);
+                (target, self.accept(tenant, claims).await)
+            }
+            Err(err) => ("family=unknown".to_owned(), Err(err)),
+        };
+        // A database failure decided nothing.
+        if matches!(result, Ok(_) | Err(ServiceError::InvalidToken(_))) {
+            self.audit
+                .decision(tenant, actions::CHECK_JWT, target, result.is_ok(), context);
+        }
+        result
+    }
+
+    /// The claims of a token whose signature, algorithm and expiry hold.
+    fn decode(&self, token: &str) -> Result<AccessClaims, ServiceError> {
         let mut validation = Validation::new(self.keys.algorithm);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -204,7 +263,15 @@ impl TokenService {
                     _ => "token is malformed",
                 })
             })?;
-        let claims = data.claims;
+        Ok(data.claims)
+    }
+
+    /// Claims that hold are accepted when they are this tenant's and their family is not revoked.
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        claims: AccessClaims,
+    ) -> Result<AccessClaims, ServiceError> {
         if claims.tid != tenant.as_str() {
             return Err(invalid("token was not issued to this tenant"));
         }
@@ -217,13 +284,27 @@ impl TokenService {
     async fn revoke_reused(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         family: &str,
+        target: &str,
         now: i64,
     ) -> Result<(), ServiceError> {
-        if self.store.revoke_token_family(tenant, family, now).await? {
+        let audit = self
+            .audit
+            .draft(actions::JWT_FAMILY_REVOKE, target.to_owned(), context);
+        if self
+            .store
+            .revoke_token_family(tenant, family, now, audit)
+            .await?
+        {
             tracing::warn!(tenant = %tenant, "refresh token reused: token family revoked");
         }
         Ok(())
+    }
+
+    /// `user=<fingerprint> family=<id>`.
+    fn family_target(&self, tenant: &TenantId, user: &str, family: &str) -> String {
+        format!("{} family={family}", self.audit.user_target(tenant, user))
     }
 
     async fn sign(

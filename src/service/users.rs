@@ -1,18 +1,20 @@
 //! Users, access checks with request quotas, single-use tokens and activation codes.
 //!
-//! The rules live here; each request's reads and writes happen in one store transaction.
+//! The rules live here; each request's reads and writes happen in one store transaction, with its audit entry.
+//! Access checks and refused credentials (a token or activation code that does not match) write no change: they
+//! are decisions, queued for the trail when decision logging is on.
 
 use rand::Rng;
 use serde_json::Value;
 
 use crate::crypto::{random_secret, KeyedHasher};
-use crate::domain::{Name, NameKind, TenantId};
+use crate::domain::{actions, Name, NameKind, RequestContext, TenantId};
 use crate::store::{
-    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, RateLimit,
-    RequestRecord, Store, StoreError, UserGate, UserRecord, UserWrite,
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, IssuedToken,
+    RateLimit, RequestRecord, Store, StoreError, UserGate, UserRecord, UserWrite,
 };
 
-use super::{ServiceError, Tenants, UserDirectory};
+use super::{AuditLog, ServiceError, Tenants, UserDirectory};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -116,6 +118,7 @@ pub struct UsersService {
     tenants: Tenants,
     /// Where status, roles and quotas come from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
     directory: UserDirectory,
+    audit: AuditLog,
 }
 
 /// Parses a status by exact match; anything else is refused (never a substring or case-folded match).
@@ -234,14 +237,27 @@ fn now_millis() -> i64 {
 }
 
 impl UsersService {
-    pub fn new(store: Store, tenants: &Tenants) -> Self {
+    pub fn new(store: Store, tenants: &Tenants, audit: AuditLog) -> Self {
         Self {
             store,
             tokens: KeyedHasher::new(tenants.derive_key("single-use-tokens")),
             codes: KeyedHasher::new(tenants.derive_key("activation-codes")),
             tenants: tenants.clone(),
             directory: UserDirectory::Database,
+            audit,
         }
+    }
+
+    /// The entry a write about `user` records in its transaction; `None` when change logging is off.
+    fn user_draft(
+        &self,
+        action: &str,
+        tenant: &TenantId,
+        user: &Name,
+        context: &RequestContext,
+    ) -> Option<crate::store::AuditDraft> {
+        let target = self.audit.user_target(tenant, user.as_str());
+        self.audit.draft(action, target, context)
     }
 
     /// How the tenant stores user names in memberships.
@@ -259,6 +275,7 @@ impl UsersService {
     pub async fn put_user(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
         input: UserInput,
     ) -> Result<(bool, UserRecord), UsersError> {
@@ -292,9 +309,10 @@ impl UsersService {
             .unwrap_or(0),
         };
         let uuid = uuid::Uuid::new_v4().to_string();
+        let audit = self.user_draft(actions::USER_PUT, tenant, user, context);
         Ok(self
             .store
-            .put_user(tenant, user, &write, &uuid, now_millis())
+            .put_user(tenant, user, &write, &uuid, now_millis(), audit)
             .await?)
     }
 
@@ -341,11 +359,13 @@ impl UsersService {
     pub async fn delete_user(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
     ) -> Result<(bool, i64), UsersError> {
+        let audit = self.user_draft(actions::USER_DELETE, tenant, user, context);
         Ok(self
             .store
-            .delete_user(tenant, user, &self.codec(tenant).await?)
+            .delete_user(tenant, user, &self.codec(tenant).await?, audit)
             .await?)
     }
 
@@ -353,10 +373,12 @@ impl UsersService {
     pub async fn sensitive_change(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
     ) -> Result<i64, UsersError> {
+        let audit = self.user_draft(actions::USER_SENSITIVE_CHANGE, tenant, user, context);
         self.store
-            .record_sensitive_change(tenant, user, now_millis())
+            .record_sensitive_change(tenant, user, now_millis(), audit)
             .await?
             .ok_or_else(|| UsersError::UserNotFound(user.clone()))
     }
@@ -365,6 +387,7 @@ impl UsersService {
     pub async fn issue_activation_code(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
         ttl: Option<i64>,
     ) -> Result<(String, i64), UsersError> {
@@ -377,9 +400,10 @@ impl UsersService {
         let now = now_millis();
         let expires_at = now + ttl * MINUTE_MS;
         let hash = self.code_hash(tenant, user, &code);
+        let audit = self.user_draft(actions::USER_ACTIVATION_CODE, tenant, user, context);
         if !self
             .store
-            .set_activation_code(tenant, user, &hash, now, expires_at)
+            .set_activation_code(tenant, user, &hash, now, expires_at, audit)
             .await?
         {
             return Err(UsersError::UserNotFound(user.clone()));
@@ -387,18 +411,27 @@ impl UsersService {
         Ok((code, expires_at))
     }
 
-    /// Activates a user with their code; every failure is [`UsersError::InvalidActivationCode`].
+    /// Activates a user with their code; every failure is [`UsersError::InvalidActivationCode`], a decision
+    /// `denied` for the trail.
     pub async fn activate(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
         code: &str,
     ) -> Result<i64, UsersError> {
         let hash = self.code_hash(tenant, user, code);
-        self.store
-            .activate_user(tenant, user, &hash, now_millis())
-            .await?
-            .ok_or(UsersError::InvalidActivationCode)
+        let audit = self.user_draft(actions::USER_ACTIVATE, tenant, user, context);
+        let activated = self
+            .store
+            .activate_user(tenant, user, &hash, now_millis(), audit)
+            .await?;
+        if activated.is_none() {
+            let target = self.audit.user_target(tenant, user.as_str());
+            self.audit
+                .decision(tenant, actions::USER_ACTIVATE, target, false, context);
+        }
+        activated.ok_or(UsersError::InvalidActivationCode)
     }
 
     fn code_hash(&self, tenant: &TenantId, user: &Name, code: &str) -> String {
@@ -406,10 +439,11 @@ impl UsersService {
             .hash(tenant, &format!("{}\n{code}", user.as_str()))
     }
 
-    /// The seed's `user_access_check`, recorded and counted atomically.
+    /// The seed's `user_access_check`, recorded and counted atomically; a decision for the trail.
     pub async fn access_check(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         input: AccessInput,
     ) -> Result<AccessOutcome, UsersError> {
         let chat_id = context_field("chat_id", input.chat_id)?;
@@ -449,11 +483,20 @@ impl UsersService {
                 .record_access_check(tenant, &request, |facts| decide(facts, now, random_shift))
                 .await?
         };
-        Ok(outcome.unwrap_or(AccessOutcome {
+        let outcome = outcome.unwrap_or(AccessOutcome {
             access: false,
             permissions: input.role.as_ref().map(|_| false),
             rate_limited_until: None,
-        }))
+        });
+        let mut target = self.audit.user_target(tenant, input.user.as_str());
+        if let Some(role) = &input.role {
+            target.push_str(&format!(" role={role}"));
+        }
+        // With a role asked about, the answer that matters is the role's permission (which implies access).
+        let allowed = outcome.permissions.unwrap_or(outcome.access);
+        self.audit
+            .decision(tenant, actions::CHECK_ACCESS, target, allowed, context);
+        Ok(outcome)
     }
 
     /// A page of a user's access-check history, newest first.
@@ -485,6 +528,7 @@ impl UsersService {
     pub async fn issue_token(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         user: &Name,
         ttl: Option<i64>,
     ) -> Result<(String, i64), UsersError> {
@@ -504,11 +548,14 @@ impl UsersService {
                 Some(_) => {}
             }
         }
-        match self
-            .store
-            .issue_token(tenant, user, &hash, now, expires_at, gate_checked_elsewhere)
-            .await?
-        {
+        let issued = IssuedToken {
+            hash: &hash,
+            now,
+            expires_at,
+            gate_checked_elsewhere,
+        };
+        let audit = self.user_draft(actions::USER_TOKEN_ISSUE, tenant, user, context);
+        match self.store.issue_token(tenant, user, &issued, audit).await? {
             UserGate::Open => Ok((token, expires_at)),
             UserGate::UserMissing => Err(UsersError::UserNotFound(user.clone())),
             UserGate::Closed => Err(UsersError::UserNotAllowed(user.clone())),
@@ -516,21 +563,37 @@ impl UsersService {
     }
 
     /// Uses a token. Whatever is wrong with it, the answer is [`UsersError::InvalidToken`] after the same work:
-    /// one keyed hash of the text as given and one conditional `UPDATE`.
+    /// one keyed hash of the text as given and one conditional `UPDATE`. A token that matched is audited with its
+    /// use; one that did not is a decision `denied`.
     pub async fn validate_token(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         token: &str,
     ) -> Result<TokenOwner, UsersError> {
         let hash = self.tokens.hash(tenant, token);
+        let target = self.token_target(tenant, token);
         if self.directory.is_vault() {
-            return self.validate_external_token(tenant, &hash).await;
+            return self
+                .validate_external_token(tenant, context, &hash, target)
+                .await;
         }
-        let (user, status, mut roles) = self
+        let audit = self
+            .audit
+            .draft(actions::USER_TOKEN_USE, target.clone(), context);
+        let consumed = self
             .store
-            .consume_token(tenant, &hash, now_millis(), &self.codec(tenant).await?)
-            .await?
-            .ok_or(UsersError::InvalidToken)?;
+            .consume_token(
+                tenant,
+                &hash,
+                now_millis(),
+                &self.codec(tenant).await?,
+                audit,
+            )
+            .await?;
+        let Some((user, status, mut roles)) = consumed else {
+            return Err(self.token_refused(tenant, context, target));
+        };
         roles.sort();
         Ok(TokenOwner {
             user,
@@ -545,22 +608,33 @@ impl UsersService {
     async fn validate_external_token(
         &self,
         tenant: &TenantId,
+        context: &RequestContext,
         hash: &str,
+        target: String,
     ) -> Result<TokenOwner, UsersError> {
         let now = now_millis();
-        let owner = self
-            .store
-            .external_token_owner(tenant, hash, now)
-            .await?
-            .ok_or(UsersError::InvalidToken)?;
+        let Some(owner) = self.store.external_token_owner(tenant, hash, now).await? else {
+            return Err(self.token_refused(tenant, context, target));
+        };
         // The owner's name was valid when the token was issued.
         let name = Name::parse(NameKind::User, &owner).map_err(|_| UsersError::InvalidToken)?;
         let found = self.directory.lookup(&name).await?;
-        let user = self
+        // Vault has decided before the token is used, so its use is audited with that answer.
+        let allowed = found.as_ref().is_some_and(|found| found.allowed);
+        let audit = self
+            .audit
+            .draft(actions::USER_TOKEN_USE, target.clone(), context)
+            .map(|mut draft| {
+                draft.outcome = if allowed { "allowed" } else { "denied" }.to_owned();
+                draft
+            });
+        let Some(user) = self
             .store
-            .consume_external_token(tenant, hash, now)
+            .consume_external_token(tenant, hash, now, audit)
             .await?
-            .ok_or(UsersError::InvalidToken)?;
+        else {
+            return Err(self.token_refused(tenant, context, target));
+        };
         match found {
             Some(found) if found.allowed => {
                 let status = found.status().to_owned();
@@ -576,8 +650,42 @@ impl UsersService {
         }
     }
 
-    pub async fn revoke_tokens(&self, tenant: &TenantId, user: &Name) -> Result<u64, UsersError> {
-        Ok(self.store.revoke_tokens(tenant, user, now_millis()).await?)
+    pub async fn revoke_tokens(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        user: &Name,
+    ) -> Result<u64, UsersError> {
+        let audit = self.user_draft(actions::USER_TOKENS_REVOKE, tenant, user, context);
+        Ok(self
+            .store
+            .revoke_tokens(tenant, user, now_millis(), audit)
+            .await?)
+    }
+
+    /// The audit target of a presented token: the user it names. Tokens are issued as `<user>.<secret>` and the
+    /// secret (URL-safe base64) holds no `.`, so a token that matches its hash names its owner. `user=unknown` for
+    /// text that cannot be a token.
+    fn token_target(&self, tenant: &TenantId, token: &str) -> String {
+        match token
+            .rsplit_once('.')
+            .and_then(|(user, _)| Name::parse(NameKind::User, user).ok())
+        {
+            Some(user) => self.audit.user_target(tenant, user.as_str()),
+            None => "user=unknown".to_owned(),
+        }
+    }
+
+    /// A token that matched nothing: nothing was written, so its refusal is a decision for the trail.
+    fn token_refused(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        target: String,
+    ) -> UsersError {
+        self.audit
+            .decision(tenant, actions::USER_TOKEN_USE, target, false, context);
+        UsersError::InvalidToken
     }
 }
 

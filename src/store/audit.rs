@@ -1,7 +1,7 @@
 //! The audit trail: appending to a tenant's hash chain, paging through it and reading it back for verification.
 
 use super::{with_reader, with_writer, Store, StoreError};
-use crate::domain::{AuditEntry, RequestContext, TenantId, GENESIS_HASH};
+use crate::domain::{AuditEntry, RequestContext, TenantId};
 
 /// An audit entry before it is placed in the chain. `outcome` may be left empty for the store to fill in.
 #[derive(Debug, Clone)]
@@ -12,6 +12,33 @@ pub struct AuditDraft {
     pub context: RequestContext,
     /// Unix milliseconds; `None` means "when written".
     pub at: Option<i64>,
+}
+
+impl AuditDraft {
+    /// Sets the outcome the write's transaction arrived at.
+    pub(super) fn with_outcome(mut self, outcome: &str) -> Self {
+        outcome.clone_into(&mut self.outcome);
+        self
+    }
+
+    /// Adds `key=value` to the target, for what only the write's transaction finds out (a session's reference,
+    /// how many rows it removed).
+    pub(super) fn noting(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        if !self.target.is_empty() {
+            self.target.push(' ');
+        }
+        self.target.push_str(&format!("{key}={value}"));
+        self
+    }
+}
+
+/// `changed` when a write touched rows, `unchanged` when there was nothing to do.
+pub(super) fn changed_or_not(rows: u64) -> &'static str {
+    if rows > 0 {
+        "changed"
+    } else {
+        "unchanged"
+    }
 }
 
 /// Turns drafts into chained entries. Their sequence numbers end at `last_seq` (what the head bump returned), and
@@ -86,6 +113,39 @@ macro_rules! write_chained {
 
 pub(super) use write_chained;
 
+/// Advances a tenant's audit sequence by `$2` (creating its head row on first use); returns the new last sequence
+/// number and the chain hash before it.
+pub(super) const BUMP_AUDIT_SEQ: &str =
+    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, 0, $2, $3) \
+     ON CONFLICT (tenant) DO UPDATE SET audit_seq = tenant_heads.audit_seq + $2 \
+     RETURNING audit_seq, audit_hash";
+
+/// Appends `$drafts` (any iterator of [`AuditDraft`], an `Option` included) to the tenant's chain inside the
+/// transaction `$tx`, so the entries commit or roll back with the write. Bumping the sequence locks the tenant's
+/// head row until the transaction ends, which serialises the tenant's audited writes: the price of a gap-free
+/// chain in commit order. Callers do it after taking their own row locks, so the head lock is always taken last
+/// and no transaction holding it waits for another.
+macro_rules! audit_in_tx {
+    ($tx:ident, $tenant:expr, $drafts:expr, $now:expr) => {{
+        let drafts: Vec<$crate::store::AuditDraft> = $drafts.into_iter().collect();
+        if !drafts.is_empty() {
+            let tenant: &str = $tenant;
+            let (last_seq, prev_hash): (i64, String) =
+                sqlx::query_as($crate::store::audit::BUMP_AUDIT_SEQ)
+                    .bind(tenant)
+                    .bind(drafts.len() as i64)
+                    .bind($crate::domain::GENESIS_HASH)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+            let entries =
+                $crate::store::audit::chain_entries(tenant, last_seq, &prev_hash, $now, drafts);
+            $crate::store::audit::write_chained!($tx, tenant, entries);
+        }
+    }};
+}
+
+pub(super) use audit_in_tx;
+
 type EntryRow = (
     i64,
     i64,
@@ -140,23 +200,10 @@ impl Store {
         if drafts.is_empty() {
             return Ok(());
         }
-        let tenant = tenant.as_str();
-        let count = drafts.len() as i64;
         let now = super::now_millis();
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let (_, last_seq, prev_hash): (i64, i64, String) = sqlx::query_as(
-                "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, 0, $2, $3) \
-                 ON CONFLICT (tenant) DO UPDATE SET audit_seq = tenant_heads.audit_seq + $2 \
-                 RETURNING revision, audit_seq, audit_hash",
-            )
-            .bind(tenant)
-            .bind(count)
-            .bind(GENESIS_HASH)
-            .fetch_one(&mut *tx)
-            .await?;
-            let entries = chain_entries(tenant, last_seq, &prev_hash, now, drafts);
-            write_chained!(tx, tenant, entries);
+            audit_in_tx!(tx, tenant.as_str(), drafts, now);
             tx.commit().await?;
         });
         Ok(())

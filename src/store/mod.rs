@@ -32,11 +32,11 @@ pub use error::StoreError;
 pub use keys::{Reseal, ResealReport};
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
-pub use sessions::{NewSession, SessionRecord};
+pub use sessions::{NewSession, SessionRecord, SessionUpdate};
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 pub use users::{
-    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, RateLimit,
-    RequestRecord, UserGate, UserRecord, UserWrite,
+    AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, IssuedToken,
+    RateLimit, RequestRecord, UserGate, UserRecord, UserWrite,
 };
 
 use crate::config::{DatabaseSettings, DatabaseUrl};

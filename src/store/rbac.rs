@@ -51,6 +51,10 @@ pub(super) const BUMP_HEAD: &str =
                          ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2, \
                          audit_seq = tenant_heads.audit_seq + $3 \
                          RETURNING revision, audit_seq, audit_hash";
+/// Advances only the revision by `$2` (creating the tenant's head row on first use); returns the new revision.
+pub(super) const BUMP_REVISION: &str =
+    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, 0, $3) \
+     ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2 RETURNING revision";
 const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
 pub(super) const RECORD_CHANGE: &str =
     "INSERT INTO model_changes (tenant, revision, op, role, item, created_at) VALUES ($1, $2, $3, $4, $5, $6)";

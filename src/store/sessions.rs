@@ -3,7 +3,12 @@
 //! A session is live while it has not expired and was created no earlier than its user's last sensitive change;
 //! every read and update below asks for both in its `WHERE`, so a dead session is indistinguishable from an unknown
 //! one.
+//!
+//! Each write takes its audit entry and writes it in its transaction when that commits (see `store::users`). A
+//! write that finds no live session rolls back and leaves no entry. The caller knows a session only by its id, a
+//! secret, so the store names it in the entry by its public `session_ref`.
 
+use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
 use super::users::{lock_user_gate, UserGate};
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::{Name, TenantId};
@@ -35,6 +40,14 @@ pub struct NewSession<'a> {
     pub gate_checked_elsewhere: bool,
 }
 
+/// What a session update sets; `None` keeps the stored value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionUpdate<'a> {
+    pub expires_at: Option<i64>,
+    /// JSON array of strings.
+    pub permissions: Option<&'a str>,
+}
+
 const SESSION_COLUMNS: &str =
     "s.session_ref, s.user_name, s.permissions, s.metadata, s.created_at, s.expires_at";
 
@@ -52,11 +65,12 @@ fn live(now: &str) -> String {
 }
 
 impl Store {
-    /// Stores a session for an allowed, enabled user.
+    /// Stores a session for an allowed, enabled user. The audit outcome is `created`.
     pub async fn create_session(
         &self,
         tenant: &TenantId,
         session: &NewSession<'_>,
+        audit: Option<AuditDraft>,
     ) -> Result<UserGate, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -80,6 +94,8 @@ impl Store {
             .bind(session.expires_at)
             .execute(&mut *tx)
             .await?;
+            let audit = audit.map(|draft| draft.with_outcome("created"));
+            audit_in_tx!(tx, tenant.as_str(), audit, session.now);
             tx.commit().await?;
             Ok(UserGate::Open)
         })
@@ -107,14 +123,14 @@ impl Store {
     }
 
     /// Sets a live session's expiry and/or permissions (`None` keeps the stored value); returns the session after
-    /// the change, or `None` when no live session has this id.
+    /// the change, or `None` when no live session has this id. The audit outcome is `changed`.
     pub async fn update_session(
         &self,
         tenant: &TenantId,
         id_hash: &str,
         now: i64,
-        expires_at: Option<i64>,
-        permissions: Option<&str>,
+        update: SessionUpdate<'_>,
+        audit: Option<AuditDraft>,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
             "UPDATE sessions AS s SET expires_at = COALESCE($1, s.expires_at), \
@@ -122,39 +138,59 @@ impl Store {
              WHERE s.tenant = $3 AND s.id_hash = $4 AND {live} RETURNING {RETURNED_COLUMNS}",
             live = live("$5")
         );
-        Ok(with_writer!(self, |pool| {
-            sqlx::query_as(&sql)
-                .bind(expires_at)
-                .bind(permissions)
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let record: Option<SessionRecord> = sqlx::query_as(&sql)
+                .bind(update.expires_at)
+                .bind(update.permissions)
                 .bind(tenant.as_str())
                 .bind(id_hash)
                 .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(record) = record else {
+                return Ok(None);
+            };
+            let audit = audit.map(|draft| {
+                draft
+                    .noting("session", &record.session_ref)
+                    .with_outcome("changed")
+            });
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(Some(record))
+        })
     }
 
-    /// Deletes a live session; `false` when no live session has this id.
+    /// Deletes a live session; `false` when no live session has this id. The audit outcome is `changed`.
     pub async fn delete_session(
         &self,
         tenant: &TenantId,
         id_hash: &str,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
         let sql = format!(
-            "DELETE FROM sessions AS s WHERE s.tenant = $1 AND s.id_hash = $2 AND {}",
+            "DELETE FROM sessions AS s WHERE s.tenant = $1 AND s.id_hash = $2 AND {} RETURNING session_ref",
             live("$3")
         );
-        Ok(with_writer!(self, |pool| {
-            sqlx::query(&sql)
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let deleted: Option<(String,)> = sqlx::query_as(&sql)
                 .bind(tenant.as_str())
                 .bind(id_hash)
                 .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                > 0
-        }))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((session_ref,)) = deleted else {
+                return Ok(false);
+            };
+            let audit =
+                audit.map(|draft| draft.noting("session", session_ref).with_outcome("changed"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// A user's live sessions, oldest first.
@@ -179,36 +215,62 @@ impl Store {
         }))
     }
 
-    /// Deletes every session of a user, live or not, in one statement; returns how many.
+    /// Deletes every session of a user, live or not, in one statement; returns how many. The audit entry notes
+    /// the count (`removed=N`).
     pub async fn delete_user_sessions(
         &self,
         tenant: &TenantId,
         user: &Name,
+        now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
-        Ok(with_writer!(self, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND user_name = $2")
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let removed = sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND user_name = $2")
                 .bind(tenant.as_str())
                 .bind(user.as_str())
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
-        }))
+                .rows_affected();
+            let audit = audit.map(|draft| {
+                draft
+                    .noting("removed", removed)
+                    .with_outcome(changed_or_not(removed))
+            });
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(removed)
+        })
     }
 
     /// Deletes this tenant's dead sessions (expired, or older than their user's sensitive change, or of a user
-    /// that no longer exists); returns how many.
-    pub async fn cleanup_sessions(&self, tenant: &TenantId, now: i64) -> Result<u64, StoreError> {
-        Ok(with_writer!(self, |pool| {
-            sqlx::query(
+    /// that no longer exists); returns how many. The audit entry notes the count (`removed=N`).
+    pub async fn cleanup_sessions(
+        &self,
+        tenant: &TenantId,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<u64, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let removed = sqlx::query(
                 "DELETE FROM sessions AS s WHERE s.tenant = $1 AND NOT (s.expires_at > $2 AND COALESCE( \
                    s.created_at >= (SELECT u.sensitive_changed_at FROM users u \
                                     WHERE u.tenant = s.tenant AND u.user_name = s.user_name), FALSE))",
             )
             .bind(tenant.as_str())
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        }))
+            .rows_affected();
+            let audit = audit.map(|draft| {
+                draft
+                    .noting("removed", removed)
+                    .with_outcome(changed_or_not(removed))
+            });
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(removed)
+        })
     }
 }

@@ -1,5 +1,9 @@
 //! Refresh-token families and their rotation. Tokens are stored only as keyed hashes.
+//!
+//! Each write takes its audit entry and writes it in its transaction when that commits (see `store::users`); a
+//! rotation that loses its race, or a revocation of a family already revoked, rolls back and leaves none.
 
+use super::audit::{audit_in_tx, AuditDraft};
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::TenantId;
 
@@ -33,11 +37,12 @@ pub enum Rotation {
 }
 
 impl Store {
-    /// Starts a family with its first refresh token, in one transaction.
+    /// Starts a family with its first refresh token, in one transaction. The audit outcome is `created`.
     pub async fn create_token_family(
         &self,
         tenant: &TenantId,
         token: &NewRefreshToken<'_>,
+        audit: Option<AuditDraft>,
     ) -> Result<(), StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -59,6 +64,8 @@ impl Store {
                 .bind(token.expires_at)
                 .execute(&mut *tx)
                 .await?;
+            let audit = audit.map(|draft| draft.with_outcome("created"));
+            audit_in_tx!(tx, tenant.as_str(), audit, token.issued_at);
             tx.commit().await?;
         });
         Ok(())
@@ -86,12 +93,13 @@ impl Store {
     }
 
     /// Marks `old_hash` used and stores its successor, atomically: of two concurrent rotations of one token the
-    /// conditional UPDATE lets exactly one through.
+    /// conditional UPDATE lets exactly one through. The audit outcome is `allowed`.
     pub async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
         old_hash: &str,
         next: &NewRefreshToken<'_>,
+        audit: Option<AuditDraft>,
     ) -> Result<Rotation, StoreError> {
         let rotation = with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -116,6 +124,8 @@ impl Store {
                     .bind(next.expires_at)
                     .execute(&mut *tx)
                     .await?;
+                let audit = audit.map(|draft| draft.with_outcome("allowed"));
+                audit_in_tx!(tx, tenant.as_str(), audit, next.issued_at);
                 tx.commit().await?;
                 Rotation::Rotated
             } else {
@@ -126,25 +136,34 @@ impl Store {
         Ok(rotation)
     }
 
-    /// Revokes a family (and so every token issued from it); `false` if it was already revoked.
+    /// Revokes a family (and so every token issued from it); `false` if it was already revoked. The audit outcome
+    /// is `changed`.
     pub async fn revoke_token_family(
         &self,
         tenant: &TenantId,
         family: &str,
         at: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
-        let affected = with_writer!(self, |pool| {
-            sqlx::query(
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let affected = sqlx::query(
                 "UPDATE token_families SET revoked_at = $1 WHERE tenant = $2 AND family = $3 AND revoked_at IS NULL",
             )
             .bind(at)
             .bind(tenant.as_str())
             .bind(family)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(affected == 1)
+            .rows_affected();
+            if affected == 0 {
+                return Ok(false);
+            }
+            let audit = audit.map(|draft| draft.with_outcome("changed"));
+            audit_in_tx!(tx, tenant.as_str(), audit, at);
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Whether a family is revoked (an unknown family counts as revoked: no token may name one).

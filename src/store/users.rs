@@ -1,10 +1,13 @@
 //! Users, their access-check history, single-use tokens and activation codes, per tenant.
 //!
-//! Every request's writes happen in one transaction inside one method, so that an audit record can later join it.
-//! Where a write depends on a user's current state, the transaction first "touches" the user row with an `UPDATE`
+//! Every request's writes happen in one transaction inside one method, together with its audit entry when one is
+//! given: the entry is written exactly when the transaction commits, with the outcome found inside it. A write
+//! that finds nothing to do and rolls back (an unknown user, a token or code that does not match) leaves no entry;
+//! the callers record refused credentials as decisions instead. Where a write depends on a user's current state, the transaction first "touches" the user row with an `UPDATE`
 //! (`SET status = status`): on PostgreSQL that takes the row lock, so concurrent requests about one user run one
 //! after the other; on SQLite the single writer connection already serialises them.
 
+use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::crypto::FieldCodec;
 use crate::domain::{Name, TenantId};
@@ -120,6 +123,16 @@ pub enum UserGate {
     Closed,
 }
 
+/// A single-use token to store: only its keyed hash, and when it was issued and expires.
+#[derive(Debug, Clone)]
+pub struct IssuedToken<'a> {
+    pub hash: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+    /// The user's status was checked by the caller (user configuration from Vault): no `users` row is needed.
+    pub gate_checked_elsewhere: bool,
+}
+
 fn outcome_label(allowed: bool) -> &'static str {
     if allowed {
         "allowed"
@@ -170,7 +183,7 @@ macro_rules! void_credentials {
 impl Store {
     /// Creates or replaces a user; returns whether it was created, and the stored row. Changing the status or
     /// `enabled` moves the sensitive-change time to `now` and voids the user's tokens and sessions, in the same
-    /// transaction.
+    /// transaction. The audit outcome is `created`, `changed` or `credentials_voided`.
     pub async fn put_user(
         &self,
         tenant: &TenantId,
@@ -178,6 +191,7 @@ impl Store {
         write: &UserWrite,
         new_uuid: &str,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<(bool, UserRecord), StoreError> {
         let select =
             format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name = $2");
@@ -202,7 +216,9 @@ impl Store {
             .await?
             .rows_affected()
                 == 1;
+            let mut outcome = "created";
             if !inserted {
+                outcome = "changed";
                 // The CASE compares with the row as it is now (locked by this UPDATE), so concurrent writers agree.
                 let (changed_at,): (i64,) = sqlx::query_as(
                     "UPDATE users SET \
@@ -225,6 +241,7 @@ impl Store {
                 .await?;
                 if changed_at == now {
                     void_credentials!(tx, tenant, user, now);
+                    outcome = "credentials_voided";
                 }
             }
             let record: UserRecord = sqlx::query_as(&select)
@@ -232,6 +249,8 @@ impl Store {
                 .bind(user.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
+            let audit = audit.map(|draft| draft.with_outcome(outcome));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok((inserted, record))
         })
@@ -277,15 +296,16 @@ impl Store {
     }
 
     /// Deletes a user with their memberships, tokens, activation code, sessions and request history, in one
-    /// transaction; returns whether the user existed.
-    /// Returns whether the user existed and the tenant's revision afterwards. The memberships it removes are
-    /// recorded in the change log (and announced to other instances) like any membership removal, so every
-    /// instance's in-memory model drops them.
+    /// transaction; returns whether the user existed and the tenant's revision afterwards. The memberships it
+    /// removes are recorded in the change log (and announced to other instances) like any membership removal, so
+    /// every instance's in-memory model drops them. The audit outcome is `changed`, or `unchanged` for an unknown
+    /// user.
     pub async fn delete_user(
         &self,
         tenant: &TenantId,
         user: &Name,
         codec: &FieldCodec,
+        audit: Option<AuditDraft>,
     ) -> Result<(bool, i64), StoreError> {
         let member = codec.seal(user.as_str());
         let notify = self.is_postgres().then_some(super::rbac::NOTIFY);
@@ -321,10 +341,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let (revision, _, _): (i64, i64, String) = sqlx::query_as(super::rbac::BUMP_HEAD)
+            let (revision,): (i64,) = sqlx::query_as(super::rbac::BUMP_REVISION)
                 .bind(tenant.as_str())
                 .bind(roles.len() as i64)
-                .bind(0_i64)
                 .bind(crate::domain::GENESIS_HASH)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -346,6 +365,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            let audit = audit.map(|draft| draft.with_outcome(changed_or_not(affected)));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok((affected > 0, revision))
         })
@@ -370,11 +391,13 @@ impl Store {
     }
 
     /// Records a sensitive change at `now` and voids the user's tokens and sessions; `None` for an unknown user.
+    /// The audit outcome is `credentials_voided`.
     pub async fn record_sensitive_change(
         &self,
         tenant: &TenantId,
         user: &Name,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<Option<i64>, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -391,6 +414,8 @@ impl Store {
                 return Ok(None);
             }
             void_credentials!(tx, tenant, user, now);
+            let audit = audit.map(|draft| draft.with_outcome("credentials_voided"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok(Some(now))
         })
@@ -539,19 +564,18 @@ impl Store {
 
     /// Stores a token hash for an allowed, enabled user, revoking their earlier unused tokens, in one transaction.
     /// With `gate_checked_elsewhere` (user configuration from Vault) the caller has found the user allowed and no
-    /// `users` row is consulted.
+    /// `users` row is consulted. The audit outcome is `created`.
     pub async fn issue_token(
         &self,
         tenant: &TenantId,
         user: &Name,
-        hash: &str,
-        now: i64,
-        expires_at: i64,
-        gate_checked_elsewhere: bool,
+        token: &IssuedToken<'_>,
+        audit: Option<AuditDraft>,
     ) -> Result<UserGate, StoreError> {
+        let (now, hash) = (token.now, token.hash);
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            if !gate_checked_elsewhere {
+            if !token.gate_checked_elsewhere {
                 let gate = lock_user_gate!(tx, tenant, user);
                 if gate != UserGate::Open {
                     return Ok(gate);
@@ -573,9 +597,11 @@ impl Store {
             .bind(tenant.as_str())
             .bind(user.as_str())
             .bind(now)
-            .bind(expires_at)
+            .bind(token.expires_at)
             .execute(&mut *tx)
             .await?;
+            let audit = audit.map(|draft| draft.with_outcome("created"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok(UserGate::Open)
         })
@@ -583,13 +609,15 @@ impl Store {
 
     /// Uses a token: one conditional `UPDATE`, so of any number of concurrent attempts exactly one matches. A token
     /// matches only if it is unused, unrevoked, unexpired, of this tenant, and issued no earlier than its user's
-    /// last sensitive change. Returns the user's name, status and role names.
+    /// last sensitive change. Returns the user's name, status and role names. The audit entry (outcome `allowed`)
+    /// is written only when the token matched.
     pub async fn consume_token(
         &self,
         tenant: &TenantId,
         hash: &str,
         now: i64,
         codec: &FieldCodec,
+        audit: Option<AuditDraft>,
     ) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -620,6 +648,8 @@ impl Store {
                     .bind(codec.seal(&user_name).as_ref())
                     .fetch_all(&mut *tx)
                     .await?;
+            let audit = audit.map(|draft| draft.with_outcome("allowed"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok(Some((
                 user_name,
@@ -629,28 +659,39 @@ impl Store {
         })
     }
 
-    /// Revokes every unused token of a user; returns how many.
+    /// Revokes every unused token of a user; returns how many. The audit entry notes the count (`revoked=N`).
     pub async fn revoke_tokens(
         &self,
         tenant: &TenantId,
         user: &Name,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
-        Ok(with_writer!(self, |pool| {
-            sqlx::query(
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let revoked = sqlx::query(
                 "UPDATE user_tokens SET revoked_at = $1 \
                  WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
             )
             .bind(now)
             .bind(tenant.as_str())
             .bind(user.as_str())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        }))
+            .rows_affected();
+            let audit = audit.map(|draft| {
+                draft
+                    .noting("revoked", revoked)
+                    .with_outcome(changed_or_not(revoked))
+            });
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(revoked)
+        })
     }
 
-    /// Stores a user's activation code hash, replacing any earlier code; `false` for an unknown user.
+    /// Stores a user's activation code hash, replacing any earlier code; `false` for an unknown user. The audit
+    /// outcome is `created`.
     pub async fn set_activation_code(
         &self,
         tenant: &TenantId,
@@ -658,9 +699,11 @@ impl Store {
         hash: &str,
         now: i64,
         expires_at: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
-        let affected = with_writer!(self, |pool| {
-            sqlx::query(
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let affected = sqlx::query(
                 "INSERT INTO user_activation_codes (tenant, user_name, hash, created_at, expires_at) \
                  SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND user_name = $2) \
                  ON CONFLICT (tenant, user_name) DO UPDATE \
@@ -671,21 +714,29 @@ impl Store {
             .bind(hash)
             .bind(now)
             .bind(expires_at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(affected > 0)
+            .rows_affected();
+            if affected == 0 {
+                return Ok(false);
+            }
+            let audit = audit.map(|draft| draft.with_outcome("created"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Consumes a matching, unexpired activation code and marks the user activated, in one transaction; `None`
-    /// when no code matched. The `DELETE` is the single-use guarantee: only one caller can delete the row.
+    /// when no code matched. The `DELETE` is the single-use guarantee: only one caller can delete the row. The
+    /// audit entry (outcome `allowed`) is written only when the code matched.
     pub async fn activate_user(
         &self,
         tenant: &TenantId,
         user: &Name,
         hash: &str,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<Option<i64>, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -711,6 +762,8 @@ impl Store {
             .bind(user.as_str())
             .execute(&mut *tx)
             .await?;
+            let audit = audit.map(|draft| draft.with_outcome("allowed"));
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
             tx.commit().await?;
             Ok(Some(now))
         })
@@ -878,24 +931,33 @@ impl Store {
     }
 
     /// Uses a token of an external user: one conditional `UPDATE`, as [`Store::consume_token`]; returns its owner.
+    /// The audit entry, whose outcome the caller sets (the directory decided it), is written only when the token
+    /// matched.
     pub async fn consume_external_token(
         &self,
         tenant: &TenantId,
         hash: &str,
         now: i64,
+        audit: Option<AuditDraft>,
     ) -> Result<Option<String>, StoreError> {
         let sql = format!(
             "UPDATE user_tokens SET used_at = $1 WHERE hash = $2 AND tenant = $3 AND used_at IS NULL \
                AND revoked_at IS NULL AND expires_at > $1 AND {TOKEN_NOT_VOIDED} RETURNING user_name"
         );
-        let row: Option<(String,)> = with_writer!(self, |pool| {
-            sqlx::query_as(&sql)
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let row: Option<(String,)> = sqlx::query_as(&sql)
                 .bind(now)
                 .bind(hash)
                 .bind(tenant.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row.map(|(user,)| user))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((owner,)) = row else {
+                return Ok(None);
+            };
+            audit_in_tx!(tx, tenant.as_str(), audit, now);
+            tx.commit().await?;
+            Ok(Some(owner))
+        })
     }
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod access;
 mod audit;
+mod audit_users;
 mod bad_input;
 mod consistency;
 mod encryption;

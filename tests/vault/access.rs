@@ -444,3 +444,53 @@ async fn sessions_are_gated_by_vault_without_user_rows() {
     vault.cut();
     assert_eq!(create("kim").await.0, 503);
 }
+
+/// Uses of a Vault user's single-use token are audited in their transaction: `allowed` while Vault allows the
+/// user, `denied` once Vault denies them (the token is used up either way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_uses_of_vault_users_are_audited_with_vaults_answer() {
+    let vault = vault_with_users().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
+    let address = TestApp::start(&url, &vars(&vault, "0")).await;
+    let key = new_key();
+    let post = |path: &'static str, body: Option<Value>| {
+        let (address, key) = (address.clone(), key.clone());
+        async move { call(&address, &key, reqwest::Method::POST, path, body).await }
+    };
+    let issue = || async {
+        let (status, issued) = post("/api/users/alice/tokens", None).await;
+        assert_eq!(status, 200, "{issued}");
+        issued["data"]["token"].as_str().unwrap().to_owned()
+    };
+    let use_token = |token: String| post("/api/tokens/validate", Some(json!({ "token": token })));
+
+    assert_eq!(use_token(issue().await).await.0, 200);
+    let token = issue().await;
+    vault.put_secret(
+        "secret",
+        "configuration/users/alice",
+        json!({ "status": "denied", "roles": [] }),
+    );
+    assert_eq!(use_token(token.clone()).await.0, 401);
+    // Used up: a second try matches nothing and writes nothing (decision logging is off).
+    assert_eq!(use_token(token).await.0, 401);
+
+    let (status, page) = call(
+        &address,
+        &key,
+        reqwest::Method::GET,
+        "/api/audit?action=user_token.use",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let outcomes: Vec<&str> = page["data"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["denied", "allowed"]);
+    assert!(!page.to_string().contains("alice"), "{page}");
+}
