@@ -17,7 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, Services};
 use crate::config::{CorsOrigins, Settings, UsersSettings};
 use crate::service::model::spawn_sync;
 use crate::service::{
@@ -85,7 +85,7 @@ impl Application {
             .with_directory(directory.clone());
         let sessions =
             SessionsService::new(store.clone(), &tenants, audit.clone()).with_directory(directory);
-        let state = AppState {
+        let state = AppState::new(Services {
             rbac,
             audit,
             users,
@@ -99,7 +99,7 @@ impl Application {
             vault: vault.as_ref().map(VaultRuntime::health),
             metrics: metrics.clone(),
             models,
-        };
+        });
         let router = with_layers(api::routes(state), &settings, metrics);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
         let listener = TcpListener::bind(address)

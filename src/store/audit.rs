@@ -75,29 +75,34 @@ pub(super) fn chain_entries(
         .collect()
 }
 
-pub(super) const INSERT_ENTRY: &str = "INSERT INTO audit_log \
-     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub(super) const INSERT_ENTRIES: &str = "INSERT INTO audit_log \
+     (tenant, seq, at, action, target, outcome, request_id, client_ip, user_agent, prev_hash, hash) ";
+/// Rows per INSERT: 11 parameters each stays far below SQLite's 32 766 and PostgreSQL's 65 535.
+pub(super) const ROWS_PER_INSERT: usize = 500;
 pub(super) const SET_HEAD: &str = "UPDATE tenant_heads SET audit_hash = $2 WHERE tenant = $1";
 
-/// Inserts chained entries and moves the tenant's chain head to the last one, inside the transaction `$tx` (whose
-/// head row the caller has already locked by bumping `audit_seq`). A macro so one text serves both backends'
-/// transaction types.
+/// Inserts chained entries (a few hundred rows per statement, so a large batch of decisions costs a few round
+/// trips, not one per entry) and moves the tenant's chain head to the last one, inside the transaction `$tx`
+/// (whose head row the caller has already locked by bumping `audit_seq`). A macro so one text serves both
+/// backends' transaction types.
 macro_rules! write_chained {
     ($tx:ident, $tenant:expr, $entries:expr) => {
-        for entry in &$entries {
-            sqlx::query($crate::store::audit::INSERT_ENTRY)
-                .bind($tenant)
-                .bind(entry.seq)
-                .bind(entry.at)
-                .bind(&entry.action)
-                .bind(&entry.target)
-                .bind(&entry.outcome)
-                .bind(&entry.request_id)
-                .bind(&entry.client_ip)
-                .bind(&entry.user_agent)
-                .bind(&entry.prev_hash)
-                .bind(&entry.hash)
+        for chunk in $entries.chunks($crate::store::audit::ROWS_PER_INSERT) {
+            sqlx::QueryBuilder::new($crate::store::audit::INSERT_ENTRIES)
+                .push_values(chunk, |mut row, entry| {
+                    row.push_bind($tenant)
+                        .push_bind(entry.seq)
+                        .push_bind(entry.at)
+                        .push_bind(&entry.action)
+                        .push_bind(&entry.target)
+                        .push_bind(&entry.outcome)
+                        .push_bind(&entry.request_id)
+                        .push_bind(&entry.client_ip)
+                        .push_bind(&entry.user_agent)
+                        .push_bind(&entry.prev_hash)
+                        .push_bind(&entry.hash);
+                })
+                .build()
                 .execute(&mut *$tx)
                 .await?;
         }

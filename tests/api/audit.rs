@@ -273,7 +273,75 @@ async fn grouped_writes_racing_a_role_deletion_answer_each_one(app: TestApp) {
     assert_eq!(status, 404);
 }
 
+/// A burst of checks reaches the trail whole: the decision writer takes what queued while it was writing, in
+/// multi-row inserts, and the chain stays intact.
+async fn a_burst_of_decisions_is_recorded_whole(app: TestApp) {
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(app.backend(), &[("AUTH_ENABLE_DECISION_LOGGING", "true")])
+            .await
+            .unwrap(),
+    );
+    app.data(Method::POST, "/api/role/r").await;
+    app.data(Method::POST, "/api/permission/r/read").await;
+    app.data(Method::POST, "/api/membership/dave/r").await;
+    let checks = 1200;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for _ in 0..checks / 8 {
+                    app.data(Method::GET, "/api/has_permission/dave/read").await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let count = || async {
+        let mut total = 0;
+        let mut cursor = String::new();
+        loop {
+            let page = app
+                .data(
+                    Method::GET,
+                    &format!("/api/audit?action=check.user_permission&limit=500{cursor}"),
+                )
+                .await;
+            total += page["entries"].as_array().unwrap().len();
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return total,
+            }
+        }
+    };
+    let mut recorded = 0;
+    for _ in 0..100 {
+        recorded = count().await;
+        if recorded >= checks {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(recorded, checks);
+
+    let settings = warden::config::Settings::from_lookup(|name| {
+        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
+    })
+    .unwrap();
+    let store = warden::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    let tenants = store.audited_tenants().await.unwrap();
+    let report = warden::service::audit::verify_chain(&store, &tenants[0])
+        .await
+        .unwrap();
+    assert_eq!((report.entries, report.problem), (checks + 3, None));
+    store.close().await;
+}
+
 crate::on_both_backends!(
+    a_burst_of_decisions_is_recorded_whole,
     grouped_writes_keep_one_revision_and_one_entry_each,
     grouped_writes_racing_a_role_deletion_answer_each_one,
     verify_detects_an_edited_and_a_removed_entry,
