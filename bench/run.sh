@@ -122,7 +122,12 @@ mode_env() {
 
 count_decisions() { # BACKEND URL -> audit entries of checks
     local sql="SELECT count(*) FROM audit_log WHERE action LIKE 'check.%'"
-    if [ "$1" = sqlite ]; then sqlite3 "${2#sqlite://}" "$sql"; else psql -XtAq "$2" -c "$sql"; fi
+    if [ "$1" = sqlite ]; then
+        python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+            "${2#sqlite://}" "$sql"
+    else
+        psql -XtAq "$2" -c "$sql"
+    fi
 }
 
 # --- Warden ------------------------------------------------------------------------------------------------------
