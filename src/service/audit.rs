@@ -128,12 +128,13 @@ impl AuditLog {
         self.draft(change.op(), target, context)
     }
 
-    /// Queues a decision for the trail without waiting; a no-op when decision logging is off.
+    /// Queues a decision for the trail without waiting; a no-op when decision logging is off. `target` is only
+    /// built (fingerprints and sealed names cost an HMAC or a cipher) when the decision is recorded.
     pub fn decision(
         &self,
         tenant: &TenantId,
         action: &str,
-        target: String,
+        target: impl FnOnce() -> String,
         allowed: bool,
         context: &RequestContext,
     ) {
@@ -142,7 +143,7 @@ impl AuditLog {
         };
         let draft = AuditDraft {
             action: action.to_owned(),
-            target,
+            target: target(),
             outcome: if allowed { "allowed" } else { "denied" }.to_owned(),
             context: context.clone(),
             at: Some(crate::store::now_millis()),

@@ -105,11 +105,13 @@ impl RbacService {
         self.audit.decision(
             &scope.id,
             "check.user_permission",
-            format!(
-                "user={} permission={}",
-                self.audit.user_ref(&scope.id, user),
-                self.audit.permission_ref(scope, permission)
-            ),
+            || {
+                format!(
+                    "user={} permission={}",
+                    self.audit.user_ref(&scope.id, user),
+                    self.audit.permission_ref(scope, permission)
+                )
+            },
             allowed,
             context,
         );
@@ -131,10 +133,12 @@ impl RbacService {
         self.audit.decision(
             &scope.id,
             "check.role_permission",
-            format!(
-                "role={role} permission={}",
-                self.audit.permission_ref(scope, permission)
-            ),
+            || {
+                format!(
+                    "role={role} permission={}",
+                    self.audit.permission_ref(scope, permission)
+                )
+            },
             allowed,
             context,
         );
@@ -156,7 +160,7 @@ impl RbacService {
         self.audit.decision(
             &scope.id,
             "check.membership",
-            format!("role={role} user={}", self.audit.user_ref(&scope.id, user)),
+            || format!("role={role} user={}", self.audit.user_ref(&scope.id, user)),
             member,
             context,
         );

@@ -270,7 +270,7 @@ impl SessionsService {
                 self.audit.decision(
                     tenant,
                     actions::CHECK_SESSION_PERMISSIONS,
-                    target,
+                    || target,
                     false,
                     context,
                 );
@@ -297,7 +297,7 @@ impl SessionsService {
         self.audit.decision(
             tenant,
             actions::CHECK_SESSION_PERMISSIONS,
-            target,
+            || target,
             granted == answers.len(),
             context,
         );

@@ -161,7 +161,7 @@ impl TokenService {
         };
         if let Err(ServiceError::InvalidToken(_)) = &result {
             self.audit
-                .decision(tenant, actions::JWT_REFRESH, target, false, context);
+                .decision(tenant, actions::JWT_REFRESH, || target, false, context);
         }
         result
     }
@@ -241,8 +241,13 @@ impl TokenService {
         };
         // A database failure decided nothing.
         if matches!(result, Ok(_) | Err(ServiceError::InvalidToken(_))) {
-            self.audit
-                .decision(tenant, actions::CHECK_JWT, target, result.is_ok(), context);
+            self.audit.decision(
+                tenant,
+                actions::CHECK_JWT,
+                || target,
+                result.is_ok(),
+                context,
+            );
         }
         result
     }

@@ -427,9 +427,13 @@ impl UsersService {
             .activate_user(tenant, user, &hash, now_millis(), audit)
             .await?;
         if activated.is_none() {
-            let target = self.audit.user_target(tenant, user.as_str());
-            self.audit
-                .decision(tenant, actions::USER_ACTIVATE, target, false, context);
+            self.audit.decision(
+                tenant,
+                actions::USER_ACTIVATE,
+                || self.audit.user_target(tenant, user.as_str()),
+                false,
+                context,
+            );
         }
         activated.ok_or(UsersError::InvalidActivationCode)
     }
@@ -488,12 +492,15 @@ impl UsersService {
             permissions: input.role.as_ref().map(|_| false),
             rate_limited_until: None,
         });
-        let mut target = self.audit.user_target(tenant, input.user.as_str());
-        if let Some(role) = &input.role {
-            target.push_str(&format!(" role={role}"));
-        }
         // With a role asked about, the answer that matters is the role's permission (which implies access).
         let allowed = outcome.permissions.unwrap_or(outcome.access);
+        let target = || {
+            let mut target = self.audit.user_target(tenant, input.user.as_str());
+            if let Some(role) = &input.role {
+                target.push_str(&format!(" role={role}"));
+            }
+            target
+        };
         self.audit
             .decision(tenant, actions::CHECK_ACCESS, target, allowed, context);
         Ok(outcome)
@@ -684,7 +691,7 @@ impl UsersService {
         target: String,
     ) -> UsersError {
         self.audit
-            .decision(tenant, actions::USER_TOKEN_USE, target, false, context);
+            .decision(tenant, actions::USER_TOKEN_USE, || target, false, context);
         UsersError::InvalidToken
     }
 }
