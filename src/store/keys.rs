@@ -6,6 +6,9 @@ use super::{now_millis, with_reader, with_writer, Store, StoreError};
 use crate::crypto::{FieldCodec, TenantCipher};
 use crate::domain::TenantId;
 
+/// Rows per re-sealing UPDATE: five parameters each stays far below both backends' limits.
+const RESEAL_ROWS_PER_UPDATE: usize = 500;
+
 /// How one tenant's sealed fields change in a bulk conversion.
 pub struct Reseal {
     /// How the fields are stored now.
@@ -117,30 +120,42 @@ impl Store {
             tenants: plan.len(),
             values: 0,
         };
-        // (select, update): the update binds (new, tenant, key1, key2, old).
-        let columns: [(&str, &str); 4] = [
+        // (select, table, sealed column, how a row of the table matches a row of the VALUES list): each row's
+        // sealed value is replaced, a few hundred rows per `UPDATE … FROM (VALUES …)`, whose columns are named
+        // column1 (new value), column2 (tenant), column3 and column4 (the other keys), column5 (old value) on both
+        // backends.
+        let columns: [(&str, &str, &str, &str); 4] = [
             (
                 "SELECT tenant, name, '', description FROM roles WHERE description IS NOT NULL",
-                "UPDATE roles SET description = $1 WHERE tenant = $2 AND name = $3 AND '' = $4 AND description = $5",
+                "roles",
+                "description",
+                "roles.name = v.column3",
             ),
             (
                 "SELECT tenant, role, '', permission FROM role_permissions",
-                "UPDATE role_permissions SET permission = $1 WHERE tenant = $2 AND role = $3 AND '' = $4 AND permission = $5",
+                "role_permissions",
+                "permission",
+                "role_permissions.role = v.column3",
             ),
             (
                 "SELECT tenant, role, '', user_name FROM memberships",
-                "UPDATE memberships SET user_name = $1 WHERE tenant = $2 AND role = $3 AND '' = $4 AND user_name = $5",
+                "memberships",
+                "user_name",
+                "memberships.role = v.column3",
             ),
             (
                 "SELECT tenant, CAST(revision AS TEXT), op, item FROM model_changes WHERE item IS NOT NULL",
-                "UPDATE model_changes SET item = $1 WHERE tenant = $2 AND CAST(revision AS TEXT) = $3 AND op = $4 AND item = $5",
+                "model_changes",
+                "item",
+                "CAST(model_changes.revision AS TEXT) = v.column3 AND model_changes.op = v.column4",
             ),
         ];
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for (select, update) in columns {
+            for (select, table, column, matches) in columns {
                 let rows: Vec<(String, String, String, String)> =
                     sqlx::query_as(select).fetch_all(&mut *tx).await?;
+                let mut changes = Vec::with_capacity(rows.len());
                 for (tenant, key1, key2, old) in rows {
                     let Some(step) = plan.get(&TenantId::from_stored(tenant.clone())) else {
                         continue;
@@ -150,15 +165,22 @@ impl Store {
                         .open(old.clone())
                         .map_err(|_| broken("a stored field"))?;
                     let new = step.to.seal(&plain);
-                    sqlx::query(update)
-                        .bind(&new)
-                        .bind(&tenant)
-                        .bind(&key1)
-                        .bind(&key2)
-                        .bind(&old)
-                        .execute(&mut *tx)
-                        .await?;
-                    report.values += 1;
+                    changes.push([new, tenant, key1, key2, old]);
+                }
+                report.values += changes.len() as u64;
+                for chunk in changes.chunks(RESEAL_ROWS_PER_UPDATE) {
+                    let mut update = sqlx::QueryBuilder::new(format!(
+                        "UPDATE {table} SET {column} = v.column1 FROM ("
+                    ));
+                    update.push_values(chunk, |mut row, values| {
+                        for value in values {
+                            row.push_bind(value);
+                        }
+                    });
+                    update.push(format!(
+                        ") AS v WHERE {table}.tenant = v.column2 AND {matches} AND {table}.{column} = v.column5"
+                    ));
+                    update.build().execute(&mut *tx).await?;
                 }
             }
             sqlx::query("DELETE FROM tenant_keys")

@@ -153,6 +153,12 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     app.write(Method::POST, "/api/role/r").await;
     app.write(Method::POST, "/api/permission/r/read").await;
     app.write(Method::POST, "/api/membership/carol/r").await;
+    // More rows than one re-sealing statement takes.
+    let extra = 520;
+    for i in 0..extra {
+        app.write(Method::POST, &format!("/api/membership/m{i}/r"))
+            .await;
+    }
     let refused = start_error(&app, &encrypted(KEY)).await.expect("refused");
     assert!(refused.contains("run `warden encrypt`"), "{refused}");
 
@@ -182,8 +188,14 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     .await
     .unwrap();
     assert_eq!(report.tenants, 1);
-    assert!(report.values >= 2, "{report:?}");
-    assert!(app.raw_strings("SELECT user_name FROM memberships").await[0].starts_with("v2:"));
+    // The grant and every membership, in their tables and in the change log.
+    assert_eq!(report.values, 2 * (2 + extra), "{report:?}");
+    let members = app.raw_strings("SELECT user_name FROM memberships").await;
+    assert_eq!(members.len() as u64, 1 + extra);
+    assert!(
+        members.iter().all(|name| name.starts_with("v2:")),
+        "{members:?}"
+    );
 
     let mut rotate_vars = encrypted(KEY).to_vec();
     rotate_vars.push(("AUTH_NEW_ENCRYPTION_KEY", OTHER_KEY));
@@ -205,6 +217,15 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     let (status, body) = crate::helpers::read(response).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], json!({"has_permission": true}));
+    let response = app
+        .client
+        .get(format!("{address}/api/members/r"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = crate::helpers::read(response).await;
+    assert_eq!(body["data"].as_array().unwrap().len() as u64, 1 + extra);
 }
 
 async fn user_access_features_see_sealed_memberships(app: TestApp) {
