@@ -142,13 +142,7 @@ async fn verify_detects_an_edited_and_a_removed_entry(app: TestApp) {
     for i in 0..4 {
         app.data(Method::POST, &format!("/api/role/r{i}")).await;
     }
-    let settings = warden::config::Settings::from_lookup(|name| {
-        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
-    })
-    .unwrap();
-    let store = warden::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
+    let store = app.open_store().await;
     let tenants = store.audited_tenants().await.unwrap();
     assert_eq!(tenants.len(), 1);
     let verify = || warden::service::audit::verify_chain(&store, &tenants[0]);
@@ -230,22 +224,7 @@ async fn grouped_writes_keep_one_revision_and_one_entry_each(app: TestApp) {
         .unwrap();
     assert_eq!(body["data"], members);
 
-    let settings = warden::config::Settings::from_lookup(|name| {
-        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
-    })
-    .unwrap();
-    let store = warden::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
-    let tenants = store.audited_tenants().await.unwrap();
-    let report = warden::service::audit::verify_chain(&store, &tenants[0])
-        .await
-        .unwrap();
-    assert_eq!(
-        (report.entries, report.problem),
-        (2 + writers as usize, None)
-    );
-    store.close().await;
+    assert_eq!(app.audit_chain().await, (2 + writers as usize, None));
 }
 
 /// Adds racing a role's deletion: each is answered as done or as "role not found", never an error, and nothing
@@ -325,19 +304,7 @@ async fn a_burst_of_decisions_is_recorded_whole(app: TestApp) {
     }
     assert_eq!(recorded, checks);
 
-    let settings = warden::config::Settings::from_lookup(|name| {
-        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
-    })
-    .unwrap();
-    let store = warden::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
-    let tenants = store.audited_tenants().await.unwrap();
-    let report = warden::service::audit::verify_chain(&store, &tenants[0])
-        .await
-        .unwrap();
-    assert_eq!((report.entries, report.problem), (checks + 3, None));
-    store.close().await;
+    assert_eq!(app.audit_chain().await, (checks + 3, None));
 }
 
 crate::on_both_backends!(

@@ -76,24 +76,6 @@ async fn decisions(app: &TestApp, action: &str, count: usize) -> Vec<Value> {
     found
 }
 
-/// Recomputes the test tenant's chain straight from the database.
-async fn chain_problem(app: &TestApp) -> (usize, Option<String>) {
-    let settings = warden::config::Settings::from_lookup(|name| {
-        (name == "AUTH_DATABASE_URL").then(|| app.database_url().to_owned())
-    })
-    .unwrap();
-    let store = warden::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
-    let tenants = store.audited_tenants().await.unwrap();
-    assert_eq!(tenants.len(), 1);
-    let report = warden::service::audit::verify_chain(&store, &tenants[0])
-        .await
-        .unwrap();
-    store.close().await;
-    (report.entries, report.problem)
-}
-
 async fn user_token_session_and_jwt_writes_are_audited_without_names_or_secrets(app: TestApp) {
     let user_path = format!("/api/users/{USER}");
     let mut secrets: Vec<String> = Vec::new();
@@ -378,7 +360,7 @@ async fn user_token_session_and_jwt_writes_are_audited_without_names_or_secrets(
     // Decision logging is off: refusals leave no entry of their own.
     assert!(!text.contains("\"denied\""), "{text}");
 
-    let (count, problem) = chain_problem(&app).await;
+    let (count, problem) = app.audit_chain().await;
     assert_eq!((count, problem), (entries.len(), None));
 }
 
@@ -541,7 +523,7 @@ async fn refusals_and_checks_are_decisions_when_decision_logging_is_on(app: Test
         "user names must be fingerprints: {text}"
     );
     assert!(!text.contains(session_id), "{text}");
-    let (count, problem) = chain_problem(&app).await;
+    let (count, problem) = app.audit_chain().await;
     assert_eq!((count, problem), (entries.len(), None));
 }
 
@@ -654,7 +636,7 @@ async fn a_write_and_its_audit_entry_commit_together_or_not_at_all(app: TestApp)
         })
         .collect();
     assert_eq!(actions, [("put-ok", "user.put")]);
-    assert_eq!(chain_problem(&app).await, (1, None));
+    assert_eq!(app.audit_chain().await, (1, None));
 }
 
 async fn with_change_logging_off_user_session_and_jwt_writes_leave_no_entries(app: TestApp) {

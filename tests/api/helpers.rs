@@ -148,15 +148,33 @@ impl TestApp {
         }
     }
 
-    /// Runs a query returning one text column directly against this test's database (to look at what is stored).
-    pub async fn raw_strings(&self, sql: &str) -> Vec<String> {
+    /// A store opened directly on this test's database (to look at what is stored); close it when done.
+    pub async fn open_store(&self) -> warden::store::Store {
         let url = self.database_url.clone();
         let settings =
             Settings::from_lookup(|name| (name == "AUTH_DATABASE_URL").then(|| url.clone()))
                 .expect("settings");
-        let store = warden::store::Store::connect(&settings.database)
+        warden::store::Store::connect(&settings.database)
             .await
-            .expect("store");
+            .expect("store")
+    }
+
+    /// Recomputes the (only) audited tenant's chain straight from the database: its entry count and the first
+    /// problem found, if any.
+    pub async fn audit_chain(&self) -> (usize, Option<String>) {
+        let store = self.open_store().await;
+        let tenants = store.audited_tenants().await.expect("tenants");
+        assert_eq!(tenants.len(), 1, "one audited tenant");
+        let report = warden::service::audit::verify_chain(&store, &tenants[0])
+            .await
+            .expect("chain");
+        store.close().await;
+        (report.entries, report.problem)
+    }
+
+    /// Runs a query returning one text column directly against this test's database (to look at what is stored).
+    pub async fn raw_strings(&self, sql: &str) -> Vec<String> {
+        let store = self.open_store().await;
         let rows: Vec<(String,)> = match &store {
             warden::store::Store::Sqlite { reader, .. } => {
                 sqlx::query_as(sql).fetch_all(reader).await.expect("query")
