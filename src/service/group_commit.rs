@@ -80,14 +80,21 @@ impl GroupCommit {
 
     /// Commits the tenant's queued writes batch by batch until none are left.
     async fn drain(self, scope: TenantScope) {
+        let mut abandon = AbandonOnUnwind {
+            queues: self.queues.clone(),
+            tenant: scope.id.clone(),
+            armed: true,
+        };
         loop {
             let batch = {
                 let mut queues = self.queues.lock();
                 let Some(waiting) = queues.get_mut(&scope.id) else {
+                    abandon.armed = false;
                     return;
                 };
                 if waiting.is_empty() {
                     queues.remove(&scope.id);
+                    abandon.armed = false;
                     return;
                 }
                 let take = waiting.len().min(MAX_BATCH);
@@ -138,5 +145,83 @@ impl GroupCommit {
             // The caller may have gone away; its write stands regardless.
             let _ = reply.send(result);
         }
+    }
+}
+
+/// If a committing task ends abnormally (a panic, or the runtime shutting down), the writes still queued for its
+/// tenant are dropped, so that their callers get an error instead of waiting forever, and the next write starts a
+/// new task.
+struct AbandonOnUnwind {
+    queues: Arc<Mutex<HashMap<TenantId, Vec<Job>>>>,
+    tenant: TenantId,
+    armed: bool,
+}
+
+impl Drop for AbandonOnUnwind {
+    fn drop(&mut self) {
+        if self.armed {
+            let abandoned = self.queues.lock().remove(&self.tenant);
+            drop(abandoned);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Change, Name, NameKind};
+
+    fn queued_job(
+        queues: &Arc<Mutex<HashMap<TenantId, Vec<Job>>>>,
+        tenant: &TenantId,
+    ) -> oneshot::Receiver<Result<Applied, StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        let change = Change::AddMember {
+            user: Name::parse(NameKind::User, "alice").unwrap(),
+            role: Name::parse(NameKind::Role, "reader").unwrap(),
+        };
+        let job = Job {
+            pending: PendingChange {
+                change,
+                audit: None,
+            },
+            reply,
+        };
+        queues.lock().entry(tenant.clone()).or_default().push(job);
+        answer
+    }
+
+    #[test]
+    fn an_abandoned_tenant_queue_answers_its_callers_and_frees_the_tenant() {
+        let queues: Arc<Mutex<HashMap<TenantId, Vec<Job>>>> = Arc::default();
+        let tenant = TenantId::from_stored("t".repeat(64));
+        let mut answer = queued_job(&queues, &tenant);
+        drop(AbandonOnUnwind {
+            queues: queues.clone(),
+            tenant: tenant.clone(),
+            armed: true,
+        });
+        assert!(
+            answer.try_recv().is_err(),
+            "the caller is told, not left waiting"
+        );
+        assert!(queues.lock().is_empty(), "the next write starts a new task");
+    }
+
+    #[test]
+    fn a_disarmed_guard_leaves_a_newer_queue_alone() {
+        let queues: Arc<Mutex<HashMap<TenantId, Vec<Job>>>> = Arc::default();
+        let tenant = TenantId::from_stored("t".repeat(64));
+        let mut answer = queued_job(&queues, &tenant);
+        drop(AbandonOnUnwind {
+            queues: queues.clone(),
+            tenant: tenant.clone(),
+            armed: false,
+        });
+        assert_eq!(queues.lock().get(&tenant).map(Vec::len), Some(1));
+        assert!(matches!(
+            answer.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
     }
 }
