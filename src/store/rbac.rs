@@ -4,7 +4,7 @@
 //! Sensitive fields (permission names, user names, role descriptions) are sealed with the tenant's codec before
 //! they reach SQL, so equality look-ups compare ciphertexts.
 
-use super::audit::{chain_entries, write_chained, AuditDraft};
+use super::audit::{audit_in_tx, AuditDraft};
 use super::{now_millis, with_writer, Store, StoreError};
 use crate::domain::{Change, TenantScope};
 
@@ -45,13 +45,7 @@ const DELETE_ROLE: [&str; 3] = [
     "DELETE FROM roles WHERE tenant = $1 AND name = $2",
 ];
 const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
-/// Advances the revision and/or the audit sequence; returns the new values and the previous chain hash.
-pub(super) const BUMP_HEAD: &str =
-    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2, \
-                         audit_seq = tenant_heads.audit_seq + $3 \
-                         RETURNING revision, audit_seq, audit_hash";
-/// Advances only the revision by `$2` (creating the tenant's head row on first use); returns the new revision.
+/// Advances the revision by `$2` (creating the tenant's head row on first use); returns the new revision.
 pub(super) const BUMP_REVISION: &str =
     "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, 0, $3) \
      ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2 RETURNING revision";
@@ -205,27 +199,13 @@ impl Store {
                 .iter()
                 .filter(|o| **o == RoleWrite::Changed)
                 .count() as i64;
-            let drafts: Vec<AuditDraft> = batch
-                .iter()
-                .zip(&outcomes)
-                .filter_map(|(pending, outcome)| {
-                    pending.audit.clone().map(|mut draft| {
-                        draft.outcome = outcome_name(*outcome).to_owned();
-                        draft
-                    })
-                })
-                .collect();
-            let last_revision = if changed > 0 || !drafts.is_empty() {
-                let (revision, audit_seq, prev_hash): (i64, i64, String) =
-                    sqlx::query_as(BUMP_HEAD)
-                        .bind(tenant)
-                        .bind(changed)
-                        .bind(drafts.len() as i64)
-                        .bind(crate::domain::GENESIS_HASH)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let entries = chain_entries(tenant, audit_seq, &prev_hash, now, drafts);
-                write_chained!(tx, tenant, entries);
+            let last_revision = if changed > 0 {
+                let (revision,): (i64,) = sqlx::query_as(BUMP_REVISION)
+                    .bind(tenant)
+                    .bind(changed)
+                    .bind(crate::domain::GENESIS_HASH)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 revision
             } else {
                 let row: Option<(i64,)> = sqlx::query_as(READ_REVISION)
@@ -234,6 +214,16 @@ impl Store {
                     .await?;
                 row.map_or(0, |(r,)| r)
             };
+            let drafts = batch
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(pending, outcome)| {
+                    pending
+                        .audit
+                        .clone()
+                        .map(|draft| draft.with_outcome(outcome_name(*outcome)))
+                });
+            audit_in_tx!(tx, tenant, drafts, now);
 
             // The changed entries take the revisions up to `last_revision`, in batch order.
             let mut revision = last_revision - changed;

@@ -180,6 +180,28 @@ macro_rules! void_credentials {
     }};
 }
 
+/// Appends one access check to the user's request history inside the check's transaction `$tx` (a macro so one
+/// text serves both backends' transaction types).
+macro_rules! record_request {
+    ($tx:ident, $tenant:expr, $request:expr, $decision:expr, $rate_limited_until:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO user_requests (tenant, user_name, chat_id, message_id, role_id, access, permissions, \
+               rate_limited_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind($tenant.as_str())
+        .bind($request.user.as_str())
+        .bind($request.chat_id)
+        .bind($request.message_id)
+        .bind($request.role.map(Name::as_str))
+        .bind(outcome_label($decision.access))
+        .bind($decision.permissions.map(outcome_label))
+        .bind($rate_limited_until)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+
 impl Store {
     /// Creates or replaces a user; returns whether it was created, and the stored row. Changing the status or
     /// `enabled` moves the sensitive-change time to `now` and voids the user's tokens and sessions, in the same
@@ -516,21 +538,7 @@ impl Store {
                     }
                 }
             };
-            sqlx::query(
-                "INSERT INTO user_requests (tenant, user_name, chat_id, message_id, role_id, access, permissions, \
-                   rate_limited_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(tenant.as_str())
-            .bind(request.user.as_str())
-            .bind(request.chat_id)
-            .bind(request.message_id)
-            .bind(request.role.map(Name::as_str))
-            .bind(outcome_label(decision.access))
-            .bind(decision.permissions.map(outcome_label))
-            .bind(rate_limited_until)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            record_request!(tx, tenant, request, decision, rate_limited_until, now);
             tx.commit().await?;
             Ok(Some(AccessOutcome {
                 access: decision.access,
@@ -884,21 +892,7 @@ impl Store {
                 RateLimit::None => None,
                 RateLimit::Active(end) | RateLimit::Start(end) => Some(end),
             };
-            sqlx::query(
-                "INSERT INTO user_requests (tenant, user_name, chat_id, message_id, role_id, access, permissions, \
-                   rate_limited_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(tenant.as_str())
-            .bind(request.user.as_str())
-            .bind(request.chat_id)
-            .bind(request.message_id)
-            .bind(request.role.map(Name::as_str))
-            .bind(outcome_label(decision.access))
-            .bind(decision.permissions.map(outcome_label))
-            .bind(rate_limited_until)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            record_request!(tx, tenant, request, decision, rate_limited_until, now);
             tx.commit().await?;
             Ok(AccessOutcome {
                 access: decision.access,
