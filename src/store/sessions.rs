@@ -243,8 +243,8 @@ impl Store {
         })
     }
 
-    /// Deletes this tenant's dead sessions (expired, or older than their user's sensitive change, or of a user
-    /// that no longer exists); returns how many. The audit entry notes the count (`removed=N`).
+    /// Deletes this tenant's dead sessions (expired, or older than their user's sensitive change), exactly those
+    /// every read treats as dead; returns how many. The audit entry notes the count (`removed=N`).
     pub async fn cleanup_sessions(
         &self,
         tenant: &TenantId,
@@ -253,16 +253,18 @@ impl Store {
     ) -> Result<u64, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let removed = sqlx::query(
-                "DELETE FROM sessions AS s WHERE s.tenant = $1 AND NOT (s.expires_at > $2 AND COALESCE( \
-                   s.created_at >= (SELECT u.sensitive_changed_at FROM users u \
-                                    WHERE u.tenant = s.tenant AND u.user_name = s.user_name), FALSE))",
-            )
-            .bind(tenant.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            // Exactly the sessions reads treat as dead: the same predicate, negated. (A session whose user has
+            // no `users` row, as every session is with Vault as the directory, is live until it expires.)
+            let sql = format!(
+                "DELETE FROM sessions AS s WHERE s.tenant = $1 AND NOT ({live})",
+                live = live("$2")
+            );
+            let removed = sqlx::query(&sql)
+                .bind(tenant.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             let audit = audit.map(|draft| {
                 draft
                     .noting("removed", removed)

@@ -334,17 +334,16 @@ impl Store {
         let now = super::now_millis();
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let roles: Vec<(String,)> =
-                sqlx::query_as("SELECT role FROM memberships WHERE tenant = $1 AND user_name = $2")
-                    .bind(tenant.as_str())
-                    .bind(member.as_ref())
-                    .fetch_all(&mut *tx)
-                    .await?;
-            sqlx::query("DELETE FROM memberships WHERE tenant = $1 AND user_name = $2")
-                .bind(tenant.as_str())
-                .bind(member.as_ref())
-                .execute(&mut *tx)
-                .await?;
+            // One statement deletes and names the removed memberships: a membership committed by another
+            // transaction between a `SELECT` and a `DELETE` would be deleted without a change-log row, and stay
+            // granted in every instance's model.
+            let roles: Vec<(String,)> = sqlx::query_as(
+                "DELETE FROM memberships WHERE tenant = $1 AND user_name = $2 RETURNING role",
+            )
+            .bind(tenant.as_str())
+            .bind(member.as_ref())
+            .fetch_all(&mut *tx)
+            .await?;
             for sql in [
                 "DELETE FROM user_tokens WHERE tenant = $1 AND user_name = $2",
                 "DELETE FROM user_activation_codes WHERE tenant = $1 AND user_name = $2",
