@@ -41,6 +41,44 @@ pub fn ok<T: Serialize>(message: &str, data: T) -> Response {
     )
 }
 
+#[derive(Serialize)]
+struct PageSuccess<'a, T: Serialize> {
+    success: bool,
+    code: u16,
+    message: &'a str,
+    data: T,
+    next_cursor: Option<&'a str>,
+    timestamp: String,
+}
+
+/// A 200 answer carrying one page of a listing in `data`, the next page's cursor beside it (`null` after the last
+/// page) and, when there is a next page, its URL in a `Link: <next>; rel="next"` header.
+pub fn ok_page<T: Serialize>(
+    message: &str,
+    data: T,
+    next_cursor: Option<&str>,
+    next_link: Option<&str>,
+) -> Response {
+    let mut response = json_response(
+        StatusCode::OK,
+        &PageSuccess {
+            success: true,
+            code: 200,
+            message,
+            data,
+            next_cursor,
+            timestamp: timestamp(),
+        },
+    );
+    // The link is built from the request's own path and base64url text, so it is always a valid header value.
+    if let Some(Ok(link)) =
+        next_link.map(|url| HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")))
+    {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    response
+}
+
 /// An error answer: `message` is the status's short reason, `error` the detail.
 pub fn failure(status: StatusCode, error: &str) -> Response {
     json_response(

@@ -15,6 +15,7 @@ mod health;
 mod memberships;
 mod metrics;
 mod openapi;
+mod paging;
 mod permissions;
 mod queries;
 mod roles;

@@ -66,6 +66,22 @@ pub(super) struct Envelope<T> {
     timestamp: String,
 }
 
+/// One page of a listing: `data` holds the page, `next_cursor` the cursor of the next one (`null` after the last);
+/// the same URL is in the `Link: <…>; rel="next"` header.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "a schema for the document only")]
+pub(super) struct PageEnvelope<T> {
+    success: bool,
+    /// The HTTP status, repeated.
+    code: u16,
+    message: String,
+    data: T,
+    /// Pass as `?cursor=` for the next page; `null` when this page is the last.
+    next_cursor: Option<String>,
+    /// RFC 3339 UTC with microseconds.
+    timestamp: String,
+}
+
 /// An error answer: `message` is the status's reason phrase, `error` the detail.
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "a schema for the document only")]

@@ -6,11 +6,13 @@ use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
-use super::openapi::{Envelope, Failure};
+use super::openapi::{Envelope, Failure, PageEnvelope};
+use super::paging::Paging;
 use super::views::{self, HasPermission, PermissionView, RoleView, UserView};
 use super::{ApiResult, AppState};
 use crate::domain::NameKind;
 use crate::metrics::Check;
+use crate::service::{NameListing, RoleListing};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -64,10 +66,10 @@ async fn has_permission(
     get,
     path = "/api/user_permissions/{user}",
     tag = "checks",
-    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user's permissions, sorted", body = Envelope<Vec<PermissionView>>),
+        (status = 200, description = "the user's permissions, sorted", body = PageEnvelope<Vec<PermissionView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -77,15 +79,19 @@ async fn user_permissions(
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let permissions = state
+    let listing = NameListing::UserPermissions(&user);
+    let page = state
         .rbac
-        .user_permissions(&tenant, &user, consistency.min_revision)
+        .names(&tenant, listing, paging.request(), consistency.min_revision)
         .await?;
-    Ok(ok(
+    Ok(paging.answer(
         "user permissions listed",
-        views::permissions(permissions),
+        page,
+        String::as_str,
+        views::permissions,
     ))
 }
 
@@ -93,10 +99,10 @@ async fn user_permissions(
     get,
     path = "/api/user_roles/{user}",
     tag = "checks",
-    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user's roles, sorted", body = Envelope<Vec<RoleView>>),
+        (status = 200, description = "the user's roles, sorted", body = PageEnvelope<Vec<RoleView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -106,23 +112,29 @@ async fn user_roles(
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let roles = state
+    let page = state
         .rbac
-        .user_roles(&tenant, &user, consistency.min_revision)
+        .role_listing(
+            &tenant,
+            RoleListing::OfUser(&user),
+            paging.request(),
+            consistency.min_revision,
+        )
         .await?;
-    Ok(ok("user roles listed", views::roles(roles)))
+    Ok(paging.answer("user roles listed", page, role_name, views::roles))
 }
 
 #[utoipa::path(
     get,
     path = "/api/role_permissions/{role}",
     tag = "checks",
-    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the role's permissions, sorted", body = Envelope<Vec<PermissionView>>),
+        (status = 200, description = "the role's permissions, sorted", body = PageEnvelope<Vec<PermissionView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -132,15 +144,19 @@ async fn role_permissions(
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let permissions = state
+    let listing = NameListing::RolePermissions(&role);
+    let page = state
         .rbac
-        .role_permissions(&tenant, &role, consistency.min_revision)
+        .names(&tenant, listing, paging.request(), consistency.min_revision)
         .await?;
-    Ok(ok(
+    Ok(paging.answer(
         "role permissions listed",
-        views::permissions(permissions),
+        page,
+        String::as_str,
+        views::permissions,
     ))
 }
 
@@ -148,10 +164,10 @@ async fn role_permissions(
     get,
     path = "/api/members/{role}",
     tag = "checks",
-    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the role's members, sorted", body = Envelope<Vec<UserView>>),
+        (status = 200, description = "the role's members, sorted", body = PageEnvelope<Vec<UserView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -161,23 +177,25 @@ async fn members(
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let members = state
+    let listing = NameListing::Members(&role);
+    let page = state
         .rbac
-        .role_members(&tenant, &role, consistency.min_revision)
+        .names(&tenant, listing, paging.request(), consistency.min_revision)
         .await?;
-    Ok(ok("role members listed", views::users(members)))
+    Ok(paging.answer("role members listed", page, String::as_str, views::users))
 }
 
 #[utoipa::path(
     get,
     path = "/api/which_roles_can/{name}",
     tag = "checks",
-    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "roles granting the permission", body = Envelope<Vec<RoleView>>),
+        (status = 200, description = "roles granting the permission", body = PageEnvelope<Vec<RoleView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -187,23 +205,34 @@ async fn which_roles_can(
     Tenant(tenant): Tenant,
     ApiPath(permission): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &permission)?;
-    let roles = state
+    let page = state
         .rbac
-        .which_roles_can(&tenant, &permission, consistency.min_revision)
+        .role_listing(
+            &tenant,
+            RoleListing::Granting(&permission),
+            paging.request(),
+            consistency.min_revision,
+        )
         .await?;
-    Ok(ok("roles with permission listed", views::roles(roles)))
+    Ok(paging.answer(
+        "roles with permission listed",
+        page,
+        role_name,
+        views::roles,
+    ))
 }
 
 #[utoipa::path(
     get,
     path = "/api/which_users_can/{name}",
     tag = "checks",
-    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "users holding the permission", body = Envelope<Vec<UserView>>),
+        (status = 200, description = "users holding the permission", body = PageEnvelope<Vec<UserView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -213,11 +242,23 @@ async fn which_users_can(
     Tenant(tenant): Tenant,
     ApiPath(permission): ApiPath<String>,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &permission)?;
-    let users = state
+    let listing = NameListing::WhichUsersCan(&permission);
+    let page = state
         .rbac
-        .which_users_can(&tenant, &permission, consistency.min_revision)
+        .names(&tenant, listing, paging.request(), consistency.min_revision)
         .await?;
-    Ok(ok("users with permission listed", views::users(users)))
+    Ok(paging.answer(
+        "users with permission listed",
+        page,
+        String::as_str,
+        views::users,
+    ))
+}
+
+/// A role's sort key, for the next page's cursor.
+fn role_name(role: &crate::service::RoleInfo) -> &str {
+    &role.name
 }

@@ -8,10 +8,12 @@ use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, OptionalJson, Tenant};
-use super::openapi::{Envelope, Failure};
+use super::openapi::{Envelope, Failure, PageEnvelope};
+use super::paging::Paging;
 use super::views::{self, Created, Removed, RoleView};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::{Change, Description, NameKind};
+use crate::service::RoleListing;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,10 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/roles",
     tag = "roles",
-    params(("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the tenant's roles, sorted", body = Envelope<Vec<RoleView>>),
+        (status = 200, description = "the tenant's roles, sorted", body = PageEnvelope<Vec<RoleView>>),
         (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
         (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
     )
@@ -35,9 +37,23 @@ async fn list_roles(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     consistency: Consistency,
+    paging: Paging,
 ) -> ApiResult {
-    let roles = state.rbac.roles(&tenant, consistency.min_revision).await?;
-    Ok(ok("roles listed", views::roles(roles)))
+    let page = state
+        .rbac
+        .role_listing(
+            &tenant,
+            RoleListing::All,
+            paging.request(),
+            consistency.min_revision,
+        )
+        .await?;
+    Ok(paging.answer(
+        "roles listed",
+        page,
+        |role| role.name.as_str(),
+        views::roles,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -123,9 +123,10 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
-    let session = state.sessions.get(&tenant, &id).await?;
+    let session = state.sessions.get(&tenant, &context, &id).await?;
     Ok(ok("session found", SessionView::from(session)))
 }
 

@@ -12,8 +12,11 @@
 //! - `AUTH_VAULT_DB_ROLE`: when set, PostgreSQL credentials come from `<AUTH_VAULT_DB_MOUNT>/creds/<role>`
 //!   (dynamic, renewed and rotated); `AUTH_VAULT_DB_MOUNT` defaults to `database`.
 //! - `AUTH_USER_CONFIG_SOURCE` (`database`): `database` or `vault`, where user configuration (status, roles,
-//!   request quotas) is read from; with `vault`, from `AUTH_VAULT_USER_CONFIG_PATH/{user_id}` (default
-//!   `configuration/users`, the seed's path) on the KV v2 mount, cached for `AUTH_VAULT_CACHE_TTL_SECONDS` (30).
+//!   request quotas) is read from; with `vault`, from `AUTH_VAULT_USER_CONFIG_PATH/{tenant id}/{user_id}` (the
+//!   path defaults to `configuration/users`, the seed's; the tenant id is the 64-hex fingerprint of the client key)
+//!   on the KV v2 mount, cached per tenant and user for `AUTH_VAULT_CACHE_TTL_SECONDS` (30).
+//! - `AUTH_VAULT_USER_CONFIG_LEGACY_TENANT` (unset): a tenant id whose users are read from the seed's unscoped
+//!   `AUTH_VAULT_USER_CONFIG_PATH/{user_id}` instead; that tenant only, every other tenant keeps its own folder.
 
 use std::fmt;
 use std::time::Duration;
@@ -68,6 +71,8 @@ pub struct VaultSettings {
     pub db_mount: String,
     pub user_config_source: UserConfigSource,
     pub user_config_path: String,
+    /// The one tenant (by id) whose users live at the seed's unscoped `user_config_path/{user}`.
+    pub user_config_legacy_tenant: Option<String>,
     pub cache_ttl: Duration,
 }
 
@@ -157,6 +162,21 @@ impl VaultSettings {
                 "AUTH_VAULT_USER_CONFIG_PATH",
                 "configuration/users",
             )?,
+            user_config_legacy_tenant: match get("AUTH_VAULT_USER_CONFIG_LEGACY_TENANT") {
+                None => None,
+                Some(id)
+                    if id.len() == 64
+                        && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+                {
+                    Some(id)
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        "AUTH_VAULT_USER_CONFIG_LEGACY_TENANT",
+                        "expected a tenant id: 64 lower-case hexadecimal characters",
+                    ))
+                }
+            },
             cache_ttl: Duration::from_secs(parse_number(
                 get,
                 "AUTH_VAULT_CACHE_TTL_SECONDS",
@@ -223,6 +243,7 @@ mod tests {
         assert_eq!(v.db_role, None);
         assert_eq!(v.user_config_source, UserConfigSource::Database);
         assert_eq!(v.user_config_path, "configuration/users");
+        assert_eq!(v.user_config_legacy_tenant, None);
         assert_eq!(v.cache_ttl, Duration::from_secs(30));
     }
 

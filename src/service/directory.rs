@@ -1,8 +1,9 @@
 //! Where the user-access features read a user's status, roles and request quotas: the database (`users` rows and
-//! memberships, the default) or Vault (`AUTH_USER_CONFIG_SOURCE=vault`: `configuration/users/{user_id}`, as the
-//! users package keeps it). Request history, limits and tokens stay in the database either way.
+//! memberships, the default) or Vault (`AUTH_USER_CONFIG_SOURCE=vault`: `configuration/users/{tenant id}/{user_id}`,
+//! the users package's layout with a folder per tenant). Request history, limits and tokens stay in the database
+//! either way.
 
-use crate::domain::Name;
+use crate::domain::{Name, TenantId};
 use crate::vault::{UserConfig, UserConfigError, UserStatus, VaultUserConfig};
 
 use super::users::{UsersError, MAX_QUOTA, MAX_RANDOM_SHIFT_MINUTES};
@@ -70,15 +71,19 @@ impl UserDirectory {
         matches!(self, Self::Vault(_))
     }
 
-    /// The user as Vault has them; `Ok(None)` for an unknown user, and always for [`UserDirectory::Database`]
+    /// The tenant's user as Vault has them; `Ok(None)` for an unknown user, and always for [`UserDirectory::Database`]
     /// (callers read the database then). A configuration Vault holds in the wrong shape (the seed's
     /// `WrongUserConfiguration`) is logged as a warning and the user is **denied**: an authorization service fails
     /// closed. Vault not answering is [`UsersError::UserConfigUnavailable`] (503).
-    pub async fn lookup(&self, user: &Name) -> Result<Option<DirectoryUser>, UsersError> {
+    pub async fn lookup(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<Option<DirectoryUser>, UsersError> {
         let Self::Vault(reader) = self else {
             return Ok(None);
         };
-        match reader.get(user.as_str()).await {
+        match reader.get(tenant, user.as_str()).await {
             Ok(config) => Ok(config.map(DirectoryUser::from_config)),
             // A name Vault cannot hold a secret under has no configuration there.
             Err(UserConfigError::InvalidUserId(_)) => Ok(None),

@@ -6,7 +6,7 @@ use crate::store::{PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
-use super::model::{ModelRef, Models, RoleInfo};
+use super::model::{Listed, ModelRef, Models, PageRequest, RoleInfo};
 use super::ServiceError;
 
 /// What a write did, and the tenant's revision after it.
@@ -81,14 +81,6 @@ impl RbacService {
         min_revision: Option<i64>,
     ) -> Result<ModelRef, ServiceError> {
         Ok(self.models.get(scope, min_revision).await?)
-    }
-
-    pub async fn roles(
-        &self,
-        scope: &TenantScope,
-        min_revision: Option<i64>,
-    ) -> Result<Vec<RoleInfo>, ServiceError> {
-        Ok(self.model(scope, min_revision).await?.read(|m| m.roles()))
     }
 
     /// Whether any of the user's roles grants the permission; an unknown user simply has none.
@@ -187,47 +179,67 @@ impl RbacService {
         Ok(model.read(|m| m.user_roles(user.as_str())))
     }
 
-    pub async fn role_permissions(
+    /// One page of a sorted listing of names (see [`NameListing`]); a role-scoped listing of a missing role is
+    /// [`ServiceError::RoleNotFound`]. The page is picked under the model's read lock without sorting the rest.
+    pub async fn names(
         &self,
         scope: &TenantScope,
-        role: &Name,
+        listing: NameListing<'_>,
+        page: PageRequest<'_>,
         min_revision: Option<i64>,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<Listed<String>, ServiceError> {
         let model = self.model(scope, min_revision).await?;
-        model
-            .read(|m| m.role_permissions(role.as_str()))
-            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
+        let missing = |role: &Name| ServiceError::RoleNotFound(role.clone());
+        model.read(|m| match listing {
+            NameListing::UserPermissions(user) => Ok(m.user_permissions_page(user.as_str(), page)),
+            NameListing::RolePermissions(role) => m
+                .role_permissions_page(role.as_str(), page)
+                .ok_or_else(|| missing(role)),
+            NameListing::Members(role) => m
+                .role_members_page(role.as_str(), page)
+                .ok_or_else(|| missing(role)),
+            NameListing::WhichUsersCan(permission) => {
+                Ok(m.which_users_can_page(permission.as_str(), page))
+            }
+        })
     }
 
-    pub async fn role_members(
+    /// One page of a sorted listing of roles (see [`RoleListing`]).
+    pub async fn role_listing(
         &self,
         scope: &TenantScope,
-        role: &Name,
+        listing: RoleListing<'_>,
+        page: PageRequest<'_>,
         min_revision: Option<i64>,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<Listed<RoleInfo>, ServiceError> {
         let model = self.model(scope, min_revision).await?;
-        model
-            .read(|m| m.role_members(role.as_str()))
-            .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))
+        Ok(model.read(|m| match listing {
+            RoleListing::All => m.roles_page(page),
+            RoleListing::OfUser(user) => m.user_roles_page(user.as_str(), page),
+            RoleListing::Granting(permission) => m.which_roles_can_page(permission.as_str(), page),
+        }))
     }
+}
 
-    pub async fn which_roles_can(
-        &self,
-        scope: &TenantScope,
-        permission: &Name,
-        min_revision: Option<i64>,
-    ) -> Result<Vec<RoleInfo>, ServiceError> {
-        let model = self.model(scope, min_revision).await?;
-        Ok(model.read(|m| m.which_roles_can(permission.as_str())))
-    }
+/// The listings of names, sorted by byte order.
+#[derive(Debug, Clone, Copy)]
+pub enum NameListing<'a> {
+    /// A user's permissions through all their roles, each once.
+    UserPermissions(&'a Name),
+    /// A role's permissions (the role must exist).
+    RolePermissions(&'a Name),
+    /// A role's members (the role must exist).
+    Members(&'a Name),
+    /// The users holding a permission through any role, each once.
+    WhichUsersCan(&'a Name),
+}
 
-    pub async fn which_users_can(
-        &self,
-        scope: &TenantScope,
-        permission: &Name,
-        min_revision: Option<i64>,
-    ) -> Result<Vec<String>, ServiceError> {
-        let model = self.model(scope, min_revision).await?;
-        Ok(model.read(|m| m.which_users_can(permission.as_str())))
-    }
+/// The listings of roles, sorted by name.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleListing<'a> {
+    All,
+    /// A user's roles.
+    OfUser(&'a Name),
+    /// The roles granting a permission.
+    Granting(&'a Name),
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::crypto::{random_secret, KeyedHasher};
-use crate::domain::{actions, Name, RequestContext, TenantId};
+use crate::domain::{actions, Name, NameKind, RequestContext, TenantId};
 use crate::store::{NewSession, SessionRecord, SessionUpdate, Store, UserGate};
 
 use super::users::{invalid, printable, UsersError, MAX_PROFILE_BYTES};
@@ -27,28 +27,49 @@ pub const MAX_SESSION_TTL_SECONDS: i64 = 365 * 24 * 3600;
 pub const MAX_PERMISSION_CHARS: usize = 255;
 pub const MAX_PERMISSIONS: usize = 1000;
 
+/// The most (stored permission, requested permission) pairs one `POST /api/sessions/{id}/check` may compare: the
+/// number of the session's permissions times the number asked about. Each pair costs time linear in the two
+/// lengths (at most 255 characters each), so this bounds a check's work; over it the check is refused (400).
+pub const MAX_CHECK_PAIRS: usize = 100_000;
+
+/// Checks comparing more pairs than this run on the blocking pool, so they never hold an async worker.
+const BLOCKING_CHECK_PAIRS: usize = 10_000;
+
 /// Whether the stored `pattern` grants `permission` (see the module docs).
+///
+/// Linear time: the pattern is split at its `*`s; the first piece must start the permission, the last must end it,
+/// and each piece between is found (leftmost, with `str::find`, itself linear) after the previous one. Taking the
+/// leftmost occurrence never loses a match, since a `*` can swallow whatever lies before the next piece.
 pub fn permission_matches(pattern: &str, permission: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), permission.chars().collect());
-    // Linear-time glob matching: on a mismatch, let the last `*` swallow one more character.
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == s[si] {
-            pi += 1;
-            si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
+    let mut pieces = pattern.split('*');
+    // `split` yields at least one piece, even for an empty pattern.
+    let first = pieces.next().unwrap_or_default();
+    let Some(last) = pieces.next_back() else {
+        return pattern == permission;
+    };
+    let Some(mut rest) = permission.strip_prefix(first) else {
+        return false;
+    };
+    for piece in pieces.filter(|piece| !piece.is_empty()) {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    rest.ends_with(last)
+}
+
+/// For each requested permission, whether one of `patterns` grants it.
+fn answer(patterns: &[String], requested: Vec<String>) -> BTreeMap<String, bool> {
+    requested
+        .into_iter()
+        .map(|wanted| {
+            let granted = patterns
+                .iter()
+                .any(|pattern| permission_matches(pattern, &wanted));
+            (wanted, granted)
+        })
+        .collect()
 }
 
 /// A live session as the service hands it out.
@@ -194,7 +215,7 @@ impl SessionsService {
         // With Vault as the directory, Vault's answer gates the session and no `users` row is needed.
         let gate_checked_elsewhere = self.directory.is_vault();
         if gate_checked_elsewhere {
-            match self.directory.lookup(&input.user).await? {
+            match self.directory.lookup(tenant, &input.user).await? {
                 None => return Err(UsersError::UserNotFound(input.user)),
                 Some(user) if !user.allowed => return Err(UsersError::UserNotAllowed(input.user)),
                 Some(_) => {}
@@ -241,16 +262,53 @@ impl SessionsService {
         Ok((id, session))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Session, UsersError> {
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        id: &str,
+    ) -> Result<Session, UsersError> {
         let hash = self
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
+        Session::from_record(self.usable(tenant, context, &hash).await?)
+    }
+
+    /// The live session with this id hash, if it may still be used. With Vault as the directory there is no
+    /// `users` row whose changes void sessions, so Vault is asked again (through its cache) at every use: a session
+    /// whose user Vault no longer knows or allows is ended now (audited `session.delete`) and answers like an
+    /// unknown one, also if Vault allows the user again later. Vault not answering is 503 and ends nothing.
+    async fn usable(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        hash: &str,
+    ) -> Result<SessionRecord, UsersError> {
+        let now = now_millis();
         let record = self
             .store
-            .live_session(tenant, &hash, now_millis())
+            .live_session(tenant, hash, now)
             .await?
             .ok_or(UsersError::SessionNotFound)?;
-        Session::from_record(record)
+        if self.directory.is_vault() {
+            // A stored user name was valid when the session was created; one that no longer parses is refused.
+            let allowed = match Name::parse(NameKind::User, &record.user_name) {
+                Ok(user) => self
+                    .directory
+                    .lookup(tenant, &user)
+                    .await?
+                    .is_some_and(|found| found.allowed),
+                Err(_) => false,
+            };
+            if !allowed {
+                let audit = self
+                    .audit
+                    .draft(actions::SESSION_DELETE, String::new(), context);
+                self.store.delete_session(tenant, hash, now, audit).await?;
+                return Err(UsersError::SessionNotFound);
+            }
+        }
+        Ok(record)
     }
 
     /// For each requested permission, whether one of the session's stored permissions grants it. The trail gets
@@ -264,7 +322,7 @@ impl SessionsService {
         requested: Vec<String>,
     ) -> Result<BTreeMap<String, bool>, UsersError> {
         let requested = permission_list(requested)?;
-        let session = match self.get(tenant, id).await {
+        let mut session = match self.get(tenant, context, id).await {
             Err(UsersError::SessionNotFound) => {
                 let target = format!("session=unknown requested={}", requested.len());
                 self.audit.decision(
@@ -278,16 +336,27 @@ impl SessionsService {
             }
             other => other?,
         };
-        let answers: BTreeMap<String, bool> = requested
-            .into_iter()
-            .map(|wanted| {
-                let granted = session
-                    .permissions
-                    .iter()
-                    .any(|pattern| permission_matches(pattern, &wanted));
-                (wanted, granted)
-            })
-            .collect();
+        let pairs = session.permissions.len() * requested.len();
+        if pairs > MAX_CHECK_PAIRS {
+            return Err(invalid(format!(
+                "checking {} permissions against the session's {} would compare {pairs} pairs; at most \
+                 {MAX_CHECK_PAIRS} are allowed per request",
+                requested.len(),
+                session.permissions.len()
+            )));
+        }
+        let answers = if pairs > BLOCKING_CHECK_PAIRS {
+            let patterns = std::mem::take(&mut session.permissions);
+            tokio::task::spawn_blocking(move || answer(&patterns, requested))
+                .await
+                .map_err(|e| {
+                    UsersError::Service(super::ServiceError::Internal(anyhow::anyhow!(
+                        "session check task: {e}"
+                    )))
+                })?
+        } else {
+            answer(&session.permissions, requested)
+        };
         let granted = answers.values().filter(|&&granted| granted).count();
         let target = format!(
             "session={} requested={} granted={granted}",
@@ -318,6 +387,9 @@ impl SessionsService {
         let hash = self
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
+        if self.directory.is_vault() {
+            self.usable(tenant, context, &hash).await?;
+        }
         let now = now_millis();
         let update = SessionUpdate {
             expires_at: Some(now + ttl * 1000),
@@ -347,6 +419,9 @@ impl SessionsService {
         let hash = self
             .id_hash(tenant, id)
             .ok_or(UsersError::SessionNotFound)?;
+        if self.directory.is_vault() {
+            self.usable(tenant, context, &hash).await?;
+        }
         let json = serde_json::Value::from(permissions).to_string();
         let update = SessionUpdate {
             expires_at: None,
@@ -472,6 +547,59 @@ mod tests {
                 expected,
                 "{pattern} vs {permission}"
             );
+        }
+    }
+
+    /// The textbook dynamic programme: `*` matches any run, everything else itself.
+    fn reference(pattern: &str, permission: &str) -> bool {
+        let (p, s): (Vec<char>, Vec<char>) =
+            (pattern.chars().collect(), permission.chars().collect());
+        let mut row = vec![false; s.len() + 1];
+        row[0] = true;
+        for &c in &p {
+            let mut next = vec![false; s.len() + 1];
+            if c == '*' {
+                let mut seen = false;
+                for j in 0..=s.len() {
+                    seen |= row[j];
+                    next[j] = seen;
+                }
+            } else {
+                for j in 1..=s.len() {
+                    next[j] = row[j - 1] && s[j - 1] == c;
+                }
+            }
+            row = next;
+        }
+        row[s.len()]
+    }
+
+    /// Every string over `alphabet` up to `len` characters.
+    fn strings(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut layer = vec![String::new()];
+        for _ in 0..len {
+            layer = layer
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(layer.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn the_linear_matcher_agrees_with_the_textbook_one_on_every_small_case() {
+        let patterns = strings(&['a', 'b', '*'], 5);
+        let permissions = strings(&['a', 'b'], 6);
+        for pattern in &patterns {
+            for permission in &permissions {
+                assert_eq!(
+                    permission_matches(pattern, permission),
+                    reference(pattern, permission),
+                    "{pattern:?} vs {permission:?}"
+                );
+            }
         }
     }
 

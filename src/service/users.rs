@@ -463,7 +463,7 @@ impl UsersService {
             now,
         };
         let outcome = if self.directory.is_vault() {
-            match self.directory.lookup(&input.user).await? {
+            match self.directory.lookup(tenant, &input.user).await? {
                 None => None,
                 Some(user) => {
                     let external = ExternalUser {
@@ -517,7 +517,7 @@ impl UsersService {
         let limit = page_limit(limit)?;
         let before = parse_id_cursor(cursor)?;
         if self.store.get_user(tenant, user).await?.is_none()
-            && self.directory.lookup(user).await?.is_none()
+            && self.directory.lookup(tenant, user).await?.is_none()
         {
             return Err(UsersError::UserNotFound(user.clone()));
         }
@@ -547,7 +547,7 @@ impl UsersService {
         // With Vault as the directory, Vault's answer gates the token and no `users` row is needed.
         let gate_checked_elsewhere = self.directory.is_vault();
         if gate_checked_elsewhere {
-            match self.directory.lookup(user).await? {
+            match self.directory.lookup(tenant, user).await? {
                 None => return Err(UsersError::UserNotFound(user.clone())),
                 Some(found) if !found.allowed => {
                     return Err(UsersError::UserNotAllowed(user.clone()))
@@ -625,7 +625,7 @@ impl UsersService {
         };
         // The owner's name was valid when the token was issued.
         let name = Name::parse(NameKind::User, &owner).map_err(|_| UsersError::InvalidToken)?;
-        let found = self.directory.lookup(&name).await?;
+        let found = self.directory.lookup(tenant, &name).await?;
         // Vault has decided before the token is used, so its use is audited with that answer.
         let allowed = found.as_ref().is_some_and(|found| found.allowed);
         let audit = self

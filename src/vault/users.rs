@@ -1,6 +1,12 @@
-//! User configuration from Vault, as the seed keeps it: the KV v2 secret `configuration/users/{user_id}` with
-//! `status` (`allowed` or `denied`, exactly), `roles` (a list of role names) and `requests` (quotas), read
-//! through a short-TTL cache so an access check does not cost a Vault round trip each time.
+//! User configuration from Vault, as the seed keeps it: a KV v2 secret with `status` (`allowed` or `denied`,
+//! exactly), `roles` (a list of role names) and `requests` (quotas), read through a short-TTL cache so an access
+//! check does not cost a Vault round trip each time.
+//!
+//! Users are per tenant, like everything else in Warden: tenant `T`'s user `u` is the secret
+//! `{AUTH_VAULT_USER_CONFIG_PATH}/{T}/{u}` (`T` the tenant id, the 64-hex fingerprint of its client key), and the
+//! cache is keyed by (tenant, user), so no tenant can read another's users. The seed's unscoped layout
+//! `{AUTH_VAULT_USER_CONFIG_PATH}/{u}` is read only for the one tenant named by
+//! `AUTH_VAULT_USER_CONFIG_LEGACY_TENANT`, for a deployment migrating from a single-tenant setup.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Vault, VaultError};
+use crate::domain::TenantId;
 
 /// Whether the user may use the service at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +65,8 @@ struct RawUserConfig {
     requests: Option<RequestQuotas>,
 }
 
-/// Answers by user id, with when they were read (`None`: Vault has no configuration for the user).
-type Cache = HashMap<String, (Instant, Option<UserConfig>)>;
+/// Answers by tenant and user id, with when they were read (`None`: Vault has no configuration for the user).
+type Cache = HashMap<(TenantId, String), (Instant, Option<UserConfig>)>;
 
 /// Reads user configuration from Vault with a cache; cheap to clone (clones share the cache).
 #[derive(Clone, Debug)]
@@ -76,10 +83,14 @@ impl VaultUserConfig {
         }
     }
 
-    /// The user's configuration; `Ok(None)` when Vault has none for them (they are unknown). Answers, including
-    /// "unknown", are cached for `AUTH_VAULT_CACHE_TTL_SECONDS`; errors are not.
-    #[tracing::instrument(name = "vault_user_config", skip(self))]
-    pub async fn get(&self, user_id: &str) -> Result<Option<UserConfig>, UserConfigError> {
+    /// The tenant's user's configuration; `Ok(None)` when Vault has none for them (they are unknown). Answers,
+    /// including "unknown", are cached for `AUTH_VAULT_CACHE_TTL_SECONDS`; errors are not.
+    #[tracing::instrument(name = "vault_user_config", skip_all)]
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+    ) -> Result<Option<UserConfig>, UserConfigError> {
         let valid = !user_id.is_empty()
             && user_id.len() <= 128
             && user_id != "."
@@ -91,16 +102,17 @@ impl VaultUserConfig {
             return Err(UserConfigError::InvalidUserId(user_id.to_owned()));
         }
         let ttl = self.vault.settings().cache_ttl;
-        if let Some((read_at, config)) = self.lock().get(user_id) {
+        let key = (tenant.clone(), user_id.to_owned());
+        if let Some((read_at, config)) = self.lock().get(&key) {
             if read_at.elapsed() < ttl {
                 return Ok(config.clone());
             }
         }
-        let config = self.read(user_id).await?;
+        let config = self.read(tenant, user_id).await?;
         if !ttl.is_zero() {
             let mut cache = self.lock();
             cache.retain(|_, (read_at, _)| read_at.elapsed() < ttl);
-            cache.insert(user_id.to_owned(), (Instant::now(), config.clone()));
+            cache.insert(key, (Instant::now(), config.clone()));
         }
         Ok(config)
     }
@@ -110,10 +122,24 @@ impl VaultUserConfig {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn read(&self, user_id: &str) -> Result<Option<UserConfig>, UserConfigError> {
+    /// Where the tenant's user lives in the KV v2 mount (see the module doc).
+    pub fn path(&self, tenant: &TenantId, user_id: &str) -> String {
         let settings = self.vault.settings();
-        let mount = settings.mount.as_str();
-        let path = format!("{}/{user_id}", settings.user_config_path);
+        let prefix = &settings.user_config_path;
+        if settings.user_config_legacy_tenant.as_deref() == Some(tenant.as_str()) {
+            format!("{prefix}/{user_id}")
+        } else {
+            format!("{prefix}/{tenant}/{user_id}")
+        }
+    }
+
+    async fn read(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+    ) -> Result<Option<UserConfig>, UserConfigError> {
+        let mount = self.vault.settings().mount.as_str();
+        let path = self.path(tenant, user_id);
         let full = format!("{mount}/data/{path}");
         let raw: Value =
             match vault_call!(self.vault, &full, |c| vaultrs::kv2::read(c, mount, &path)) {

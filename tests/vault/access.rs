@@ -1,9 +1,11 @@
 //! The user-access features with `AUTH_USER_CONFIG_SOURCE=vault`: status, roles and quotas from Vault's
-//! `configuration/users/{user_id}`, request history and limits in the database.
+//! `configuration/users/{tenant id}/{user_id}`, request history and limits in the database.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
+
+use warden::domain::{ClientKey, TenantSecret};
 
 use crate::helpers::{new_key, Backend, TestApp};
 use crate::standin::{StandIn, TokenPolicy};
@@ -13,13 +15,30 @@ const ROOT: TokenPolicy = TokenPolicy {
     renewable: false,
 };
 
-/// A stand-in Vault holding the users package's kind of user configuration.
+/// The tenant secret of these tests, so they know the tenant ids of their client keys.
+const TENANT_SECRET: &str = "vault-access-tests-tenant-secret-0123456789";
+/// The client key whose users [`vault_with_users`] holds.
+const KEY: &str = "5f0c6c1e-8a4b-4c3d-9e2f-1a2b3c4d5e6f";
+
+/// The tenant id of `key` under [`TENANT_SECRET`].
+fn tenant_id(key: &str) -> String {
+    TenantSecret::new(TENANT_SECRET.as_bytes().to_vec())
+        .tenant_of(&ClientKey::parse(key).unwrap())
+        .as_str()
+        .to_owned()
+}
+
+/// Where `key`'s tenant's user `name` lives in Vault.
+fn user_path(key: &str, name: &str) -> String {
+    format!("configuration/users/{}/{name}", tenant_id(key))
+}
+
+/// A stand-in Vault holding the users package's kind of user configuration, for the tenant of [`KEY`].
 async fn vault_with_users() -> StandIn {
     let vault = StandIn::start(None).await;
     vault.add_token("hvs.access", ROOT);
-    let user = |name: &str, config: Value| {
-        vault.put_secret("secret", &format!("configuration/users/{name}"), config)
-    };
+    let user =
+        |name: &str, config: Value| vault.put_secret("secret", &user_path(KEY, name), config);
     user(
         "alice",
         json!({ "status": "allowed", "roles": ["admin_role", "additional_role"] }),
@@ -50,8 +69,9 @@ async fn vault_with_users() -> StandIn {
     vault
 }
 
-fn vars<'a>(vault: &'a StandIn, ttl: &'a str) -> [(&'a str, &'a str); 4] {
+fn vars<'a>(vault: &'a StandIn, ttl: &'a str) -> [(&'a str, &'a str); 5] {
     [
+        ("AUTH_TENANT_SECRET", TENANT_SECRET),
         ("AUTH_VAULT_ADDR", vault.address.as_str()),
         ("AUTH_VAULT_TOKEN", "hvs.access"),
         ("AUTH_USER_CONFIG_SOURCE", "vault"),
@@ -100,7 +120,7 @@ async fn status_and_roles_come_from_vault() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "30")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
     // A user only the database knows, allowed and a member there: Vault is the source, so denied.
     let (status, _) = call(
         &address,
@@ -198,7 +218,7 @@ async fn quotas_from_vault_limit_as_documented() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "30")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
 
     for n in 1..=2 {
         let answer = check(&address, &key, json!({"user_id": "hal"})).await;
@@ -245,7 +265,7 @@ async fn vault_down_while_serving_answers_503_except_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "30")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
     check(&address, &key, json!({"user_id": "alice"})).await;
 
     vault.cut();
@@ -304,7 +324,7 @@ async fn single_use_tokens_follow_vault() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "0")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
     let post = |path: &'static str, body: Option<Value>| {
         let (address, key) = (address.clone(), key.clone());
         async move { call(&address, &key, reqwest::Method::POST, path, body).await }
@@ -344,7 +364,7 @@ async fn single_use_tokens_follow_vault() {
     let token = issued["data"]["token"].as_str().unwrap().to_owned();
     vault.put_secret(
         "secret",
-        "configuration/users/alice",
+        &user_path(KEY, "alice"),
         json!({ "status": "denied", "roles": [] }),
     );
     assert_eq!(
@@ -360,9 +380,10 @@ async fn single_use_tokens_follow_vault() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_checks_of_a_vault_user_on_two_instances_are_counted_exactly() {
     let vault = vault_with_users().await;
-    let Some(app) = TestApp::spawn_with(Backend::Postgres, &vars(&vault, "30")).await else {
+    let Some(mut app) = TestApp::spawn_with(Backend::Postgres, &vars(&vault, "30")).await else {
         return;
     };
+    app.key = KEY.to_owned();
     let second = app.spawn_another(&vars(&vault, "30")).await;
     let tasks: Vec<_> = (0..20)
         .map(|i| {
@@ -405,7 +426,7 @@ async fn sessions_are_gated_by_vault_without_user_rows() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "0")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
     let create = |user: &'static str| {
         let (address, key) = (address.clone(), key.clone());
         async move {
@@ -453,7 +474,7 @@ async fn token_uses_of_vault_users_are_audited_with_vaults_answer() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.sqlite3").display());
     let address = TestApp::start(&url, &vars(&vault, "0")).await;
-    let key = new_key();
+    let key = KEY.to_owned();
     let post = |path: &'static str, body: Option<Value>| {
         let (address, key) = (address.clone(), key.clone());
         async move { call(&address, &key, reqwest::Method::POST, path, body).await }
@@ -469,7 +490,7 @@ async fn token_uses_of_vault_users_are_audited_with_vaults_answer() {
     let token = issue().await;
     vault.put_secret(
         "secret",
-        "configuration/users/alice",
+        &user_path(KEY, "alice"),
         json!({ "status": "denied", "roles": [] }),
     );
     assert_eq!(use_token(token.clone()).await.0, 401);
@@ -494,3 +515,169 @@ async fn token_uses_of_vault_users_are_audited_with_vaults_answer() {
     assert_eq!(outcomes, ["denied", "allowed"]);
     assert!(!page.to_string().contains("alice"), "{page}");
 }
+
+/// Runs `test` on a fresh Warden (Vault as the user directory, no cache) on `backend`, with [`KEY`] as its key;
+/// skipped on PostgreSQL when it is not configured.
+async fn vault_app(backend: Backend, vault: &StandIn) -> Option<TestApp> {
+    let mut app = TestApp::spawn_with(backend, &vars(vault, "0")).await?;
+    app.key = KEY.to_owned();
+    Some(app)
+}
+
+/// Creates a session for `user` with `key`; returns the status and the session id, if one was made.
+async fn new_session(app: &TestApp, key: &str, user: &str) -> (u16, Option<String>) {
+    let body = json!({"user_id": user, "permissions": ["docs:*"]});
+    let (status, answer) = call(
+        &app.address,
+        key,
+        reqwest::Method::POST,
+        "/api/sessions",
+        Some(body),
+    )
+    .await;
+    let id = answer["data"]["session_id"].as_str().map(str::to_owned);
+    (status, id)
+}
+
+async fn session_get(app: &TestApp, id: &str) -> u16 {
+    let path = format!("/api/sessions/{id}");
+    call(&app.address, KEY, reqwest::Method::GET, &path, None)
+        .await
+        .0
+}
+
+async fn another_tenant_cannot_read_a_tenants_vault_users(backend: Backend) {
+    let vault = vault_with_users().await;
+    let Some(app) = vault_app(backend, &vault).await else {
+        return;
+    };
+    let intruder = new_key();
+    // Tenant A's alice is allowed; to tenant B she is nobody, in every feature that reads the directory.
+    assert_eq!(
+        check(&app.address, KEY, json!({"user_id": "alice"})).await["access"],
+        "allowed"
+    );
+    assert_eq!(
+        check(&app.address, &intruder, json!({"user_id": "alice"})).await["access"],
+        "denied"
+    );
+    assert_eq!(new_session(&app, &intruder, "alice").await.0, 404);
+    let (status, _) = call(
+        &app.address,
+        &intruder,
+        reqwest::Method::POST,
+        "/api/users/alice/tokens",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Tenant B's own alice is B's alone, and does not leak back to A.
+    vault.put_secret(
+        "secret",
+        &user_path(&intruder, "alice"),
+        json!({ "status": "denied", "roles": [] }),
+    );
+    assert_eq!(new_session(&app, &intruder, "alice").await.0, 403);
+    assert_eq!(new_session(&app, KEY, "alice").await.0, 200);
+}
+
+async fn cleanup_keeps_live_vault_mode_sessions(backend: Backend) {
+    let vault = vault_with_users().await;
+    let Some(app) = vault_app(backend, &vault).await else {
+        return;
+    };
+    let (status, id) = new_session(&app, KEY, "alice").await;
+    assert_eq!(status, 200);
+    let id = id.unwrap();
+    // The session has no `users` row behind it (Vault is the directory), and is live.
+    let (status, removed) = call(
+        &app.address,
+        KEY,
+        reqwest::Method::POST,
+        "/api/sessions/cleanup",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{removed}");
+    assert_eq!(removed["data"], json!({"removed": 0}));
+    assert_eq!(session_get(&app, &id).await, 200);
+}
+
+async fn a_session_of_a_user_vault_denies_after_its_creation_is_refused_on_use(backend: Backend) {
+    let vault = vault_with_users().await;
+    let Some(app) = vault_app(backend, &vault).await else {
+        return;
+    };
+    let (_, first) = new_session(&app, KEY, "alice").await;
+    let (_, second) = new_session(&app, KEY, "alice").await;
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(session_get(&app, &first).await, 200);
+
+    vault.put_secret(
+        "secret",
+        &user_path(KEY, "alice"),
+        json!({ "status": "denied", "roles": [] }),
+    );
+    assert_eq!(session_get(&app, &first).await, 404);
+    let check_path = format!("/api/sessions/{second}/check");
+    let (status, _) = call(
+        &app.address,
+        KEY,
+        reqwest::Method::POST,
+        &check_path,
+        Some(json!({"permissions": ["docs:read"]})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &app.address,
+        KEY,
+        reqwest::Method::PUT,
+        &format!("/api/sessions/{second}/ttl"),
+        Some(json!({"ttl_seconds": 60})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Ended, not suspended: allowing alice again does not bring them back.
+    vault.put_secret(
+        "secret",
+        &user_path(KEY, "alice"),
+        json!({ "status": "allowed", "roles": [] }),
+    );
+    assert_eq!(session_get(&app, &first).await, 404);
+    assert_eq!(session_get(&app, &second).await, 404);
+    // A user whose configuration Vault now holds in the wrong shape (denied, failing closed) likewise.
+    let (_, third) = new_session(&app, KEY, "alice").await;
+    let third = third.unwrap();
+    vault.put_secret("secret", &user_path(KEY, "alice"), json!({}));
+    assert_eq!(session_get(&app, &third).await, 404);
+}
+
+/// One `#[tokio::test]` per backend for each listed `async fn name(backend: Backend)`.
+macro_rules! on_both_backends_with_vault {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends_with_vault!(
+    another_tenant_cannot_read_a_tenants_vault_users,
+    cleanup_keeps_live_vault_mode_sessions,
+    a_session_of_a_user_vault_denies_after_its_creation_is_refused_on_use,
+);

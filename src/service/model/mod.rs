@@ -16,7 +16,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 
 pub use sync::spawn_sync;
-pub use tenant_model::{RoleInfo, TenantModel};
+pub use tenant_model::{Listed, PageRequest, RoleInfo, TenantModel};
 
 use crate::domain::{Change, TenantId, TenantScope};
 use crate::store::{Store, StoreError};

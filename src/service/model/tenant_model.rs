@@ -43,11 +43,62 @@ fn interned<V>(index: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
         .map_or_else(|| Arc::from(name), |(key, _)| key.clone())
 }
 
-fn sorted(names: impl Iterator<Item = Arc<str>>) -> Vec<String> {
-    let mut names: Vec<String> = names.map(|n| n.to_string()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+/// Which part of a sorted listing to answer: the names after `after` (exclusive), at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest<'a> {
+    pub after: Option<&'a str>,
+    pub limit: usize,
+}
+
+impl PageRequest<'_> {
+    /// The whole listing.
+    pub const ALL: PageRequest<'static> = PageRequest {
+        after: None,
+        limit: usize::MAX,
+    };
+}
+
+/// One page of a sorted listing (a "page": `Page` is the users service's); `more` says whether names follow its last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub more: bool,
+}
+
+/// The page's names: the `limit` smallest distinct names after the cursor, sorted, and whether more follow. It keeps
+/// only a bounded ordered set of borrowed names (`limit + 1` of them, O(n log limit) in all), so a page never
+/// costs a sorted copy of the whole listing under the model's lock.
+fn page_of<'m>(
+    names: impl Iterator<Item = &'m Arc<str>>,
+    page: PageRequest<'_>,
+) -> Listed<&'m str> {
+    let keep = page.limit.saturating_add(1);
+    let mut smallest: std::collections::BTreeSet<&'m str> = std::collections::BTreeSet::new();
+    for name in names {
+        let name: &'m str = name;
+        if page.after.is_some_and(|after| name <= after) {
+            continue;
+        }
+        if smallest.len() == keep && smallest.last().is_some_and(|&last| name >= last) {
+            continue;
+        }
+        smallest.insert(name);
+        if smallest.len() > keep {
+            smallest.pop_last();
+        }
+    }
+    let more = smallest.len() > page.limit;
+    Listed {
+        items: smallest.into_iter().take(page.limit).collect(),
+        more,
+    }
+}
+
+fn owned(page: Listed<&str>) -> Listed<String> {
+    Listed {
+        items: page.items.into_iter().map(str::to_owned).collect(),
+        more: page.more,
+    }
 }
 
 impl TenantModel {
@@ -202,69 +253,113 @@ impl TenantModel {
         self.roles.get(role).map(|node| node.members.contains(user))
     }
 
-    fn role_infos<'a>(&self, names: impl Iterator<Item = &'a Arc<str>>) -> Vec<RoleInfo> {
-        let mut roles: Vec<RoleInfo> = names
-            .filter_map(|name| {
-                self.roles.get(name).map(|node| RoleInfo {
-                    name: name.to_string(),
-                    description: node.description.clone(),
+    fn role_infos<'a>(
+        &'a self,
+        names: impl Iterator<Item = &'a Arc<str>>,
+        page: PageRequest<'_>,
+    ) -> Listed<RoleInfo> {
+        let names = page_of(names, page);
+        Listed {
+            items: names
+                .items
+                .into_iter()
+                .map(|name| RoleInfo {
+                    name: name.to_owned(),
+                    description: self.roles.get(name).and_then(|n| n.description.clone()),
                 })
-            })
-            .collect();
-        roles.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        roles
+                .collect(),
+            more: names.more,
+        }
     }
 
     pub fn roles(&self) -> Vec<RoleInfo> {
-        self.role_infos(self.roles.keys())
+        self.roles_page(PageRequest::ALL).items
+    }
+
+    pub fn roles_page(&self, page: PageRequest<'_>) -> Listed<RoleInfo> {
+        self.role_infos(self.roles.keys(), page)
     }
 
     pub fn user_roles(&self, user: &str) -> Vec<RoleInfo> {
-        self.user_roles
-            .get(user)
-            .map_or_else(Vec::new, |roles| self.role_infos(roles.iter()))
+        self.user_roles_page(user, PageRequest::ALL).items
+    }
+
+    pub fn user_roles_page(&self, user: &str, page: PageRequest<'_>) -> Listed<RoleInfo> {
+        let roles = self.user_roles.get(user).into_iter().flatten();
+        self.role_infos(roles, page)
     }
 
     pub fn user_permissions(&self, user: &str) -> Vec<String> {
-        let Some(roles) = self.user_roles.get(user) else {
-            return Vec::new();
-        };
-        sorted(
-            roles
-                .iter()
-                .filter_map(|role| self.roles.get(role))
-                .flat_map(|node| node.permissions.iter().cloned()),
-        )
+        self.user_permissions_page(user, PageRequest::ALL).items
+    }
+
+    pub fn user_permissions_page(&self, user: &str, page: PageRequest<'_>) -> Listed<String> {
+        let permissions = self
+            .user_roles
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|role| self.roles.get(role))
+            .flat_map(|node| node.permissions.iter());
+        owned(page_of(permissions, page))
     }
 
     pub fn role_permissions(&self, role: &str) -> Option<Vec<String>> {
+        self.role_permissions_page(role, PageRequest::ALL)
+            .map(|page| page.items)
+    }
+
+    /// `None` when the role does not exist.
+    pub fn role_permissions_page(
+        &self,
+        role: &str,
+        page: PageRequest<'_>,
+    ) -> Option<Listed<String>> {
         self.roles
             .get(role)
-            .map(|node| sorted(node.permissions.iter().cloned()))
+            .map(|node| owned(page_of(node.permissions.iter(), page)))
     }
 
     pub fn role_members(&self, role: &str) -> Option<Vec<String>> {
+        self.role_members_page(role, PageRequest::ALL)
+            .map(|page| page.items)
+    }
+
+    /// `None` when the role does not exist.
+    pub fn role_members_page(&self, role: &str, page: PageRequest<'_>) -> Option<Listed<String>> {
         self.roles
             .get(role)
-            .map(|node| sorted(node.members.iter().cloned()))
+            .map(|node| owned(page_of(node.members.iter(), page)))
     }
 
     pub fn which_roles_can(&self, permission: &str) -> Vec<RoleInfo> {
-        self.permission_roles
-            .get(permission)
-            .map_or_else(Vec::new, |roles| self.role_infos(roles.iter()))
+        self.which_roles_can_page(permission, PageRequest::ALL)
+            .items
+    }
+
+    pub fn which_roles_can_page(
+        &self,
+        permission: &str,
+        page: PageRequest<'_>,
+    ) -> Listed<RoleInfo> {
+        let roles = self.permission_roles.get(permission).into_iter().flatten();
+        self.role_infos(roles, page)
     }
 
     pub fn which_users_can(&self, permission: &str) -> Vec<String> {
-        let Some(roles) = self.permission_roles.get(permission) else {
-            return Vec::new();
-        };
-        sorted(
-            roles
-                .iter()
-                .filter_map(|role| self.roles.get(role))
-                .flat_map(|node| node.members.iter().cloned()),
-        )
+        self.which_users_can_page(permission, PageRequest::ALL)
+            .items
+    }
+
+    pub fn which_users_can_page(&self, permission: &str, page: PageRequest<'_>) -> Listed<String> {
+        let users = self
+            .permission_roles
+            .get(permission)
+            .into_iter()
+            .flatten()
+            .filter_map(|role| self.roles.get(role))
+            .flat_map(|node| node.members.iter());
+        owned(page_of(users, page))
     }
 }
 
@@ -337,6 +432,42 @@ mod tests {
         assert!(m.user_roles("bob").is_empty());
         assert_eq!(m.which_roles_can("edit").len(), 1);
         assert!(m.user_has_permission("alice", "edit"));
+    }
+
+    #[test]
+    fn pages_walk_a_listing_without_duplicates_or_gaps() {
+        let m = model();
+        let mut after: Option<String> = None;
+        let mut seen = Vec::new();
+        loop {
+            let page = m.user_permissions_page(
+                "alice",
+                PageRequest {
+                    after: after.as_deref(),
+                    limit: 2,
+                },
+            );
+            seen.extend(page.items.iter().cloned());
+            if !page.more {
+                break;
+            }
+            after = page.items.last().cloned();
+        }
+        assert_eq!(seen, ["edit", "manage", "view"]);
+        let last = m.role_members_page(
+            "editor",
+            PageRequest {
+                after: Some("alice"),
+                limit: 5,
+            },
+        );
+        assert_eq!(
+            last,
+            Some(Listed {
+                items: vec!["bob".to_owned()],
+                more: false
+            })
+        );
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! `?limit=&cursor=` on the RBAC listings, and how a page is answered.
+//!
+//! A listing is sorted by name (byte order). `limit` is 1..=[`MAX_PAGE_LIMIT`]; without it a listing of at most
+//! [`MAX_PAGE_LIMIT`] names comes whole, as the seed answered, and a longer one comes as its first page. `cursor`
+//! is opaque to clients: the base64url (unpadded) text of the last name of the previous page, so pages stay
+//! consistent with writes in between (nothing before the cursor is repeated, nothing after it skipped). A bad
+//! `limit` or `cursor` is 400. The answer keeps `data` as the seed's array and puts the next page's cursor beside
+//! it in `next_cursor` (`null` after the last page) and in a `Link: <…>; rel="next"` header.
+
+use axum::extract::{FromRequestParts, OriginalUri, Query};
+use axum::http::request::Parts;
+use axum::response::Response;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+
+use super::envelope::ok_page;
+use super::ApiError;
+use crate::domain::Name;
+use crate::service::{Listed, PageRequest};
+
+/// The largest page, and the longest listing answered whole when no `limit` is given.
+pub const MAX_PAGE_LIMIT: usize = 1000;
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PagingQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+    min_revision: Option<String>,
+}
+
+/// The page a listing request asks for, with what its `next` link needs.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    after: Option<String>,
+    limit: usize,
+    /// The request's path as sent (still percent-encoded), for the `next` link.
+    path: String,
+    min_revision: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<PagingQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        let limit = match query.limit.as_deref() {
+            None => MAX_PAGE_LIMIT,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}"
+                    ))
+                })?,
+        };
+        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |uri| uri.0.path())
+            .to_owned();
+        Ok(Self {
+            after,
+            limit,
+            path,
+            // Only a valid one reaches a handler (the `Consistency` extractor checks it).
+            min_revision: query
+                .min_revision
+                .filter(|r| r.bytes().all(|b| b.is_ascii_digit())),
+        })
+    }
+}
+
+fn decode_cursor(text: &str) -> Result<String, ApiError> {
+    let invalid =
+        || ApiError::bad_request("invalid `cursor`: pass `next_cursor` from the previous page");
+    // A cursor encodes one name: anything longer is not one of ours.
+    if text.len() > Name::MAX_LEN * 2 {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let name = String::from_utf8(bytes).map_err(|_| invalid())?;
+    if name.is_empty() || name.len() > Name::MAX_LEN {
+        return Err(invalid());
+    }
+    Ok(name)
+}
+
+impl Paging {
+    /// The page to pick from the model.
+    pub fn request(&self) -> PageRequest<'_> {
+        PageRequest {
+            after: self.after.as_deref(),
+            limit: self.limit,
+        }
+    }
+
+    /// Answers `page`, shaping each item with `view`; `key` gives an item's sort key (its name) for the cursor.
+    pub fn answer<T, V: Serialize>(
+        &self,
+        message: &str,
+        page: Listed<T>,
+        key: impl Fn(&T) -> &str,
+        view: impl Fn(Vec<T>) -> Vec<V>,
+    ) -> Response {
+        let next = page
+            .more
+            .then(|| {
+                page.items
+                    .last()
+                    .map(|last| URL_SAFE_NO_PAD.encode(key(last)))
+            })
+            .flatten();
+        let link = next.as_ref().map(|cursor| {
+            let revision = self
+                .min_revision
+                .as_ref()
+                .map(|r| format!("min_revision={r}&"))
+                .unwrap_or_default();
+            format!(
+                "{path}?{revision}cursor={cursor}&limit={limit}",
+                path = self.path,
+                limit = self.limit
+            )
+        });
+        ok_page(message, view(page.items), next.as_deref(), link.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = URL_SAFE_NO_PAD.encode("alice@example.com");
+        assert_eq!(decode_cursor(&cursor).unwrap(), "alice@example.com");
+        for bad in ["!!", "", "/w==", &"QUFB".repeat(100)] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+        // Valid base64url that is not UTF-8.
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode([0xff, 0xfe])).is_err());
+    }
+}
