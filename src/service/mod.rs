@@ -24,7 +24,9 @@ pub use limits::RateLimiter;
 pub use maintenance::run_maintenance;
 pub use model::{Listed, Models, PageRequest, RoleInfo};
 pub use rbac::{NameListing, RbacService, RoleListing, Written};
-pub use sessions::{permission_matches, Session, SessionInput, SessionsService, MAX_CHECK_PAIRS};
+pub use sessions::{
+    grants, permission_matches, Session, SessionInput, SessionsService, MAX_CHECK_PAIRS,
+};
 pub use tenants::{TenantSetupError, Tenants};
 pub use tokens::{AccessClaims, IssuedTokens, TokenService};
 pub use users::{AccessInput, Page, QuotasInput, TokenOwner, UserInput, UsersError, UsersService};

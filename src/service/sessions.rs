@@ -27,6 +27,79 @@ pub const MAX_SESSION_TTL_SECONDS: i64 = 365 * 24 * 3600;
 pub const MAX_PERMISSION_CHARS: usize = 255;
 pub const MAX_PERMISSIONS: usize = 1000;
 
+/// Whether the stored `pattern` grants `permission` (see the module docs).
+pub fn permission_matches(pattern: &str, permission: &str) -> bool {
+    Compiled::new(pattern).matches(permission)
+}
+
+/// A stored permission split at its `*`s once per check, with a prebuilt substring searcher for each inner piece.
+///
+/// Matching is linear: the first piece must start the permission, the last must end it, and each piece between is
+/// found (leftmost) after the previous one. Taking the leftmost occurrence never loses a match, since a `*` can
+/// swallow whatever lies before the next piece. It works on bytes, which is exact for UTF-8: a valid piece can only
+/// occur in valid text at character boundaries.
+struct Compiled<'a> {
+    /// The whole pattern when it has no `*`.
+    exact: Option<&'a str>,
+    first: &'a str,
+    inner: Vec<memchr::memmem::Finder<'a>>,
+    last: &'a str,
+}
+
+impl<'a> Compiled<'a> {
+    fn new(pattern: &'a str) -> Self {
+        let mut pieces = pattern.split('*');
+        // `split` yields at least one piece, even for an empty pattern.
+        let first = pieces.next().unwrap_or_default();
+        let Some(last) = pieces.next_back() else {
+            return Self {
+                exact: Some(pattern),
+                first,
+                inner: Vec::new(),
+                last: "",
+            };
+        };
+        Self {
+            exact: None,
+            first,
+            inner: pieces
+                .filter(|piece| !piece.is_empty())
+                .map(memchr::memmem::Finder::new)
+                .collect(),
+            last,
+        }
+    }
+
+    fn matches(&self, permission: &str) -> bool {
+        if let Some(exact) = self.exact {
+            return exact == permission;
+        }
+        let Some(rest) = permission.strip_prefix(self.first) else {
+            return false;
+        };
+        let mut rest = rest.as_bytes();
+        for piece in &self.inner {
+            match piece.find(rest) {
+                Some(at) => rest = &rest[at + piece.needle().len()..],
+                None => return false,
+            }
+        }
+        rest.ends_with(self.last.as_bytes())
+    }
+}
+
+/// For each requested permission, whether one of `patterns` grants it; each pattern is compiled once.
+pub fn grants(patterns: &[String], requested: Vec<String>) -> BTreeMap<String, bool> {
+    let compiled: Vec<Compiled<'_>> = patterns.iter().map(|p| Compiled::new(p)).collect();
+    requested
+        .into_iter()
+        .map(|wanted| {
+            let granted = compiled.iter().any(|pattern| pattern.matches(&wanted));
+            (wanted, granted)
+        })
+        .collect()
+}
+
 /// The most (stored permission, requested permission) pairs one `POST /api/sessions/{id}/check` may compare: the
 /// number of the session's permissions times the number asked about. Each pair costs time linear in the two
 /// lengths (at most 255 characters each), so this bounds a check's work; over it the check is refused (400).
@@ -34,43 +107,6 @@ pub const MAX_CHECK_PAIRS: usize = 100_000;
 
 /// Checks comparing more pairs than this run on the blocking pool, so they never hold an async worker.
 const BLOCKING_CHECK_PAIRS: usize = 10_000;
-
-/// Whether the stored `pattern` grants `permission` (see the module docs).
-///
-/// Linear time: the pattern is split at its `*`s; the first piece must start the permission, the last must end it,
-/// and each piece between is found (leftmost, with `str::find`, itself linear) after the previous one. Taking the
-/// leftmost occurrence never loses a match, since a `*` can swallow whatever lies before the next piece.
-pub fn permission_matches(pattern: &str, permission: &str) -> bool {
-    let mut pieces = pattern.split('*');
-    // `split` yields at least one piece, even for an empty pattern.
-    let first = pieces.next().unwrap_or_default();
-    let Some(last) = pieces.next_back() else {
-        return pattern == permission;
-    };
-    let Some(mut rest) = permission.strip_prefix(first) else {
-        return false;
-    };
-    for piece in pieces.filter(|piece| !piece.is_empty()) {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
-}
-
-/// For each requested permission, whether one of `patterns` grants it.
-fn answer(patterns: &[String], requested: Vec<String>) -> BTreeMap<String, bool> {
-    requested
-        .into_iter()
-        .map(|wanted| {
-            let granted = patterns
-                .iter()
-                .any(|pattern| permission_matches(pattern, &wanted));
-            (wanted, granted)
-        })
-        .collect()
-}
 
 /// A live session as the service hands it out.
 #[derive(Debug, Clone)]
@@ -347,7 +383,7 @@ impl SessionsService {
         }
         let answers = if pairs > BLOCKING_CHECK_PAIRS {
             let patterns = std::mem::take(&mut session.permissions);
-            tokio::task::spawn_blocking(move || answer(&patterns, requested))
+            tokio::task::spawn_blocking(move || grants(&patterns, requested))
                 .await
                 .map_err(|e| {
                     UsersError::Service(super::ServiceError::Internal(anyhow::anyhow!(
@@ -355,7 +391,7 @@ impl SessionsService {
                     )))
                 })?
         } else {
-            answer(&session.permissions, requested)
+            grants(&session.permissions, requested)
         };
         let granted = answers.values().filter(|&&granted| granted).count();
         let target = format!(
