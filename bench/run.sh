@@ -43,6 +43,8 @@ PORT=18000
 PEER_PORT=18001
 KEY=6f1c2a9e-3b7d-4c8e-9a10-2b3c4d5e6f70
 SECRET=warden-bench-tenant-secret-0123456789abcdef
+# PostgreSQL needs the HS256 secret configured (a generated one would live in the database).
+JWT_SECRET=3c9e1f7a5b2d8e4c6a0f9b3d7e1c5a82
 ENCRYPTION_KEY=warden-bench-encryption-key-0123456789
 WARDEN=$ROOT/target/release/warden
 mkdir -p "$WORK" bench/results
@@ -142,7 +144,7 @@ for backend in $BACKENDS; do
             label="warden-$backend"
             url=$(fresh_database "$backend" "$size")
             # shellcheck disable=SC2046 # word splitting of the mode's variables is intended
-            export AUTH_DATABASE_URL=$url AUTH_TENANT_SECRET=$SECRET AUTH_SERVER_PORT=$PORT AUTH_LOG_LEVEL=warn \
+            export AUTH_DATABASE_URL=$url AUTH_TENANT_SECRET=$SECRET AUTH_JWT_SECRET_KEY=$JWT_SECRET AUTH_SERVER_PORT=$PORT AUTH_LOG_LEVEL=warn \
                 AUTH_MODEL_MEMORY_MB=4096 AUTH_DATABASE_POOL_SIZE=${AUTH_DATABASE_POOL_SIZE:-32} $(mode_env "$mode")
             AUTH_ENABLE_ENCRYPTION=false "$WARDEN" migrate >/dev/null
             log "$label ($mode): loading the $size dataset"
@@ -182,7 +184,7 @@ for backend in $BACKENDS; do
         done
     done
 done
-unset AUTH_DATABASE_URL AUTH_TENANT_SECRET AUTH_SERVER_PORT AUTH_MODEL_MEMORY_MB AUTH_DATABASE_POOL_SIZE \
+unset AUTH_DATABASE_URL AUTH_TENANT_SECRET AUTH_JWT_SECRET_KEY AUTH_SERVER_PORT AUTH_MODEL_MEMORY_MB AUTH_DATABASE_POOL_SIZE \
     AUTH_ENABLE_ENCRYPTION AUTH_ENCRYPTION_KEY AUTH_ENABLE_DECISION_LOGGING
 sed -i '/target=warmup/d' "$RESULTS"
 

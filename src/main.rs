@@ -155,10 +155,11 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
 
 /// `warden tenant create|revoke`.
 async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::Result<()> {
-    use warden::service::{registry, Tenants};
+    use warden::service::{registry, SecretHome, Tenants};
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
-    let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref()).await?;
+    let home = SecretHome::for_settings(settings);
+    let tenants = Tenants::setup(&store, &home, settings.tenant_secret.as_ref()).await?;
     let outcome = match action {
         TenantCommand::Create => {
             let key = registry::create_tenant(&store, &tenants).await?;

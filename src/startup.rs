@@ -21,8 +21,8 @@ use crate::api::{self, AppState, Services};
 use crate::config::{CorsOrigins, Settings, UsersSettings};
 use crate::service::model::spawn_sync;
 use crate::service::{
-    run_maintenance, AuditLog, Encryption, Models, RateLimiter, RbacService, SessionsService,
-    Tenants, TokenService, UserDirectory, UsersService,
+    run_maintenance, AuditLog, Encryption, Models, RateLimiter, RbacService, SecretHome,
+    SessionsService, Tenants, TokenService, UserDirectory, UsersService,
 };
 use crate::store::Store;
 use crate::vault::VaultRuntime;
@@ -45,6 +45,8 @@ pub struct Application {
     /// Writes batched decision entries; drained at shutdown.
     decision_writer: Option<tokio::task::JoinHandle<()>>,
     users: UsersSettings,
+    /// Access-token lifetime: maintenance keeps refresh families until their last access token has expired.
+    access_ttl: Duration,
     /// Vault's background tasks (token and lease upkeep), when Vault is configured; they stop with it.
     vault: Option<VaultRuntime>,
 }
@@ -60,23 +62,32 @@ impl Application {
             None => Store::connect(&settings.database).await?,
         };
         store.migrate().await?;
-        let tenants = Tenants::setup(&store, settings.tenant_secret.as_ref())
+        let secret_home = SecretHome::for_settings(&settings);
+        let tenants = Tenants::setup(&store, &secret_home, settings.tenant_secret.as_ref())
             .await?
-            .with_mode(settings.tenant_mode, &store)
-            .with_encryption(Encryption::setup(&store, &settings.encryption).await?);
+            .with_mode(settings.tenant_mode, &store);
+        let encryption = Encryption::setup(&store, &settings.encryption).await?;
+        let tenants = tenants.with_encryption(encryption.clone());
         let (audit, decision_writer) = AuditLog::new(
             store.clone(),
             settings.audit.changes,
             settings.audit.decisions,
             tenants.derive_key("audit-user-fingerprint"),
         );
+        let audit = audit.with_encryption(encryption);
         let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
         let metrics = crate::metrics::Metrics::new();
         let sync = spawn_sync(models.clone());
         let rbac = RbacService::new(models.clone(), audit.clone());
-        let tokens =
-            TokenService::setup(&store, &tenants, rbac.clone(), audit.clone(), &settings.jwt)
-                .await?;
+        let tokens = TokenService::setup(
+            &store,
+            &tenants,
+            rbac.clone(),
+            audit.clone(),
+            &settings.jwt,
+            &secret_home,
+        )
+        .await?;
         let directory = match vault.as_ref().and_then(VaultRuntime::user_config) {
             Some(reader) => UserDirectory::Vault(reader),
             None => UserDirectory::Database,
@@ -112,6 +123,7 @@ impl Application {
             sync,
             decision_writer,
             users: settings.users.clone(),
+            access_ttl: settings.jwt.access_ttl,
             vault,
         })
     }
@@ -145,10 +157,15 @@ impl Application {
             sync,
             decision_writer,
             users,
+            access_ttl,
             vault,
         } = self;
         // Removes expired sessions, tokens and old request history; aborted below when the server stops.
-        let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(store.clone(), users)));
+        let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(
+            store.clone(),
+            users,
+            access_ttl,
+        )));
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let begin_shutdown = Arc::new(Notify::new());
         let notified = begin_shutdown.clone();

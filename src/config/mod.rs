@@ -11,8 +11,9 @@
 //! - `AUTH_REQUEST_TIMEOUT_SECONDS` (30): a request that takes longer is answered 408.
 //! - `AUTH_DEBUG_MODE` (false), `AUTH_LOG_FORMAT` (`text` or `json`), `AUTH_LOG_LEVEL` (`info`).
 //! - `AUTH_ALLOW_CORS` (true), `AUTH_CORS_ORIGINS` (`*`, or a comma-separated list of origins).
-//! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids; when unset, one is generated
-//!   and kept in the database.
+//! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids (`hex:<digits>` for raw bytes).
+//!   When unset: on SQLite one is generated into the owner-only file `<database file>.secrets`; on PostgreSQL
+//!   start-up is refused outside `AUTH_DEBUG_MODE` (see `service::server_secrets`).
 //! - Users, access checks, tokens and sessions: see [`users`].
 //!
 //! Audit and model settings: see [`audit`].
@@ -24,7 +25,7 @@
 //! Every malformed value is a [`ConfigError`] naming the variable; nothing here panics.
 
 mod audit;
-mod encryption;
+pub(crate) mod encryption;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -368,7 +369,7 @@ impl Settings {
             log_level,
             cors,
             tenant_secret,
-            encryption: encryption::encryption_from(&get)?,
+            encryption: encryption::encryption_from(&get, debug)?,
             audit: audit::audit_from(&get)?,
             model: audit::model_from(&get)?,
             jwt,

@@ -4,7 +4,8 @@
 //! - `AUTH_REQUEST_HISTORY_RETENTION_DAYS` (30, 1–3650): access-check history older than this is pruned by the
 //!   background maintenance task. It must cover the longest quota window (24 h), so the minimum is one day.
 //! - `AUTH_MAINTENANCE_INTERVAL_SECONDS` (60, 1–86400): how often the background task removes expired sessions,
-//!   expired tokens and activation codes, and history past its retention.
+//!   expired tokens and activation codes, history past its retention, finished refresh families and tokens, past
+//!   rate windows and idle tenants' key rows (see `service::maintenance`).
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ use sha2::Sha256;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::crypto::FieldCodec;
 use crate::domain::{
     AuditEntry, Change, Name, RequestContext, TenantId, TenantScope, GENESIS_HASH,
 };
@@ -26,6 +27,8 @@ pub struct AuditLog {
     decisions: Option<mpsc::Sender<(TenantId, AuditDraft)>>,
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
     dropped: Arc<std::sync::atomic::AtomicU64>,
+    /// Field encryption, when on: its retired keys open targets sealed before a key rotation.
+    encryption: Option<super::Encryption>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -61,8 +64,15 @@ impl AuditLog {
             decisions: sender,
             fingerprint_key: Arc::new(fingerprint_key),
             dropped: Arc::default(),
+            encryption: None,
         };
         (log, writer)
+    }
+
+    /// Lets the trail open targets sealed under keys that `warden rotate-encryption-key` retired.
+    pub fn with_encryption(mut self, encryption: Option<super::Encryption>) -> Self {
+        self.encryption = encryption;
+        self
     }
 
     /// A user's fingerprint for the audit trail: HMAC of tenant and name, so the trail never holds the name.
@@ -173,28 +183,54 @@ impl AuditLog {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let mut entries = self.store.audit_page(&scope.id, query).await?;
-        if scope.codec.is_sealed() {
-            for entry in &mut entries {
-                entry.target = open_target(scope, &entry.target);
+        if !scope.codec.is_sealed() {
+            return Ok(entries);
+        }
+        let mut missed = false;
+        for entry in &mut entries {
+            let (opened, all) = open_target(std::slice::from_ref(&scope.codec), &entry.target);
+            entry.target = opened;
+            missed |= !all;
+        }
+        // Entries older than a key rotation: try the tenant's retired keys (read only when needed).
+        if let (true, Some(encryption)) = (missed, &self.encryption) {
+            let retired = encryption.retired_codecs(&scope.id).await?;
+            if !retired.is_empty() {
+                for entry in &mut entries {
+                    entry.target = open_target(&retired, &entry.target).0;
+                }
             }
         }
         Ok(entries)
     }
 }
 
-/// Opens the sealed `permission=` part of a target; anything that does not open is shown as stored.
-fn open_target(scope: &TenantScope, target: &str) -> String {
-    target
+/// Opens the sealed `permission=` parts of a target with the first codec that opens each (the SIV check rejects a
+/// wrong key); a part none opens is shown as stored. Also says whether every sealed part opened.
+fn open_target(codecs: &[FieldCodec], target: &str) -> (String, bool) {
+    let mut all = true;
+    let opened = target
         .split(' ')
         .map(|part| match part.split_once('=') {
-            Some(("permission", sealed)) => match scope.codec.open(sealed.to_owned()) {
-                Ok(plain) => format!("permission={plain}"),
-                Err(_) => part.to_owned(),
-            },
+            Some(("permission", sealed))
+                if sealed.starts_with(crate::crypto::field_cipher::STORED_PREFIX) =>
+            {
+                match codecs
+                    .iter()
+                    .find_map(|codec| codec.open(sealed.to_owned()).ok())
+                {
+                    Some(plain) => format!("permission={plain}"),
+                    None => {
+                        all = false;
+                        part.to_owned()
+                    }
+                }
+            }
             _ => part.to_owned(),
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    (opened, all)
 }
 
 async fn write_decisions(store: Store, mut receiver: mpsc::Receiver<(TenantId, AuditDraft)>) {

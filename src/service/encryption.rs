@@ -12,12 +12,16 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::EncryptionSettings;
 use crate::crypto::{FieldCodec, MasterKey, TenantCipher};
 use crate::domain::{ClientKey, TenantId};
-use crate::store::{Reseal, ResealReport, Store, StoreError};
+use crate::store::{Reseal, ResealReport, RetiredKey, Store, StoreError};
 
 const MODE_KEY: &str = "encryption";
 const CHECK_KEY: &str = "encryption_key_check";
 /// Tenant codecs kept in memory; beyond this the cache starts over (each entry is re-read on next use).
 const MAX_CACHED_TENANTS: usize = 100_000;
+/// How long a cached codec is used before its stored key row is read again. Maintenance prunes the key rows of idle
+/// tenants when they hold the derivation from the client key; the re-read puts such a row back (the same key) if a
+/// tenant this instance still serves from memory was pruned meanwhile.
+const CODEC_RECHECK: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EncryptionError {
@@ -36,6 +40,11 @@ pub enum EncryptionError {
          (use `warden rotate-encryption-key` to change keys)"
     )]
     WrongKey,
+    #[error(
+        "AUTH_ENCRYPTION_KEY {0} (accepted only to rotate away from it: run `warden rotate-encryption-key` with a \
+         strong AUTH_NEW_ENCRYPTION_KEY, then start with that key)"
+    )]
+    WeakKey(&'static str),
     #[error("{0}")]
     Usage(&'static str),
     #[error("stored tenant key material cannot be opened with AUTH_ENCRYPTION_KEY")]
@@ -54,7 +63,7 @@ struct Inner {
     master: MasterKey,
     wrapping: TenantCipher,
     store: Store,
-    codecs: RwLock<HashMap<TenantId, FieldCodec>>,
+    codecs: RwLock<HashMap<TenantId, (FieldCodec, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for Encryption {
@@ -95,6 +104,9 @@ impl Encryption {
             }
             (_, false) => None,
         };
+        if let (Some(reason), Some(_)) = (settings.weak_key, key) {
+            return Err(EncryptionError::WeakKey(reason));
+        }
         let Some(key) = key else {
             return match stored_mode.as_deref() {
                 Some("on") => Err(EncryptionError::EncryptedDatabase),
@@ -135,7 +147,7 @@ impl Encryption {
 
     /// The codec of a tenant that already has key material (every tenant that has authenticated).
     pub async fn stored_codec(&self, tenant: &TenantId) -> Result<FieldCodec, EncryptionError> {
-        if let Some(codec) = self.inner.codecs.read().get(tenant) {
+        if let Some((codec, _)) = self.inner.codecs.read().get(tenant) {
             return Ok(codec.clone());
         }
         let wrapped = self
@@ -156,8 +168,10 @@ impl Encryption {
         tenant: &TenantId,
         key: &ClientKey,
     ) -> Result<FieldCodec, EncryptionError> {
-        if let Some(codec) = self.inner.codecs.read().get(tenant) {
-            return Ok(codec.clone());
+        if let Some((codec, cached_at)) = self.inner.codecs.read().get(tenant) {
+            if cached_at.elapsed() < CODEC_RECHECK {
+                return Ok(codec.clone());
+            }
         }
         let stored = match self.inner.store.tenant_key(tenant).await? {
             Some(wrapped) => wrapped,
@@ -176,8 +190,25 @@ impl Encryption {
         if codecs.len() >= MAX_CACHED_TENANTS {
             codecs.clear();
         }
-        codecs.insert(tenant.clone(), codec.clone());
+        codecs.insert(tenant.clone(), (codec.clone(), std::time::Instant::now()));
         Ok(codec)
+    }
+}
+
+impl Encryption {
+    /// The tenant's retired ciphers, newest first, for audit targets sealed before a key rotation. Material that
+    /// does not open under the current key is skipped (and logged): its entries stay sealed rather than failing.
+    pub async fn retired_codecs(&self, tenant: &TenantId) -> Result<Vec<FieldCodec>, StoreError> {
+        let mut codecs = Vec::new();
+        for wrapped in self.inner.store.retired_tenant_keys(tenant).await? {
+            match TenantCipher::unwrap_with(&wrapped, &self.inner.wrapping) {
+                Ok(cipher) => codecs.push(FieldCodec::Sealed(cipher)),
+                Err(_) => {
+                    tracing::warn!("a retired tenant key does not open with AUTH_ENCRYPTION_KEY")
+                }
+            }
+        }
+        Ok(codecs)
     }
 }
 
@@ -193,6 +224,9 @@ pub async fn encrypt_database(
         .ok_or(EncryptionError::Usage(
             "set AUTH_ENABLE_ENCRYPTION=true and AUTH_ENCRYPTION_KEY to encrypt",
         ))?;
+    if let Some(reason) = settings.weak_key {
+        return Err(EncryptionError::WeakKey(reason));
+    }
     if store.meta_get(MODE_KEY).await?.as_deref() == Some("on") {
         return Err(EncryptionError::Usage("the database is already encrypted"));
     }
@@ -215,11 +249,16 @@ pub async fn encrypt_database(
         (MODE_KEY, "on".to_owned()),
         (CHECK_KEY, master.key_check_value()),
     ];
-    Ok(store.reseal_all(&plan, &meta).await?)
+    // A plaintext database's audit targets are plaintext: there is no key to retire.
+    Ok(store.reseal_all(&plan, &[], &meta).await?)
 }
 
 /// `warden rotate-encryption-key`: re-encrypts every tenant under fresh key material wrapped with
 /// `AUTH_NEW_ENCRYPTION_KEY`, in one transaction. Run with Warden stopped, then restart with the new key.
+///
+/// Audit targets are the exception: the audit chain hashes each stored target, so re-sealing them would break
+/// `warden audit verify`. Instead each audited tenant's old key material is kept as a retired key (wrapped under the
+/// new key, like the current one), and the audit trail opens old entries with it.
 pub async fn rotate_key(
     store: &Store,
     settings: &EncryptionSettings,
@@ -242,6 +281,20 @@ pub async fn rotate_key(
     let new = derive(new_key).await;
     let (old_wrapping, new_wrapping) = (old.wrapping_cipher(), new.wrapping_cipher());
     let stored = store.all_tenant_keys().await?;
+    let audited: std::collections::HashSet<TenantId> =
+        store.audited_tenants().await?.into_iter().collect();
+    let now = crate::store::now_millis();
+    // Keys retired by earlier rotations move to the new key; each audited tenant's current key joins them, since
+    // its audit targets keep their ciphertext (the chain hashes them).
+    let mut retired = Vec::new();
+    for key in store.all_retired_tenant_keys().await? {
+        let cipher = TenantCipher::unwrap_with(&key.wrapped, &old_wrapping)
+            .map_err(|_| EncryptionError::BrokenTenantKey)?;
+        retired.push(RetiredKey {
+            wrapped: cipher.wrap(&new_wrapping),
+            ..key
+        });
+    }
     let mut plan = HashMap::new();
     for tenant in store.tenants_with_fields().await? {
         let from = match stored.get(&tenant) {
@@ -253,10 +306,17 @@ pub async fn rotate_key(
             // encrypted database, so refuse rather than guess.
             None => return Err(EncryptionError::BrokenTenantKey),
         };
+        if let (FieldCodec::Sealed(current), true) = (&from, audited.contains(&tenant)) {
+            retired.push(RetiredKey {
+                tenant: tenant.clone(),
+                wrapped: current.wrap(&new_wrapping),
+                retired_at: now,
+            });
+        }
         let to = TenantCipher::random();
         let wrapped = to.wrap(&new_wrapping);
         plan.insert(tenant, Reseal { from, to, wrapped });
     }
     let meta = [(CHECK_KEY, new.key_check_value())];
-    Ok(store.reseal_all(&plan, &meta).await?)
+    Ok(store.reseal_all(&plan, &retired, &meta).await?)
 }

@@ -5,17 +5,14 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use rand::RngCore;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::server_secrets::{server_secret, SecretHome, ServerSecret};
 use crate::config::{jwt::weak_secret_reason, JwtAlgorithm, JwtSettings};
 use crate::store::{Store, StoreError};
-
-/// Where the generated HS256 secret is kept when none is configured.
-const HS256_SECRET_META: &str = "jwt_hs256_secret";
 
 /// Signs and verifies with exactly one algorithm.
 #[derive(Clone)]
@@ -39,35 +36,31 @@ impl fmt::Debug for SigningKeys {
 }
 
 impl SigningKeys {
-    /// Settles the signing key: the configured one, else (HS256) a random secret kept in the database, else (EdDSA,
-    /// debug mode only — the settings refuse it otherwise) an ephemeral key pair.
-    pub async fn setup(store: &Store, settings: &JwtSettings) -> Result<Self, StoreError> {
+    /// Settles the signing key: the configured one, else (HS256) a generated secret kept outside the database (see
+    /// [`super::server_secrets`]), else (EdDSA, debug mode only — the settings refuse it otherwise) an ephemeral key
+    /// pair.
+    pub async fn setup(
+        store: &Store,
+        home: &SecretHome,
+        settings: &JwtSettings,
+    ) -> Result<Self, StoreError> {
         match settings.algorithm {
             JwtAlgorithm::Hs256 => {
-                let secret: Vec<u8> = match &settings.secret {
-                    Some(secret) => {
-                        if weak_secret_reason(secret.expose_secret()).is_some() {
-                            // Only reachable in debug mode: the settings refuse a weak secret otherwise.
-                            tracing::warn!("AUTH_JWT_SECRET_KEY is weak; accepted only because AUTH_DEBUG_MODE is on");
-                        }
-                        secret.expose_secret().as_bytes().to_vec()
+                if let Some(secret) = &settings.secret {
+                    if weak_secret_reason(secret.expose_secret()).is_some() {
+                        // Only reachable in debug mode: the settings refuse a weak secret otherwise.
+                        tracing::warn!("AUTH_JWT_SECRET_KEY is weak; accepted only because AUTH_DEBUG_MODE is on");
                     }
-                    None => {
-                        let mut fresh = [0u8; 32];
-                        rand::rngs::OsRng.fill_bytes(&mut fresh);
-                        let stored = store
-                            .meta_get_or_insert(HS256_SECRET_META, &hex::encode(fresh))
-                            .await?;
-                        tracing::warn!(
-                            "AUTH_JWT_SECRET_KEY is not set: using a generated secret kept in the database; \
-                             set AUTH_JWT_SECRET_KEY to manage it yourself"
-                        );
-                        hex::decode(stored).map_err(|e| {
-                            StoreError::Other(anyhow::anyhow!("stored JWT secret: {e}"))
-                        })?
-                    }
-                };
-                Ok(Self::hs256(&secret))
+                }
+                let secret = server_secret(
+                    store,
+                    home,
+                    ServerSecret::JwtHs256,
+                    settings.secret.as_ref(),
+                )
+                .await
+                .map_err(|e| StoreError::Other(e.into()))?;
+                Ok(Self::hs256(secret.expose_secret()))
             }
             JwtAlgorithm::EdDsa => {
                 let der = match &settings.private_key_der {

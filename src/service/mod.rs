@@ -11,6 +11,7 @@ mod maintenance;
 pub mod model;
 mod rbac;
 pub mod registry;
+pub mod server_secrets;
 mod sessions;
 mod tenants;
 mod tokens;
@@ -21,9 +22,10 @@ pub use directory::{DirectoryUser, UserDirectory};
 pub use encryption::Encryption;
 pub use error::ServiceError;
 pub use limits::RateLimiter;
-pub use maintenance::run_maintenance;
+pub use maintenance::{maintenance_pass, run_maintenance};
 pub use model::{Listed, Models, PageRequest, RoleInfo};
 pub use rbac::{NameListing, RbacService, RoleListing, Written};
+pub use server_secrets::{SecretHome, ServerSecret, ServerSecretError};
 pub use sessions::{
     grants, permission_matches, Session, SessionInput, SessionsService, MAX_CHECK_PAIRS,
 };

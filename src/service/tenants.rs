@@ -1,6 +1,5 @@
 //! Turns client keys into tenant ids, with the secret agreed with the database at start-up.
 
-use rand::RngCore;
 use secrecy::ExposeSecret;
 
 use crate::config::TenantMode;
@@ -8,9 +7,9 @@ use crate::crypto::FieldCodec;
 use crate::domain::{ClientKey, TenantId, TenantScope, TenantSecret};
 use crate::store::{Store, StoreError};
 
+use super::server_secrets::{server_secret, SecretHome, ServerSecret, ServerSecretError};
 use super::ServiceError;
 
-const SECRET_KEY: &str = "tenant_secret";
 const CHECK_KEY: &str = "tenant_secret_check";
 
 /// Why start-up could not settle the tenant secret.
@@ -21,6 +20,8 @@ pub enum TenantSetupError {
          every tenant's data would become unreachable, so Warden refuses to start"
     )]
     SecretMismatch,
+    #[error(transparent)]
+    Secret(#[from] ServerSecretError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,26 +37,16 @@ pub struct Tenants {
 }
 
 impl Tenants {
-    /// Uses the configured secret, or the one kept in the database (made on first start) when none is configured.
+    /// Uses the configured secret, or a generated one kept outside the database (see [`super::server_secrets`]).
     /// Either way the database records a check value, so a changed secret is refused instead of silently
     /// orphaning every tenant.
     pub async fn setup(
         store: &Store,
+        home: &SecretHome,
         configured: Option<&secrecy::SecretString>,
     ) -> Result<Self, TenantSetupError> {
-        let secret = match configured {
-            Some(secret) => TenantSecret::new(secret.expose_secret().as_bytes().to_vec()),
-            None => {
-                let mut fresh = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut fresh);
-                let stored = store
-                    .meta_get_or_insert(SECRET_KEY, &hex::encode(fresh))
-                    .await?;
-                let bytes = hex::decode(&stored)
-                    .map_err(|e| StoreError::Other(anyhow::anyhow!("stored tenant secret: {e}")))?;
-                TenantSecret::new(bytes)
-            }
-        };
+        let secret = server_secret(store, home, ServerSecret::Tenant, configured).await?;
+        let secret = TenantSecret::new(secret.expose_secret().to_vec());
         let check = secret.check_value();
         let stored_check = store.meta_get_or_insert(CHECK_KEY, &check).await?;
         // Check values are public by design, so an ordinary comparison leaks nothing.

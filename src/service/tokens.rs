@@ -93,8 +93,9 @@ impl TokenService {
         rbac: RbacService,
         audit: AuditLog,
         settings: &JwtSettings,
+        home: &super::SecretHome,
     ) -> Result<Self, StoreError> {
-        let keys = SigningKeys::setup(store, settings).await?;
+        let keys = SigningKeys::setup(store, home, settings).await?;
         Ok(Self {
             store: store.clone(),
             rbac,

@@ -1,4 +1,5 @@
-//! Stored tenant key material and the bulk re-encryption behind `warden encrypt` / `rotate-encryption-key`.
+//! Stored tenant key material (current and retired) and the bulk re-encryption behind `warden encrypt` /
+//! `rotate-encryption-key`.
 
 use std::collections::HashMap;
 
@@ -17,6 +18,15 @@ pub struct Reseal {
     pub to: TenantCipher,
     /// `to`, wrapped for storage.
     pub wrapped: String,
+}
+
+/// Key material a rotation retired, kept so that audit targets sealed with it still open.
+#[derive(Debug, Clone)]
+pub struct RetiredKey {
+    pub tenant: TenantId,
+    /// Wrapped under the current encryption key.
+    pub wrapped: String,
+    pub retired_at: i64,
 }
 
 /// How many values a bulk conversion rewrote.
@@ -43,7 +53,8 @@ impl Store {
         Ok(row.map(|(w,)| w))
     }
 
-    /// Stores `wrapped` unless the tenant has key material already; returns what is stored now.
+    /// Stores `wrapped` — the tenant's key derived from its client key — unless the tenant has key material
+    /// already; returns what is stored now.
     pub async fn tenant_key_get_or_insert(
         &self,
         tenant: &TenantId,
@@ -51,7 +62,8 @@ impl Store {
     ) -> Result<String, StoreError> {
         let stored: (String,) = with_writer!(self, |pool| {
             sqlx::query(
-                "INSERT INTO tenant_keys (tenant, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                "INSERT INTO tenant_keys (tenant, wrapped, created_at, derived) VALUES ($1, $2, $3, TRUE) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(tenant.as_str())
             .bind(wrapped)
@@ -64,6 +76,36 @@ impl Store {
                 .await?
         });
         Ok(stored.0)
+    }
+
+    /// The tenant's retired key material, wrapped, newest first (see `tenant_retired_keys`).
+    pub async fn retired_tenant_keys(&self, tenant: &TenantId) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT wrapped FROM tenant_retired_keys WHERE tenant = $1 ORDER BY retired_at DESC",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(w,)| w).collect())
+    }
+
+    /// Every retired key: tenant, wrapped material and when it was retired.
+    pub async fn all_retired_tenant_keys(&self) -> Result<Vec<RetiredKey>, StoreError> {
+        let rows: Vec<(String, String, i64)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT tenant, wrapped, retired_at FROM tenant_retired_keys")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(tenant, wrapped, retired_at)| RetiredKey {
+                tenant: TenantId::from_stored(tenant),
+                wrapped,
+                retired_at,
+            })
+            .collect())
     }
 
     /// Every stored tenant key, wrapped.
@@ -110,10 +152,13 @@ impl Store {
     }
 
     /// Rewrites every sealed field of every tenant in `plan` (open with `from`, seal with `to`), replaces the
-    /// stored tenant keys and sets the given meta values — all in one transaction, so a failure changes nothing.
+    /// stored tenant keys and the retired ones, and sets the given meta values — all in one transaction, so a failure
+    /// changes nothing. Audit targets are not rewritten: the audit chain hashes them, so `retired` must hold every
+    /// key they were sealed with.
     pub async fn reseal_all(
         &self,
         plan: &HashMap<TenantId, Reseal>,
+        retired: &[RetiredKey],
         meta: &[(&str, String)],
     ) -> Result<ResealReport, StoreError> {
         let mut report = ResealReport {
@@ -193,6 +238,20 @@ impl Store {
                 .bind(tenant.as_str())
                 .bind(&step.wrapped)
                 .bind(now_millis())
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM tenant_retired_keys")
+                .execute(&mut *tx)
+                .await?;
+            for key in retired {
+                sqlx::query(
+                    "INSERT INTO tenant_retired_keys (tenant, wrapped, retired_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(key.tenant.as_str())
+                .bind(&key.wrapped)
+                .bind(key.retired_at)
                 .execute(&mut *tx)
                 .await?;
             }

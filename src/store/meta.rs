@@ -1,4 +1,5 @@
-//! Small key-value facts about the database itself (which secrets it was set up with).
+//! Small key-value facts about the database itself: check values, the encryption mode and, on PostgreSQL in debug
+//! mode only, generated server secrets (see `service::server_secrets`).
 
 use super::{with_reader, with_writer, Store, StoreError};
 
@@ -33,5 +34,41 @@ impl Store {
                 .await?
         });
         Ok(stored.0)
+    }
+
+    /// Deletes one meta value so that no trace of it stays in the database files: on SQLite the row is overwritten
+    /// with zeros (`secure_delete`) and the write-ahead log is truncated after a checkpoint. Returns whether a value
+    /// was there.
+    pub async fn meta_forget(&self, key: &str) -> Result<bool, StoreError> {
+        let removed = match self {
+            Self::Sqlite { writer, .. } => {
+                // The writer pool has one connection: the pragma, the delete and the checkpoint run on it in order.
+                let mut conn = writer.acquire().await?;
+                sqlx::query("PRAGMA secure_delete = ON")
+                    .execute(&mut *conn)
+                    .await?;
+                let removed = sqlx::query("DELETE FROM warden_meta WHERE key = $1")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                // Back to SQLite's default: zeroing every freed cell costs I/O on ordinary deletes.
+                sqlx::query("PRAGMA secure_delete = OFF")
+                    .execute(&mut *conn)
+                    .await?;
+                if removed > 0 {
+                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                removed
+            }
+            Self::Postgres(pool) => sqlx::query("DELETE FROM warden_meta WHERE key = $1")
+                .bind(key)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(removed > 0)
     }
 }

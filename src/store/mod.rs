@@ -10,6 +10,7 @@ mod error;
 mod keys;
 mod meta;
 mod model;
+mod prune;
 mod rate;
 mod rbac;
 mod registry;
@@ -29,7 +30,7 @@ use sqlx::sqlite::{
 pub use audit::{AuditDraft, AuditQuery};
 pub use credentials::CredentialRotator;
 pub use error::StoreError;
-pub use keys::{Reseal, ResealReport};
+pub use keys::{Reseal, ResealReport, RetiredKey};
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord, SessionUpdate};

@@ -114,8 +114,8 @@ impl VaultSecrets {
     /// validating them as the environment's would be, and logs where each secret came from (never a value).
     ///
     /// `jwt_secret` becomes the HS256 secret (`AUTH_JWT_SECRET_KEY`'s place) and is held to the same rules: outside
-    /// `AUTH_DEBUG_MODE` a weak one stops start-up. `encryption_key` becomes `AUTH_ENCRYPTION_KEY` (at least 16
-    /// characters).
+    /// `AUTH_DEBUG_MODE` a weak one stops start-up. `encryption_key` becomes `AUTH_ENCRYPTION_KEY`, held to its rules
+    /// (entropy-bearing, at least 32 bytes, outside debug mode).
     pub fn overlay(&self, settings: &mut Settings, path: &str) -> Result<(), SecretsError> {
         let invalid = |key, reason: &str| SecretsError::Invalid {
             path: path.to_owned(),
@@ -165,10 +165,19 @@ impl VaultSecrets {
         };
         let encryption_source = match &self.encryption_key {
             Some(key) => {
-                if key.expose_secret().chars().count() < 16 {
+                if key.expose_secret().chars().count() < crate::config::encryption::MIN_KEY_CHARS {
                     return Err(invalid("encryption_key", "must be at least 16 characters"));
                 }
+                if let Some(reason) =
+                    crate::config::encryption::weak_key_reason(key, settings.debug)
+                {
+                    return Err(invalid(
+                        "encryption_key",
+                        &format!("{reason} (refused outside AUTH_DEBUG_MODE)"),
+                    ));
+                }
                 settings.encryption.key = Some(key.clone());
+                settings.encryption.weak_key = None;
                 SecretSource::Vault
             }
             None if settings.encryption.key.is_some() => SecretSource::Environment,
@@ -244,6 +253,7 @@ mod tests {
 
     const VAULT_JWT: &str = "q7Vd2kLm9xPz4RtY8wNb3HcJ6fGs1AeU";
     const ENV_JWT: &str = "Zr4Tq8Lp2Wm6Xn0Yk3Vb7Hd1Js5Fg9Ce";
+    const VAULT_ENCRYPTION_KEY: &str = "Hs8Kd2Qm5Vx9Lw3Nc7Rb1Tf4Yg6Jp0Za";
 
     #[test]
     fn the_encryption_key_from_vault_is_the_field_encryption_key() {
@@ -257,14 +267,14 @@ mod tests {
         .unwrap();
         assert!(settings.encryption.key.is_none());
         VaultSecrets {
-            encryption_key: Some(SecretString::from("vault-field-encryption-key")),
+            encryption_key: Some(SecretString::from(VAULT_ENCRYPTION_KEY)),
             ..VaultSecrets::default()
         }
         .overlay(&mut settings, "secret/data/warden")
         .unwrap();
         assert_eq!(
             settings.encryption.key.as_ref().unwrap().expose_secret(),
-            "vault-field-encryption-key"
+            VAULT_ENCRYPTION_KEY
         );
         let short = VaultSecrets {
             encryption_key: Some(SecretString::from("short")),

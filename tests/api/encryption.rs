@@ -7,8 +7,9 @@ use warden::startup::Application;
 
 use crate::helpers::TestApp;
 
-const KEY: &str = "test-encryption-key-0001";
-const OTHER_KEY: &str = "another-encryption-key-02";
+const KEY: &str = "9d3f6a1c8e2b7f40d5a9c3e6b1f8a2d7";
+const OTHER_KEY: &str = "4b8e1d7a3f9c62e0b5d8a1f4c7e3b9d2";
+const THIRD_KEY: &str = "a7c2e9f4b1d8063e5a2c7f9b4d1e8a36";
 
 fn encrypted(key: &'static str) -> [(&'static str, &'static str); 2] {
     [
@@ -20,6 +21,7 @@ fn encrypted(key: &'static str) -> [(&'static str, &'static str); 2] {
 /// Builds (without serving) a Warden on the test's database; returns the start-up error, if any.
 async fn start_error(app: &TestApp, vars: &[(&str, &str)]) -> Option<String> {
     let url = app.database_url().to_owned();
+    let secrets = crate::helpers::server_secrets_for(&url);
     let settings = Settings::from_lookup(|name| {
         if name == "AUTH_DATABASE_URL" {
             return Some(url.clone());
@@ -30,6 +32,12 @@ async fn start_error(app: &TestApp, vars: &[(&str, &str)]) -> Option<String> {
         vars.iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
+            .or_else(|| {
+                secrets
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            })
     })
     .unwrap();
     Application::build(settings)
@@ -268,7 +276,88 @@ async fn user_access_features_see_sealed_memberships(app: TestApp) {
         .is_empty());
 }
 
+async fn old_audit_entries_stay_readable_after_a_key_rotation_and_the_chain_still_verifies(
+    app: TestApp,
+) {
+    let app = TestApp::spawn_with(app.backend(), &encrypted(KEY))
+        .await
+        .unwrap();
+    app.write(Method::POST, "/api/role/payroll").await;
+    app.write(Method::POST, "/api/permission/payroll/salaries:read")
+        .await;
+    let targets = |page: serde_json::Value| -> Vec<String> {
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["target"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = targets(app.data(Method::GET, "/api/audit").await);
+    assert_eq!(
+        before,
+        ["role=payroll permission=salaries:read", "role=payroll"]
+    );
+
+    let url = app.database_url().to_owned();
+    let secrets = crate::helpers::server_secrets_for(&url);
+    let settings = |vars: &[(&str, &str)]| {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .chain(secrets.iter().cloned())
+            .collect();
+        let url = url.clone();
+        Settings::from_lookup(move |name| {
+            if name == "AUTH_DATABASE_URL" {
+                return Some(url.clone());
+            }
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    };
+    let mut rotate_vars = encrypted(KEY).to_vec();
+    rotate_vars.push(("AUTH_NEW_ENCRYPTION_KEY", OTHER_KEY));
+    // Twice: keys retired by an earlier rotation move to the new key too.
+    for vars in [
+        rotate_vars,
+        vec![
+            ("AUTH_ENABLE_ENCRYPTION", "true"),
+            ("AUTH_ENCRYPTION_KEY", OTHER_KEY),
+            ("AUTH_NEW_ENCRYPTION_KEY", THIRD_KEY),
+        ],
+    ] {
+        let store = warden::store::Store::connect(&settings(&[]).database)
+            .await
+            .unwrap();
+        warden::service::encryption::rotate_key(&store, &settings(&vars).encryption)
+            .await
+            .unwrap();
+        store.close().await;
+    }
+
+    // Under the newest key, the old entries read as before, beside a new one.
+    let rotated = app.respawn(&encrypted(THIRD_KEY)).await;
+    rotated
+        .write(Method::POST, "/api/permission/payroll/salaries:write")
+        .await;
+    let after = targets(rotated.data(Method::GET, "/api/audit").await);
+    assert_eq!(
+        after,
+        [
+            "role=payroll permission=salaries:write",
+            "role=payroll permission=salaries:read",
+            "role=payroll",
+        ]
+    );
+    // Still sealed at rest, and the chain (which hashes the stored targets) is intact.
+    let stored = rotated.raw_strings("SELECT target FROM audit_log").await;
+    assert!(stored.iter().all(|t| !t.contains("salaries")), "{stored:?}");
+    assert_eq!(rotated.audit_chain().await, (3, None));
+}
+
 crate::on_both_backends!(
+    old_audit_entries_stay_readable_after_a_key_rotation_and_the_chain_still_verifies,
     user_access_features_see_sealed_memberships,
     sealed_fields_are_unreadable_at_rest_and_queries_still_work,
     the_same_name_is_sealed_differently_for_each_tenant,

@@ -50,36 +50,16 @@ impl Drop for DbGuard {
     }
 }
 
-pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
-    /// A fresh client key: this test's tenant.
-    pub key: String,
-    database_url: String,
-    _db: DbGuard,
+/// A fresh database no Warden has touched yet (for start-up tests); removed when dropped.
+pub struct EmptyDatabase {
+    pub url: String,
+    guard: DbGuard,
 }
 
-/// A fresh random client key.
-pub fn new_key() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn init_logs() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        warden::telemetry::init(warden::config::LogFormat::Text, "debug");
-    }
-}
-
-impl TestApp {
-    /// Starts Warden on `backend`; `None` when PostgreSQL is not configured outside CI.
-    pub async fn spawn(backend: Backend) -> Option<Self> {
-        Self::spawn_with(backend, &[]).await
-    }
-
-    /// Starts Warden with extra `AUTH_*` settings.
-    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
-        init_logs();
-        let (database_url, guard) = match backend {
+impl EmptyDatabase {
+    /// `None` when PostgreSQL is not configured outside CI.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        let (url, guard) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary folder");
                 let url = format!("sqlite://{}", dir.path().join("warden.sqlite3").display());
@@ -104,6 +84,62 @@ impl TestApp {
                 (url.to_string(), DbGuard::Postgres { admin_url, name })
             }
         };
+        Some(Self { url, guard })
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A fresh client key: this test's tenant.
+    pub key: String,
+    database_url: String,
+    _db: DbGuard,
+}
+
+/// The server secrets PostgreSQL requires outside debug mode: random-looking, and the same for every instance on one
+/// database (derived from its URL, which names a fresh database per test). SQLite needs none: its generated secrets
+/// live in the file beside the database.
+pub fn server_secrets_for(database_url: &str) -> Vec<(String, String)> {
+    use sha2::Digest;
+    if !database_url.starts_with("postgres") {
+        return Vec::new();
+    }
+    let derive = |label: &str| {
+        hex::encode(sha2::Sha256::digest(
+            format!("{label}|{database_url}").as_bytes(),
+        ))
+    };
+    vec![
+        ("AUTH_TENANT_SECRET".into(), derive("tenant")),
+        ("AUTH_JWT_SECRET_KEY".into(), derive("jwt")),
+    ]
+}
+
+/// A fresh random client key.
+pub fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        warden::telemetry::init(warden::config::LogFormat::Text, "debug");
+    }
+}
+
+impl TestApp {
+    /// Starts Warden on `backend`; `None` when PostgreSQL is not configured outside CI.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts Warden with extra `AUTH_*` settings.
+    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
+        init_logs();
+        let EmptyDatabase {
+            url: database_url,
+            guard,
+        } = EmptyDatabase::create(backend).await?;
         let app = Self::start(&database_url, vars).await;
         Some(Self {
             address: app,
@@ -198,6 +234,7 @@ impl TestApp {
             ("AUTH_DATABASE_URL".into(), database_url.to_owned()),
             ("AUTH_SERVER_PORT".into(), "0".into()),
         ]);
+        map.extend(server_secrets_for(database_url));
         for (k, v) in vars {
             map.insert((*k).to_owned(), (*v).to_owned());
         }
