@@ -4,6 +4,9 @@
 use crate::config::UsersSettings;
 use crate::store::Store;
 
+/// The longest reuse grace the settings allow (`AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS` ≤ 60).
+const MAX_REUSE_GRACE_MS: i64 = 60_000;
+
 /// Runs forever: one pass right away, then one every `maintenance_interval`. Failures are logged and retried at
 /// the next tick.
 pub async fn run_maintenance(store: Store, settings: UsersSettings) {
@@ -20,6 +23,18 @@ pub async fn run_maintenance(store: Store, settings: UsersSettings) {
         {
             Ok(removed) if removed > 0 => {
                 tracing::debug!(removed, "maintenance removed expired rows")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),
+        }
+        // The sealed successor pairs of refresh rotations outlive their reuse grace (at most a minute) only until
+        // here, for rotations whose family never refreshed again.
+        match store
+            .clear_refresh_successors(now.saturating_sub(MAX_REUSE_GRACE_MS))
+            .await
+        {
+            Ok(cleared) if cleared > 0 => {
+                tracing::debug!(cleared, "maintenance cleared refresh successors")
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),
