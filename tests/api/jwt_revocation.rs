@@ -186,7 +186,7 @@ async fn a_family_stops_refreshing_at_its_absolute_lifetime(app: TestApp) {
     // 29 days old: still inside the default 30.
     run_sql(
         &app,
-        "UPDATE token_families SET created_at = created_at - 29 * 86400000",
+        "UPDATE token_families SET created_at = created_at - 2505600000",
     )
     .await;
     let (status, body) = refresh(&app, &pair.refresh).await;
@@ -195,7 +195,7 @@ async fn a_family_stops_refreshing_at_its_absolute_lifetime(app: TestApp) {
     // 31 days old: the refresh token itself is fresh, but the family is over.
     run_sql(
         &app,
-        "UPDATE token_families SET created_at = created_at - 2 * 86400000",
+        "UPDATE token_families SET created_at = created_at - 172800000",
     )
     .await;
     let (status, body) = refresh(&app, &next.refresh).await;
