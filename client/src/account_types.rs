@@ -321,6 +321,12 @@ pub struct Claims {
     pub roles: Vec<String>,
     /// The user's permissions at issue time.
     pub permissions: Vec<String>,
+    /// The issuer (`AUTH_JWT_ISSUER`); a verifier pins it.
+    #[serde(default)]
+    pub iss: String,
+    /// The tenant's audience (its id unless set with `PUT /api/settings`); a verifier pins it.
+    #[serde(default)]
+    pub aud: String,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).

@@ -217,8 +217,10 @@ impl Client {
         self.send(request).await
     }
 
-    /// `POST /api/token/refresh`: rotates the refresh token. Presenting one that was already rotated revokes
-    /// its whole family; this call is never retried, since a retry of a refresh that did arrive would do that.
+    /// `POST /api/token/refresh`: rotates the refresh token; the new access token carries the user's current roles.
+    /// Presenting one that was already rotated returns the same new pair within the server's reuse grace (10 s by
+    /// default) and revokes its whole family after it; this call is never retried automatically, since a retry
+    /// after the grace would do that.
     pub async fn refresh_jwt(&self, refresh_token: &str) -> Result<TokenPair, Error> {
         let request = Request::post("/api/token/refresh".into())
             .json(json!({ "refresh_token": refresh_token }))

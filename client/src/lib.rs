@@ -48,6 +48,15 @@
 //! # }
 //! ```
 //!
+//! # Verifying access tokens offline
+//!
+//! [`Client::verify_jwt`] asks Warden, which also sees revocation. A service that verifies Warden's EdDSA access
+//! tokens itself fetches the tenant's key set, `GET /.well-known/jwks.json?tenant=<tid>`, and pins everything: the
+//! key by `kid`, `alg: EdDSA`, `iss` (the server's `AUTH_JWT_ISSUER`), `aud` (the tenant's audience, its id by
+//! default) and `tid`. `examples/verify_jwt.rs` does exactly that with `jsonwebtoken`, and
+//! `tests/verify_jwt.rs` runs it against a live Warden: another tenant's token, another issuer or a tampered token
+//! is refused. Offline verification cannot see revocation before `exp`.
+//!
 //! # Errors
 //!
 //! - [`Error::Transport`]: no answer (connection refused or reset, DNS, timeout).

@@ -65,6 +65,8 @@ impl From<ServiceError> for ApiError {
                 Self::new(StatusCode::CONFLICT, err.to_string())
             }
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
+            ServiceError::Invalid(_) => Self::bad_request(err.to_string()),
             ServiceError::InvalidToken(_) => Self::unauthorized(err.to_string()),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

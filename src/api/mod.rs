@@ -20,6 +20,7 @@ mod permissions;
 mod queries;
 mod roles;
 mod sessions;
+mod settings;
 mod tokens;
 mod user_tokens;
 mod users;
@@ -91,6 +92,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(queries::router())
         .merge(audit::router())
         .merge(tokens::router())
+        .merge(settings::router())
         .merge(users::router())
         .merge(access::router())
         .merge(user_tokens::router())

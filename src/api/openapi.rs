@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "tokens", description = "single-use tokens"),
         (name = "sessions", description = "sessions with permission sets"),
         (name = "audit", description = "the tenant's audit trail"),
+        (name = "settings", description = "the tenant's settings (JWT audience)"),
     )
 )]
 pub(super) struct ApiDoc;

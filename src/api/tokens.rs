@@ -1,16 +1,19 @@
-//! `POST /api/token/{user}`, `POST /api/token/refresh`, `POST /api/token/verify` and `GET /.well-known/jwks.json`.
+//! `POST /api/token/{user}`, `POST /api/token/refresh`, `POST /api/token/verify`, `DELETE /api/users/{user}/jwt` and
+//! `GET /.well-known/jwks.json?tenant=`.
 //!
 //! The static paths win over `{user}`, so users named `refresh` or `verify` cannot be issued tokens.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::accounts::ApiQuery;
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
-use super::openapi::{Envelope, Failure};
+use super::openapi::{Envelope, Failure, Revoked};
 use super::{ApiError, ApiResult, AppState};
 use crate::domain::NameKind;
 use crate::service::{AccessClaims, IssuedTokens};
@@ -21,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify))
         .routes(routes!(issue))
         .routes(routes!(jwks))
+        .routes(routes!(revoke_user))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -106,7 +110,7 @@ struct VerifyRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 struct Verified {
     valid: bool,
-    /// `sub`, `tid`, `roles`, `permissions`, `iat`, `exp`, `jti`, `fam`.
+    /// `sub`, `tid`, `roles`, `permissions`, `iss`, `aud`, `iat`, `exp`, `jti`, `fam`.
     #[schema(value_type = Object)]
     claims: AccessClaims,
 }
@@ -140,11 +144,52 @@ async fn verify(
     ))
 }
 
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "jwt",
-    responses((status = 200, description = "an RFC 7517 JWK Set, not in the envelope (empty with HS256)", body = Object)))]
-/// The public signing keys as an RFC 7517 JWK Set, bare (not in the envelope) so that JWT libraries can read it.
-async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
-    axum::Json(state.tokens.jwks())
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct JwksQuery {
+    /// The tenant id: the `tid` claim of its tokens (64 hex digits).
+    tenant: Option<String>,
+}
+
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "jwt", params(JwksQuery),
+    responses(
+        (status = 200, description = "an RFC 7517 JWK Set, not in the envelope: the public key of `?tenant=` (EdDSA); empty with HS256 or without `tenant`", body = Object),
+        (status = 400, description = "`tenant` is not a tenant id", body = Failure),
+    ))]
+/// A tenant's public signing key as an RFC 7517 JWK Set, bare (not in the envelope) so that JWT libraries can read
+/// it. Without `tenant` the set is empty: every tenant has its own key, and a verifier must pin one.
+async fn jwks(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<JwksQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    Ok(axum::Json(state.tokens.jwks(query.tenant.as_deref())?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}/jwt",
+    tag = "jwt",
+    params(("user" = String, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "every refresh family of the user revoked, with every access token issued from them; `revoked` counts the families", body = Envelope<Revoked>),
+        (status = "4XX", description = "refused: bad name (400), bad key (401), rate limited (429)", body = Failure),
+        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+    )
+)]
+async fn revoke_user(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Context(context): Context,
+    ApiPath(user): ApiPath<String>,
+) -> ApiResult {
+    let user = name(NameKind::User, &user)?;
+    let revoked = state
+        .tokens
+        .revoke_user(&tenant.id, &context, &user)
+        .await?;
+    Ok(ok("jwt families revoked", json!({ "revoked": revoked })))
 }
 
 fn required(field: &str) -> ApiError {

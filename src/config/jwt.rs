@@ -12,7 +12,16 @@
 //!   key. Required for EdDSA outside debug mode; in debug mode an ephemeral key is generated (tokens then die with
 //!   the process).
 //! - `AUTH_JWT_ACCESS_TOKEN_EXPIRE_MINUTES` (1440): lifetime of access tokens.
-//! - `AUTH_JWT_REFRESH_TOKEN_EXPIRE_DAYS` (7): lifetime of refresh tokens.
+//! - `AUTH_JWT_REFRESH_TOKEN_EXPIRE_DAYS` (7): lifetime of refresh tokens (sliding: each refresh starts a new one).
+//! - `AUTH_JWT_REFRESH_FAMILY_MAX_DAYS` (30): absolute lifetime of a refresh family, counted from the issue that
+//!   started it; no refresh extends it.
+//! - `AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS` (10, at most 60; 0 turns it off): how long a rotated refresh token still
+//!   answers with the same new pair (a client's retry), instead of counting as a reuse that revokes the family.
+//! - `AUTH_JWT_ISSUER` (`http://<AUTH_SERVER_HOST>:<AUTH_SERVER_PORT>`): the `iss` claim of every access token and
+//!   the issuer verification requires; set it to the server's public URL.
+//!
+//! Every tenant signs with its own key, derived from the server's key material and the tenant id (HS256: an
+//! HMAC key from the secret; EdDSA: an Ed25519 seed from the private key), so no per-tenant key is stored.
 
 use std::fmt;
 use std::time::Duration;
@@ -38,6 +47,12 @@ pub struct JwtSettings {
     pub private_key_der: Option<secrecy::SecretSlice<u8>>,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// The absolute lifetime of a refresh family.
+    pub family_max_age: Duration,
+    /// How long a rotated refresh token answers with the pair it was rotated into.
+    pub reuse_grace: Duration,
+    /// The `iss` claim.
+    pub issuer: String,
 }
 
 impl fmt::Debug for JwtSettings {
@@ -51,6 +66,9 @@ impl fmt::Debug for JwtSettings {
             )
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("family_max_age", &self.family_max_age)
+            .field("reuse_grace", &self.reuse_grace)
+            .field("issuer", &self.issuer)
             .finish()
     }
 }
@@ -152,6 +170,21 @@ impl JwtSettings {
             ));
         }
 
+        let issuer = match get("AUTH_JWT_ISSUER") {
+            Some(issuer) if issuer.trim().is_empty() || issuer.len() > 255 => {
+                return Err(super::invalid(
+                    "AUTH_JWT_ISSUER",
+                    "expected 1 to 255 characters (the server's public URL)",
+                ))
+            }
+            Some(issuer) => issuer,
+            None => format!(
+                "http://{}:{}",
+                get("AUTH_SERVER_HOST").unwrap_or_else(|| "localhost".to_owned()),
+                get("AUTH_SERVER_PORT").unwrap_or_else(|| "8000".to_owned())
+            ),
+        };
+
         Ok(Self {
             algorithm,
             secret,
@@ -169,6 +202,17 @@ impl JwtSettings {
                 86_400
                     * super::parse_number(get, "AUTH_JWT_REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650)?,
             ),
+            family_max_age: Duration::from_secs(
+                86_400 * super::parse_number(get, "AUTH_JWT_REFRESH_FAMILY_MAX_DAYS", 30, 1, 3650)?,
+            ),
+            reuse_grace: Duration::from_secs(super::parse_number(
+                get,
+                "AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS",
+                10,
+                0,
+                60,
+            )?),
+            issuer,
         })
     }
 }
@@ -228,6 +272,26 @@ mod tests {
         assert!(s.jwt.secret.is_none());
         assert_eq!(s.jwt.access_ttl, Duration::from_secs(1440 * 60));
         assert_eq!(s.jwt.refresh_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(s.jwt.family_max_age, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.jwt.reuse_grace, Duration::from_secs(10));
+        assert_eq!(s.jwt.issuer, "http://localhost:8000");
+    }
+
+    #[test]
+    fn the_issuer_is_configurable_and_never_empty() {
+        let s = settings(&[("AUTH_JWT_ISSUER", "https://auth.example.com")]).unwrap();
+        assert_eq!(s.jwt.issuer, "https://auth.example.com");
+        let err = settings(&[("AUTH_JWT_ISSUER", " ")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("AUTH_JWT_ISSUER"), "{err}");
+        let err = settings(&[("AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS", "61")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS"),
+            "{err}"
+        );
     }
 
     #[test]

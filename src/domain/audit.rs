@@ -23,6 +23,8 @@ pub mod actions {
     pub const JWT_ISSUE: &str = "jwt.issue";
     pub const JWT_REFRESH: &str = "jwt.refresh";
     pub const JWT_FAMILY_REVOKE: &str = "jwt.family_revoke";
+    /// `PUT /api/settings`.
+    pub const SETTINGS_PUT: &str = "settings.put";
     /// `POST /api/access/check`.
     pub const CHECK_ACCESS: &str = "check.access";
     /// `POST /api/sessions/{id}/check`.

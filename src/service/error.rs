@@ -11,6 +11,11 @@ pub enum ServiceError {
     RevisionNotReached { wanted: i64, current: i64 },
     #[error("user `{0}` not found")]
     UserNotFound(Name),
+    #[error("user `{0}` is denied or disabled")]
+    UserNotAllowed(Name),
+    /// A value in the request is not acceptable (400).
+    #[error("{0}")]
+    Invalid(String),
     /// A token that must not be accepted; the reason never contains the token.
     #[error("{0}")]
     InvalidToken(&'static str),

@@ -13,6 +13,9 @@ const RATE_WINDOW_MARGIN_SECONDS: i64 = 60;
 /// first authenticates, just before its first data.
 const IDLE_TENANT_KEY_GRACE_MS: i64 = 3_600_000;
 
+/// The longest reuse grace the settings allow (`AUTH_JWT_REFRESH_REUSE_GRACE_SECONDS` ≤ 60).
+const MAX_REUSE_GRACE_MS: i64 = 60_000;
+
 /// Runs forever: one pass right away, then one every `maintenance_interval`. Failures are logged and retried at
 /// the next tick. `access_ttl` is the access-token lifetime: refresh families outlive their last access token.
 pub async fn run_maintenance(store: Store, settings: UsersSettings, access_ttl: Duration) {
@@ -24,6 +27,18 @@ pub async fn run_maintenance(store: Store, settings: UsersSettings, access_ttl: 
         match maintenance_pass(&store, &settings, access_ttl, now).await {
             Ok(removed) if removed > 0 => {
                 tracing::debug!(removed, "maintenance removed expired rows")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),
+        }
+        // The sealed successor pairs of refresh rotations outlive their reuse grace (at most a minute) only until
+        // here, for rotations whose family never refreshed again.
+        match store
+            .clear_refresh_successors(now.saturating_sub(MAX_REUSE_GRACE_MS))
+            .await
+        {
+            Ok(cleared) if cleared > 0 => {
+                tracing::debug!(cleared, "maintenance cleared refresh successors")
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),

@@ -15,6 +15,7 @@ mod rate;
 mod rbac;
 mod registry;
 mod sessions;
+mod settings;
 mod tokens;
 mod users;
 
@@ -34,6 +35,7 @@ pub use keys::{Reseal, ResealReport, RetiredKey};
 pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord, SessionUpdate};
+pub use settings::TenantSettingsRow;
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 pub use users::{
     AccessDecision, AccessFacts, AccessOutcome, AccessRequest, ExternalUser, IssuedToken,

@@ -3,8 +3,12 @@
 //!
 //! Sensitive fields (permission names, user names, role descriptions) are sealed with the tenant's codec before
 //! they reach SQL, so equality look-ups compare ciphertexts.
+//!
+//! A membership removal or role deletion that leaves a user without any role revokes that user's JWT families in
+//! the same transaction (only the affected users are looked at, through indexes).
 
 use super::audit::{audit_in_tx, AuditDraft};
+use super::tokens::{revoke_if_roleless, revoke_members_left_roleless};
 use super::{now_millis, with_writer, Store, StoreError};
 use crate::domain::{Change, TenantScope};
 
@@ -152,15 +156,22 @@ impl Store {
                         } else {
                             REMOVE_MEMBER
                         };
-                        sqlx::query(sql)
+                        let affected = sqlx::query(sql)
                             .bind(tenant)
                             .bind(role)
                             .bind(sealed)
                             .execute(&mut *tx)
                             .await?
-                            .rows_affected()
+                            .rows_affected();
+                        if affected > 0 && matches!(change, Change::RemoveMember { .. }) {
+                            // A user left without a role loses every JWT family in this transaction.
+                            revoke_if_roleless!(tx, tenant, sealed, now);
+                        }
+                        affected
                     }
                     Change::DeleteRole { .. } => {
+                        // Members whose only role this is lose every JWT family in this transaction.
+                        revoke_members_left_roleless!(tx, tenant, role, now);
                         let mut affected = 0;
                         for sql in DELETE_ROLE {
                             affected = sqlx::query(sql)

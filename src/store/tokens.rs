@@ -1,9 +1,15 @@
 //! Refresh-token families and their rotation. Tokens are stored only as keyed hashes.
 //!
+//! A family is revoked (with every access token that names it) by reuse of a rotated token, on demand, and — in
+//! the transaction of the change — by whatever takes the user's right to tokens away: a sensitive change, `denied`,
+//! `enabled: false`, deletion (`revoke_user_families!`, used by `store::users`) and the loss of the last role
+//! (`revoke_if_roleless!`, used by `store::rbac`). A rotation keeps the pair it returned, sealed by the service,
+//! beside the rotated token for the reuse grace only, so that a retried refresh gets the same pair on any instance.
+//!
 //! Each write takes its audit entry and writes it in its transaction when that commits (see `store::users`); a
 //! rotation that loses its race, or a revocation of a family already revoked, rolls back and leaves none.
 
-use super::audit::{audit_in_tx, AuditDraft};
+use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::TenantId;
 
@@ -25,7 +31,65 @@ pub struct RefreshTokenRow {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub family_revoked_at: Option<i64>,
+    /// When the family started (its absolute lifetime runs from here).
+    pub family_created_at: i64,
+    /// The sealed pair this token was rotated into, while the reuse grace lasts.
+    pub successor: Option<String>,
 }
+
+/// Revokes every live family of a user (named as `users` stores it) inside the transaction `$tx`; evaluates to the
+/// number revoked. Indexed by `token_families_by_user`.
+macro_rules! revoke_user_families {
+    ($tx:expr, $tenant:expr, $user:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $1 WHERE tenant = $2 AND user_name = $3 AND revoked_at IS NULL",
+        )
+        .bind($now)
+        .bind($tenant)
+        .bind($user)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    };
+}
+pub(crate) use revoke_user_families;
+
+/// Revokes the live families of a user (named as memberships store it: `$member`) who holds no role any more,
+/// inside the RBAC transaction `$tx` that just removed a membership. Indexed by `token_families_by_member` and the
+/// memberships' reverse index.
+macro_rules! revoke_if_roleless {
+    ($tx:expr, $tenant:expr, $member:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $1 WHERE tenant = $2 AND member = $3 AND revoked_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.tenant = $2 AND m.user_name = $3)",
+        )
+        .bind($now)
+        .bind($tenant)
+        .bind($member)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+pub(crate) use revoke_if_roleless;
+
+/// Before a role's memberships are deleted inside the RBAC transaction `$tx`: revokes the live families of its
+/// members who hold no other role. One statement, bounded by the role's members.
+macro_rules! revoke_members_left_roleless {
+    ($tx:expr, $tenant:expr, $role:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $1 WHERE tenant = $2 AND revoked_at IS NULL \
+             AND member IN (SELECT user_name FROM memberships WHERE tenant = $2 AND role = $3) \
+             AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.tenant = $2 \
+                             AND m.user_name = token_families.member AND m.role <> $3)",
+        )
+        .bind($now)
+        .bind($tenant)
+        .bind($role)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+pub(crate) use revoke_members_left_roleless;
 
 /// What became of an attempt to rotate a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,24 +101,37 @@ pub enum Rotation {
 }
 
 impl Store {
-    /// Starts a family with its first refresh token, in one transaction. The audit outcome is `created`.
+    /// Starts a family with its first refresh token, in one transaction, if the user may have one: they hold a
+    /// role (`member` is their name as memberships store it) and have no `users` row that is denied or disabled.
+    /// `false` (nothing written) otherwise. The audit outcome is `created`.
     pub async fn create_token_family(
         &self,
         tenant: &TenantId,
         token: &NewRefreshToken<'_>,
+        member: &str,
         audit: Option<AuditDraft>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO token_families (tenant, family, user_name, created_at) VALUES ($1, $2, $3, $4)",
+            let created = sqlx::query(
+                "INSERT INTO token_families (tenant, family, user_name, member, created_at) \
+                 SELECT $1, $2, $3, $4, $5 \
+                 WHERE EXISTS (SELECT 1 FROM memberships WHERE tenant = $1 AND user_name = $4) \
+                 AND NOT EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND user_name = $3 \
+                                 AND (status <> 'allowed' OR enabled = FALSE))",
             )
             .bind(tenant.as_str())
             .bind(token.family)
             .bind(token.user)
+            .bind(member)
             .bind(token.issued_at)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if created == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             sqlx::query(INSERT_REFRESH)
                 .bind(token.hash)
                 .bind(tenant.as_str())
@@ -67,8 +144,8 @@ impl Store {
             let audit = audit.map(|draft| draft.with_outcome("created"));
             audit_in_tx!(tx, tenant.as_str(), audit, token.issued_at);
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(true)
+        })
     }
 
     /// Finds a refresh token of `tenant` by its hash, with its family's revocation.
@@ -80,7 +157,8 @@ impl Store {
         // Read from the writer: a rotation just acknowledged must be visible to the next refresh.
         let row = with_writer!(self, |pool| {
             sqlx::query_as::<_, RefreshTokenRow>(
-                "SELECT r.family, r.user_name, r.expires_at, r.used_at, f.revoked_at AS family_revoked_at \
+                "SELECT r.family, r.user_name, r.expires_at, r.used_at, f.revoked_at AS family_revoked_at, \
+                 f.created_at AS family_created_at, r.successor \
                  FROM refresh_tokens r JOIN token_families f ON f.tenant = r.tenant AND f.family = r.family \
                  WHERE r.token_hash = $1 AND r.tenant = $2",
             )
@@ -92,29 +170,44 @@ impl Store {
         Ok(row)
     }
 
-    /// Marks `old_hash` used and stores its successor, atomically: of two concurrent rotations of one token the
-    /// conditional UPDATE lets exactly one through. The audit outcome is `allowed`.
+    /// Marks `old_hash` used, keeps `sealed_pair` (the pair returned for it) beside it for the reuse grace, and
+    /// stores its successor, atomically: of two concurrent rotations of one token the conditional UPDATE lets
+    /// exactly one through. Successors sealed in this family before `grace_cutoff` are cleared on the way. The
+    /// audit outcome is `allowed`.
     pub async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
         old_hash: &str,
         next: &NewRefreshToken<'_>,
+        sealed_pair: Option<&str>,
+        grace_cutoff: i64,
         audit: Option<AuditDraft>,
     ) -> Result<Rotation, StoreError> {
         let rotation = with_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(
-                "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant = $3 AND used_at IS NULL \
+                "UPDATE refresh_tokens SET used_at = $1, successor = $4 \
+                 WHERE token_hash = $2 AND tenant = $3 AND used_at IS NULL \
                  AND EXISTS (SELECT 1 FROM token_families f WHERE f.tenant = $3 AND f.family = refresh_tokens.family \
                  AND f.revoked_at IS NULL)",
             )
             .bind(next.issued_at)
             .bind(old_hash)
             .bind(tenant.as_str())
+            .bind(sealed_pair)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if marked == 1 {
+                sqlx::query(
+                    "UPDATE refresh_tokens SET successor = NULL WHERE tenant = $1 AND family = $2 \
+                     AND successor IS NOT NULL AND used_at < $3",
+                )
+                .bind(tenant.as_str())
+                .bind(next.family)
+                .bind(grace_cutoff)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(INSERT_REFRESH)
                     .bind(next.hash)
                     .bind(tenant.as_str())
@@ -164,6 +257,39 @@ impl Store {
             tx.commit().await?;
             Ok(true)
         })
+    }
+
+    /// Revokes every live family of `user` (`DELETE /api/users/{user}/jwt`); returns how many. The audit outcome is
+    /// `changed`, or `unchanged` when there was none.
+    pub async fn revoke_user_token_families(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        at: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<u64, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let revoked = revoke_user_families!(tx, tenant.as_str(), user, at);
+            let audit = audit.map(|draft| draft.with_outcome(changed_or_not(revoked)));
+            audit_in_tx!(tx, tenant.as_str(), audit, at);
+            tx.commit().await?;
+            Ok(revoked)
+        })
+    }
+
+    /// Background maintenance over every tenant: forgets the sealed successor pairs of rotations made before
+    /// `grace_cutoff` (their reuse grace is over). Returns how many.
+    pub async fn clear_refresh_successors(&self, grace_cutoff: i64) -> Result<u64, StoreError> {
+        Ok(with_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND used_at < $1",
+            )
+            .bind(grace_cutoff)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// Whether a family is revoked (an unknown family counts as revoked: no token may name one).

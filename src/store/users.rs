@@ -160,7 +160,8 @@ macro_rules! lock_user_gate {
 }
 pub(crate) use lock_user_gate;
 
-/// Voids everything issued to a user so far: revokes their unused tokens and deletes their sessions.
+/// Voids everything issued to a user so far: revokes their unused tokens and JWT families and deletes their
+/// sessions.
 macro_rules! void_credentials {
     ($tx:expr, $tenant:expr, $user:expr, $now:expr) => {{
         sqlx::query(
@@ -177,6 +178,8 @@ macro_rules! void_credentials {
             .bind($user.as_str())
             .execute(&mut *$tx)
             .await?;
+        // Every JWT refresh family, and with it every access token issued so far.
+        super::tokens::revoke_user_families!($tx, $tenant.as_str(), $user.as_str(), $now);
     }};
 }
 
@@ -356,6 +359,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // Every JWT refresh family, and with it every access token issued so far (before the head row lock).
+            super::tokens::revoke_user_families!(tx, tenant.as_str(), user.as_str(), now);
             let affected = sqlx::query("DELETE FROM users WHERE tenant = $1 AND user_name = $2")
                 .bind(tenant.as_str())
                 .bind(user.as_str())

@@ -254,6 +254,8 @@ async fn user_token_session_and_jwt_writes_are_audited_without_names_or_secrets(
         Some(json!({ "refresh_token": first_refresh })),
     )
     .await;
+    // After the reuse grace (a retry inside it gets the same pair and revokes nothing).
+    crate::jwt::age_rotations(&app).await;
     let (status, _) = send_tagged(
         &app,
         "reuse",

@@ -42,14 +42,23 @@ pub async fn issue(app: &TestApp, user: &str) -> Value {
     app.data(Method::POST, &format!("/api/token/{user}")).await
 }
 
-async fn verify(app: &TestApp, token: &str) -> (reqwest::StatusCode, Value) {
+pub async fn verify(app: &TestApp, token: &str) -> (reqwest::StatusCode, Value) {
     app.post_json("/api/token/verify", &json!({ "token": token }))
         .await
 }
 
-async fn refresh(app: &TestApp, token: &str) -> (reqwest::StatusCode, Value) {
+pub async fn refresh(app: &TestApp, token: &str) -> (reqwest::StatusCode, Value) {
     app.post_json("/api/token/refresh", &json!({ "refresh_token": token }))
         .await
+}
+
+/// Moves every rotation 11 s into the past: beyond the default 10 s reuse grace.
+pub async fn age_rotations(app: &TestApp) {
+    crate::user_support::run_sql(
+        app,
+        "UPDATE refresh_tokens SET used_at = used_at - 11000 WHERE used_at IS NOT NULL",
+    )
+    .await;
 }
 
 /// Asserts a verification is refused with 401 and returns the reason.
@@ -58,7 +67,7 @@ async fn refused(app: &TestApp, token: &str) -> String {
     assert_error_envelope(status, &body, 401)
 }
 
-fn payload_of(token: &str) -> Value {
+pub fn payload_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("three parts");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
 }
@@ -69,6 +78,28 @@ fn b64(value: &Value) -> String {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// A tenant's HS256 key, derived here independently of the server: HKDF-SHA256 of the server secret with the
+/// tenant id as `info` (see `service::jwt_keys`).
+fn tenant_hs256_key(secret: &str, tid: &str) -> Vec<u8> {
+    let mut key = vec![0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"warden-jwt-hs256-tenant-key-v1"), secret.as_bytes())
+        .expand(tid.as_bytes(), &mut key)
+        .unwrap();
+    key
+}
+
+/// The JWK Set published for tenant `tid`.
+async fn jwks_of(app: &TestApp, tid: &str) -> Value {
+    app.client
+        .get(app.url(&format!("/.well-known/jwks.json?tenant={tid}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn issuing_and_verifying_a_token_returns_the_users_claims(app: TestApp) {
@@ -93,8 +124,10 @@ async fn issuing_and_verifying_a_token_returns_the_users_claims(app: TestApp) {
         1440 * 60
     );
     assert!(uuid::Uuid::parse_str(claims["jti"].as_str().unwrap()).is_ok());
-    // The tenant is a fingerprint, never the client key.
+    // The tenant is a fingerprint, never the client key; the audience defaults to it; the issuer is the server's.
     assert_eq!(claims["tid"].as_str().unwrap().len(), 64);
+    assert_eq!(claims["aud"], claims["tid"]);
+    assert_eq!(claims["iss"], "http://localhost:0");
     assert!(!token.contains(&app.key));
     assert!(!payload_of(token).to_string().contains(&app.key));
     // Each token is unique.
@@ -143,14 +176,15 @@ async fn an_expired_token_is_rejected(app: TestApp) {
         .unwrap()
         .to_owned();
     assert_eq!(verify(&app, &token).await.0, 200);
-    // The same claims, re-signed with the real secret, but expired a second ago.
+    // The same claims, re-signed with the tenant's real key, but expired a second ago.
     let mut claims = payload_of(&token);
+    let key = tenant_hs256_key(SECRET, claims["tid"].as_str().unwrap());
     claims["iat"] = json!(now() - 120);
     claims["exp"] = json!(now() - 1);
     let expired = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(&key),
     )
     .unwrap();
     let reason = refused(&app, &expired).await;
@@ -160,10 +194,40 @@ async fn an_expired_token_is_rejected(app: TestApp) {
     let fresh = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(&key),
     )
     .unwrap();
     assert_eq!(verify(&app, &fresh).await.0, 200);
+    // The server secret itself, the key every tenant shared before, signs nothing any tenant accepts.
+    let with_root = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let reason = refused(&app, &with_root).await;
+    assert!(reason.contains("signature"), "{reason}");
+    // Nor does a token without the issuer or audience, or with others, signed with the right key.
+    for (claim, value) in [
+        ("iss", json!("https://evil.example")),
+        ("aud", json!("another-audience")),
+        ("iss", Value::Null),
+        ("aud", Value::Null),
+    ] {
+        let mut forged = claims.clone();
+        if value.is_null() {
+            forged.as_object_mut().unwrap().remove(claim);
+        } else {
+            forged[claim] = value;
+        }
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &forged,
+            &EncodingKey::from_secret(&key),
+        )
+        .unwrap();
+        refused(&app, &token).await;
+    }
 }
 
 async fn a_tampered_payload_or_signature_is_rejected(app: TestApp) {
@@ -308,7 +372,12 @@ async fn refreshing_rotates_and_the_old_refresh_token_stops_working(app: TestApp
         payload_of(first["access_token"].as_str().unwrap())["fam"]
     );
 
-    // The rotated token no longer works.
+    // Within the reuse grace, presenting the rotated token again (a client's retry) gets the same pair.
+    let (status, body) = refresh(&app, old).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["refresh_token"], new_refresh);
+    // After it, the rotated token no longer works.
+    age_rotations(&app).await;
     let (status, body) = refresh(&app, old).await;
     assert_error_envelope(status, &body, 401);
     // An unknown one never did.
@@ -326,7 +395,8 @@ async fn reusing_a_rotated_refresh_token_revokes_the_family_and_its_access_token
     let current_access = body["data"]["access_token"].as_str().unwrap().to_owned();
     assert_eq!(verify(&app, &current_access).await.0, 200);
 
-    // The thief replays the old token: refused, and the whole family goes.
+    // The thief replays the old token after the reuse grace: refused, and the whole family goes.
+    age_rotations(&app).await;
     let (status, body) = refresh(&app, &stolen).await;
     let reason = assert_error_envelope(status, &body, 401);
     assert!(reason.contains("already used"), "{reason}");
@@ -346,35 +416,15 @@ async fn reusing_a_rotated_refresh_token_revokes_the_family_and_its_access_token
     );
 }
 
-async fn concurrent_refreshes_of_one_token_let_exactly_one_win(app: TestApp) {
-    seed_user(&app, "alice").await;
-    for _ in 0..3 {
-        let token = issue(&app, "alice").await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let attempts = (0..8).map(|_| refresh(&app, &token));
-        let results = futures::future::join_all(attempts).await;
-        let winners: Vec<&Value> = results
-            .iter()
-            .filter(|(status, _)| *status == 200)
-            .map(|(_, body)| body)
-            .collect();
-        assert_eq!(winners.len(), 1, "{results:?}");
-        for (status, body) in &results {
-            if *status != 200 {
-                assert_error_envelope(*status, body, 401);
-            }
-        }
-    }
-}
-
-async fn an_eddsa_token_verifies_offline_with_the_jwks_key(app: TestApp) {
+async fn an_eddsa_token_verifies_offline_with_its_tenants_jwks_key_pinning_issuer_and_audience(
+    app: TestApp,
+) {
     let (pem, public) = ed25519_pem();
     let app = app
         .respawn(&[
             ("AUTH_JWT_ALGORITHM", "EdDSA"),
             ("AUTH_JWT_PRIVATE_KEY", &pem),
+            ("AUTH_JWT_ISSUER", "https://warden.example"),
         ])
         .await;
     seed_user(&app, "alice").await;
@@ -382,9 +432,80 @@ async fn an_eddsa_token_verifies_offline_with_the_jwks_key(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    let tid = payload_of(&token)["tid"].as_str().unwrap().to_owned();
 
-    // The JWKS needs no client key and is a bare RFC 7517 document.
-    let jwks: Value = app
+    // The JWKS needs no client key and is a bare RFC 7517 document with the tenant's own key.
+    let jwks = jwks_of(&app, &tid).await;
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{jwks}");
+    let jwk = &keys[0];
+    assert_eq!(jwk["kty"], "OKP");
+    assert_eq!(jwk["crv"], "Ed25519");
+    assert_eq!(jwk["alg"], "EdDSA");
+    assert_eq!(jwk["use"], "sig");
+    assert_ne!(
+        jwk["x"],
+        URL_SAFE_NO_PAD.encode(&public),
+        "a tenant key, not the server's"
+    );
+    assert!(jwk.get("d").is_none(), "no private part: {jwk}");
+
+    // Offline: only the JWKS, no call to Warden. Pin the key (by kid), the algorithm, the issuer and the audience.
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    assert_eq!(header.kid.as_deref(), jwk["kid"].as_str());
+    let key = DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap();
+    let pinned = |audience: &str| {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&["https://warden.example"]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation
+    };
+    let decoded = jsonwebtoken::decode::<Value>(&token, &key, &pinned(&tid)).unwrap();
+    assert_eq!(decoded.claims["sub"], "alice");
+    // A tampered token fails offline too.
+    let mut claims = payload_of(&token);
+    claims["sub"] = json!("mallory");
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    assert!(jsonwebtoken::decode::<Value>(&forged, &key, &pinned(&tid)).is_err());
+
+    // Tenant B mints a token for the same user name: it fails offline with A's key and with A's audience, and at
+    // A's verify endpoint.
+    let other = new_key();
+    for path in ["/api/role/editor", "/api/membership/alice/editor"] {
+        let (status, _) = app.post_json_as(&other, path, &json!({})).await;
+        assert_eq!(status, 200);
+    }
+    let (status, body) = app
+        .post_json_as(&other, "/api/token/alice", &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let foreign = body["data"]["access_token"].as_str().unwrap().to_owned();
+    let other_tid = payload_of(&foreign)["tid"].as_str().unwrap().to_owned();
+    assert_ne!(other_tid, tid);
+    let other_jwks = jwks_of(&app, &other_tid).await;
+    assert_ne!(other_jwks["keys"][0]["kid"], jwk["kid"]);
+    let err = jsonwebtoken::decode::<Value>(&foreign, &key, &pinned(&tid)).unwrap_err();
+    assert_eq!(
+        *err.kind(),
+        jsonwebtoken::errors::ErrorKind::InvalidSignature
+    );
+    let other_key =
+        DecodingKey::from_ed_components(other_jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+    // With B's own key but A's audience pinned, it fails too.
+    let err = jsonwebtoken::decode::<Value>(&foreign, &other_key, &pinned(&tid)).unwrap_err();
+    assert_eq!(
+        *err.kind(),
+        jsonwebtoken::errors::ErrorKind::InvalidAudience
+    );
+    jsonwebtoken::decode::<Value>(&foreign, &other_key, &pinned(&other_tid)).unwrap();
+    let reason = refused(&app, &foreign).await;
+    assert!(reason.contains("tenant"), "{reason}");
+
+    // Without a tenant the set is empty (a verifier must pin one); a malformed tenant is a 400.
+    let unfiltered: Value = app
         .client
         .get(app.url("/.well-known/jwks.json"))
         .send()
@@ -393,31 +514,87 @@ async fn an_eddsa_token_verifies_offline_with_the_jwks_key(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1, "{jwks}");
-    let jwk = &keys[0];
-    assert_eq!(jwk["kty"], "OKP");
-    assert_eq!(jwk["crv"], "Ed25519");
-    assert_eq!(jwk["alg"], "EdDSA");
-    assert_eq!(jwk["use"], "sig");
-    assert_eq!(jwk["x"], URL_SAFE_NO_PAD.encode(&public));
-    assert!(jwk.get("d").is_none(), "no private part: {jwk}");
+    assert_eq!(unfiltered, json!({"keys": []}));
+    let response = app
+        .client
+        .get(app.url("/.well-known/jwks.json?tenant=not-a-tenant"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = crate::helpers::read(response).await;
+    assert_error_envelope(status, &body, 400);
+}
 
-    // Offline: only the JWKS, no call to Warden.
-    let header = jsonwebtoken::decode_header(&token).unwrap();
-    assert_eq!(header.alg, Algorithm::EdDSA);
-    assert_eq!(header.kid.as_deref(), jwk["kid"].as_str());
-    let key = DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap();
-    let decoded =
-        jsonwebtoken::decode::<Value>(&token, &key, &Validation::new(Algorithm::EdDSA)).unwrap();
-    assert_eq!(decoded.claims["sub"], "alice");
-    // A tampered token fails offline too.
-    let mut claims = payload_of(&token);
-    claims["sub"] = json!("mallory");
-    let parts: Vec<&str> = token.split('.').collect();
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
-    assert!(
-        jsonwebtoken::decode::<Value>(&forged, &key, &Validation::new(Algorithm::EdDSA)).is_err()
+async fn a_tenants_audience_is_configurable_and_old_tokens_stop_verifying(app: TestApp) {
+    seed_user(&app, "alice").await;
+    let before = issue(&app, "alice").await;
+    let tid = payload_of(before["access_token"].as_str().unwrap())["tid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let settings = app.data(Method::GET, "/api/settings").await;
+    assert_eq!(
+        settings,
+        json!({"jwt_audience": tid, "jwt_audience_is_default": true})
+    );
+
+    let (status, body) = crate::user_support::send(
+        &app,
+        Method::PUT,
+        "/api/settings",
+        Some(&json!({"jwt_audience": "https://api.corp.example"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["jwt_audience"], "https://api.corp.example");
+    let after = issue(&app, "alice").await;
+    let access = after["access_token"].as_str().unwrap();
+    assert_eq!(payload_of(access)["aud"], "https://api.corp.example");
+    assert_eq!(verify(&app, access).await.0, 200);
+    let reason = refused(&app, before["access_token"].as_str().unwrap()).await;
+    assert!(reason.contains("audience"), "{reason}");
+    // Refreshing an older family issues under the new audience.
+    let (status, body) = refresh(&app, before["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        payload_of(body["data"]["access_token"].as_str().unwrap())["aud"],
+        "https://api.corp.example"
+    );
+
+    // An absent field stays; `null` puts the default back; bad values and unknown fields are refused.
+    let (status, body) =
+        crate::user_support::send(&app, Method::PUT, "/api/settings", Some(&json!({}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["jwt_audience"], "https://api.corp.example");
+    for (bad, expected) in [
+        (json!({"jwt_audience": ""}), 400),
+        (json!({"jwt_audience": "x".repeat(256)}), 400),
+        (json!({"jwt_audience": 7}), 422),
+        (json!({"other": 1}), 422),
+    ] {
+        let (status, body) =
+            crate::user_support::send(&app, Method::PUT, "/api/settings", Some(&bad)).await;
+        assert_error_envelope(status, &body, expected);
+    }
+    // Another tenant's settings are its own.
+    let (status, body) =
+        crate::user_support::send_as(&app, &new_key(), Method::GET, "/api/settings", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["jwt_audience_is_default"], true);
+    let (status, body) = crate::user_support::send(
+        &app,
+        Method::PUT,
+        "/api/settings",
+        Some(&json!({"jwt_audience": null})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["jwt_audience_is_default"], true);
+    assert_eq!(
+        verify(&app, before["access_token"].as_str().unwrap())
+            .await
+            .0,
+        200
     );
 }
 
@@ -432,6 +609,7 @@ async fn with_hs256_the_jwks_is_an_empty_set(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(jwks, json!({"keys": []}));
+    assert_eq!(jwks_of(&app, &"a".repeat(64)).await, json!({"keys": []}));
 }
 
 async fn instances_without_a_configured_secret_share_the_generated_one(app: TestApp) {
@@ -459,8 +637,8 @@ crate::on_both_backends!(
     a_token_of_another_tenant_is_rejected,
     refreshing_rotates_and_the_old_refresh_token_stops_working,
     reusing_a_rotated_refresh_token_revokes_the_family_and_its_access_tokens,
-    concurrent_refreshes_of_one_token_let_exactly_one_win,
-    an_eddsa_token_verifies_offline_with_the_jwks_key,
+    an_eddsa_token_verifies_offline_with_its_tenants_jwks_key_pinning_issuer_and_audience,
+    a_tenants_audience_is_configurable_and_old_tokens_stop_verifying,
     with_hs256_the_jwks_is_an_empty_set,
     instances_without_a_configured_secret_share_the_generated_one,
 );

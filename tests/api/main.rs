@@ -9,6 +9,7 @@ mod bad_input;
 mod consistency;
 mod encryption;
 mod jwt;
+mod jwt_revocation;
 mod limits;
 mod operations;
 mod outage;
