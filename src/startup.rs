@@ -78,7 +78,9 @@ impl Application {
         let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
         let metrics = crate::metrics::Metrics::new();
         let sync = spawn_sync(models.clone());
-        let rbac = RbacService::new(models.clone(), audit.clone());
+        let rbac = RbacService::new(models.clone(), audit.clone())
+            .with_quotas(settings.model.quotas)
+            .with_tenants(tenants.clone());
         let tokens = TokenService::setup(
             &store,
             &tenants,

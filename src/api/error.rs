@@ -61,9 +61,12 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match &err {
             ServiceError::RoleNotFound(_) => Self::not_found(err.to_string()),
-            ServiceError::RevisionNotReached { .. } => {
+            ServiceError::RevisionNotReached { .. } | ServiceError::RevisionNotFound { .. } => {
                 Self::new(StatusCode::CONFLICT, err.to_string())
             }
+            // 409: the write conflicts with the tenant's current state (it is full); unlike 429, waiting does not
+            // help, removing rows does.
+            ServiceError::QuotaExceeded { .. } => Self::new(StatusCode::CONFLICT, err.to_string()),
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
             ServiceError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             ServiceError::Invalid(_) => Self::bad_request(err.to_string()),

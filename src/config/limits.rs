@@ -2,8 +2,9 @@
 //!
 //! Variables:
 //! - `AUTH_RATE_LIMIT_PER_SECOND`: when set (a whole number ≥ 1), each tenant may make at most this many `/api`
-//!   requests per one-second window; more are answered 429 with `Retry-After`. The count lives in the database, so
-//!   it holds across every instance sharing it. Unset (the default): no limit.
+//!   requests per one-second window; more are answered 429 with `Retry-After`. For a tenant with data the count
+//!   lives in the database, so it holds across every instance sharing it; a tenant without data is counted in
+//!   memory, per instance. Unset (the default): no limit.
 
 use super::ConfigError;
 

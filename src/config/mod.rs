@@ -16,7 +16,7 @@
 //!   start-up is refused outside `AUTH_DEBUG_MODE` (see `service::server_secrets`).
 //! - Users, access checks, tokens and sessions: see [`users`].
 //!
-//! Audit and model settings: see [`audit`].
+//! Audit, model memory and per-tenant quota settings: see [`audit`].
 //! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
 //!   (`AUTH_RATE_LIMIT_PER_SECOND`): see [`limits`].
 //!
@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use audit::{AuditSettings, ModelSettings};
+pub use audit::{AuditSettings, ModelSettings, TenantQuotas};
 pub use encryption::EncryptionSettings;
 pub mod jwt;
 pub mod limits;

@@ -145,24 +145,24 @@ impl Encryption {
         }))
     }
 
-    /// The codec of a tenant that already has key material (every tenant that has authenticated).
+    /// The codec of a tenant known by id only. A tenant without stored key material has never stored a sealed
+    /// value (the row is written before its first sealed value, see [`Self::ensure_stored`]), so any cipher
+    /// serves its look-ups equally: a random one, whose ciphertexts match nothing stored.
     pub async fn stored_codec(&self, tenant: &TenantId) -> Result<FieldCodec, EncryptionError> {
         if let Some((codec, _)) = self.inner.codecs.read().get(tenant) {
             return Ok(codec.clone());
         }
-        let wrapped = self
-            .inner
-            .store
-            .tenant_key(tenant)
-            .await?
-            .ok_or(EncryptionError::BrokenTenantKey)?;
+        let Some(wrapped) = self.inner.store.tenant_key(tenant).await? else {
+            return Ok(FieldCodec::Sealed(TenantCipher::random()));
+        };
         let cipher = TenantCipher::unwrap_with(&wrapped, &self.inner.wrapping)
             .map_err(|_| EncryptionError::BrokenTenantKey)?;
         Ok(FieldCodec::Sealed(cipher))
     }
 
-    /// The tenant's codec: its stored key material, or (first use) the seed's derivation from the client key,
-    /// which is then stored so offline tools can work without client keys.
+    /// The tenant's codec: its stored key material, or (before its first sealed value) the seed's derivation
+    /// from the client key, which is *not* stored here: a key that only reads costs no row and no write. Only
+    /// stored codecs are cached, so a flood of new keys cannot churn the cache of real tenants.
     pub async fn codec_for(
         &self,
         tenant: &TenantId,
@@ -173,17 +173,39 @@ impl Encryption {
                 return Ok(codec.clone());
             }
         }
-        let stored = match self.inner.store.tenant_key(tenant).await? {
-            Some(wrapped) => wrapped,
-            None => {
-                let derived = self.inner.master.tenant_cipher(key.as_str());
-                self.inner
-                    .store
-                    .tenant_key_get_or_insert(tenant, &derived.wrap(&self.inner.wrapping))
-                    .await?
-            }
+        match self.inner.store.tenant_key(tenant).await? {
+            Some(stored) => self.cache(tenant, &stored),
+            None => Ok(FieldCodec::Sealed(
+                self.inner.master.tenant_cipher(key.as_str()),
+            )),
+        }
+    }
+
+    /// Stores the tenant's key material (wrapped) unless it is stored already, so offline tools can open what is
+    /// about to be sealed with it. Called before a tenant's first sealed value is written; afterwards a cache
+    /// look-up.
+    pub async fn ensure_stored(
+        &self,
+        tenant: &TenantId,
+        codec: &FieldCodec,
+    ) -> Result<(), EncryptionError> {
+        if self.inner.codecs.read().contains_key(tenant) {
+            return Ok(());
+        }
+        let FieldCodec::Sealed(cipher) = codec else {
+            return Ok(());
         };
-        let cipher = TenantCipher::unwrap_with(&stored, &self.inner.wrapping)
+        let stored = self
+            .inner
+            .store
+            .tenant_key_get_or_insert(tenant, &cipher.wrap(&self.inner.wrapping))
+            .await?;
+        self.cache(tenant, &stored).map(drop)
+    }
+
+    /// Opens stored key material and caches the codec.
+    fn cache(&self, tenant: &TenantId, stored: &str) -> Result<FieldCodec, EncryptionError> {
+        let cipher = TenantCipher::unwrap_with(stored, &self.inner.wrapping)
             .map_err(|_| EncryptionError::BrokenTenantKey)?;
         let codec = FieldCodec::Sealed(cipher);
         let mut codecs = self.inner.codecs.write();

@@ -9,6 +9,10 @@ pub enum ServiceError {
     RoleNotFound(Name),
     #[error("revision `{wanted}` is not visible yet (this instance is at `{current}`)")]
     RevisionNotReached { wanted: i64, current: i64 },
+    #[error("revision `{wanted}` does not exist (the tenant is at `{head}`)")]
+    RevisionNotFound { wanted: i64, head: i64 },
+    #[error("{what} quota of {limit} per tenant reached; remove some before adding more")]
+    QuotaExceeded { what: &'static str, limit: usize },
     #[error("user `{0}` not found")]
     UserNotFound(Name),
     #[error("user `{0}` is denied or disabled")]
@@ -40,6 +44,9 @@ impl From<super::model::ModelError> for ServiceError {
             super::model::ModelError::Store(store) => store.into(),
             super::model::ModelError::RevisionNotReached { wanted, current } => {
                 Self::RevisionNotReached { wanted, current }
+            }
+            super::model::ModelError::RevisionNotFound { wanted, head } => {
+                Self::RevisionNotFound { wanted, head }
             }
         }
     }

@@ -1,13 +1,20 @@
 //! Role-based access control: writes go to the database (with their audit entry), reads come from the tenant's
 //! in-memory model.
+//!
+//! A tenant's first write stores its encryption key material (when encryption is on); a write that would add a
+//! row beyond a per-tenant quota is refused before anything is written. The quota is checked against this
+//! instance's model, so writes in flight at once (on this or other instances) can pass it together: a tenant can
+//! exceed a quota by at most the number of its concurrent writers, never grow without bound. Checks of a tenant
+//! without data record no decision.
 
+use crate::config::TenantQuotas;
 use crate::domain::{Change, Name, RequestContext, TenantScope};
 use crate::store::{PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
 use super::model::{Listed, ModelRef, Models, PageRequest, RoleInfo};
-use super::ServiceError;
+use super::{ServiceError, Tenants};
 
 /// What a write did, and the tenant's revision after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +29,9 @@ pub struct RbacService {
     models: Models,
     audit: AuditLog,
     commits: GroupCommit,
+    quotas: TenantQuotas,
+    /// Stores a tenant's key material before its first write (field encryption).
+    tenants: Option<Tenants>,
 }
 
 impl RbacService {
@@ -31,6 +41,56 @@ impl RbacService {
             models,
             audit,
             commits,
+            quotas: TenantQuotas::default(),
+            tenants: None,
+        }
+    }
+
+    /// Applies the per-tenant row quotas.
+    pub fn with_quotas(mut self, quotas: TenantQuotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Stores each tenant's key material before its first write, when field encryption is on.
+    pub fn with_tenants(mut self, tenants: Tenants) -> Self {
+        self.tenants = Some(tenants);
+        self
+    }
+
+    /// Refuses a change that would add a row beyond the tenant's quota; changes that add nothing always pass.
+    async fn within_quota(&self, scope: &TenantScope, change: &Change) -> Result<(), ServiceError> {
+        if matches!(
+            change,
+            Change::DeleteRole { .. } | Change::Revoke { .. } | Change::RemoveMember { .. }
+        ) {
+            return Ok(());
+        }
+        let quotas = self.quotas;
+        let model = self.model(scope, None).await?;
+        let refused = model.read(|m| {
+            let counts = m.counts();
+            match change {
+                Change::CreateRole { role, .. } => (!m.has_role(role.as_str())
+                    && counts.roles >= quotas.roles)
+                    .then_some(("role", quotas.roles)),
+                Change::Grant { role, permission } => {
+                    (m.role_has_permission(role.as_str(), permission.as_str()) == Some(false)
+                        && counts.grants >= quotas.grants)
+                        .then_some(("grant", quotas.grants))
+                }
+                Change::AddMember { user, role } => (m.is_member(user.as_str(), role.as_str())
+                    == Some(false)
+                    && counts.memberships >= quotas.memberships)
+                    .then_some(("membership", quotas.memberships)),
+                Change::DeleteRole { .. } | Change::Revoke { .. } | Change::RemoveMember { .. } => {
+                    None
+                }
+            }
+        });
+        match refused {
+            Some((what, limit)) => Err(ServiceError::QuotaExceeded { what, limit }),
+            None => Ok(()),
         }
     }
 
@@ -42,6 +102,10 @@ impl RbacService {
         context: &RequestContext,
         change: Change,
     ) -> Result<Written, ServiceError> {
+        self.within_quota(scope, &change).await?;
+        if let Some(tenants) = &self.tenants {
+            tenants.ensure_key_stored(scope).await?;
+        }
         let audit = self.audit.change_draft(scope, &change, context);
         let applied = self
             .commits
@@ -94,6 +158,10 @@ impl RbacService {
     ) -> Result<bool, ServiceError> {
         let model = self.model(scope, min_revision).await?;
         let allowed = model.read(|m| m.user_has_permission(user.as_str(), permission.as_str()));
+        if model.is_dataless() {
+            // A key that never wrote anything leaves no trace, so random keys cannot fill the trail.
+            return Ok(allowed);
+        }
         self.audit.decision(
             &scope.id,
             "check.user_permission",

@@ -104,6 +104,21 @@ impl Tenants {
         }
     }
 
+    /// Makes sure the tenant's key material is stored before a sealed value is written under `scope`'s codec
+    /// (a no-op without encryption, and a cache look-up once stored).
+    pub async fn ensure_key_stored(&self, scope: &TenantScope) -> Result<(), ServiceError> {
+        let Some(encryption) = &self.encryption else {
+            return Ok(());
+        };
+        encryption
+            .ensure_stored(&scope.id, &scope.codec)
+            .await
+            .map_err(|err| match err {
+                super::encryption::EncryptionError::Store(store) => ServiceError::from(store),
+                other => ServiceError::Internal(other.into()),
+            })
+    }
+
     /// Switches field encryption on for the tenants this resolver hands out.
     pub fn with_encryption(mut self, encryption: Option<super::Encryption>) -> Self {
         self.encryption = encryption;

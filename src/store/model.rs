@@ -28,6 +28,9 @@ fn undecryptable(err: CipherError) -> StoreError {
 /// does: WAL readers keep the snapshot of their first read.)
 const REPEATABLE_READ: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
+/// Tenants per `IN (…)` list of the sweep: far below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
+const REVISIONS_PER_QUERY: usize = 500;
+
 impl Store {
     pub(crate) fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
@@ -124,17 +127,42 @@ impl Store {
         Ok(row.map_or(0, |(r,)| r))
     }
 
-    /// Every tenant's current revision, for the periodic consistency sweep.
-    pub async fn all_revisions(&self) -> Result<Vec<(TenantId, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = with_reader!(self, |pool| {
-            sqlx::query_as("SELECT tenant, revision FROM tenant_heads")
-                .fetch_all(pool)
+    /// The tenant's head revision as any reader sees it, `None` when the tenant has never written anything (no
+    /// head row). One primary-key read on a reader connection: what an unloaded tenant's read costs.
+    pub async fn head_revision(&self, tenant: &TenantId) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
                 .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(t, r)| (TenantId::from_stored(t), r))
-            .collect())
+        Ok(row.map(|(r,)| r))
+    }
+
+    /// The current revisions of the given tenants (those without a head row are left out), read in chunks of
+    /// [`REVISIONS_PER_QUERY`], for the periodic consistency sweep: its cost follows the tenants loaded here, not
+    /// the tenants in the database.
+    pub async fn revisions_of(
+        &self,
+        tenants: &[TenantId],
+    ) -> Result<Vec<(TenantId, i64)>, StoreError> {
+        let mut found = Vec::with_capacity(tenants.len());
+        for chunk in tenants.chunks(REVISIONS_PER_QUERY) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT tenant, revision FROM tenant_heads WHERE tenant IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, i64)> = with_reader!(self, |pool| {
+                let mut query = sqlx::query_as(&sql);
+                for tenant in chunk {
+                    query = query.bind(tenant.as_str());
+                }
+                query.fetch_all(pool).await?
+            });
+            found.extend(rows.into_iter().map(|(t, r)| (TenantId::from_stored(t), r)));
+        }
+        Ok(found)
     }
 
     /// Forgets change-log entries older than `before` (Unix milliseconds); returns how many.

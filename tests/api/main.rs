@@ -8,6 +8,7 @@ mod audit_users;
 mod bad_input;
 mod consistency;
 mod encryption;
+mod flood;
 mod jwt;
 mod jwt_revocation;
 mod limits;

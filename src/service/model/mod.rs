@@ -2,41 +2,83 @@
 //!
 //! A tenant's model is loaded on first use and then answers every RBAC read without database I/O. Writes commit
 //! to the database first and are applied here only afterwards, in revision order; changes made by other
-//! instances arrive by PostgreSQL notification (and a periodic sweep, which also covers missed notifications and
-//! SQLite) and are replayed from the change log. Idle tenants are evicted when the memory budget is exceeded.
+//! instances arrive by PostgreSQL notification (and a periodic sweep of the tenants loaded here, which also covers
+//! missed notifications and SQLite) and are replayed from the change log.
+//!
+//! A tenant that has never written anything (no head row, or head revision 0) gets no slot: its reads are
+//! answered from a shared empty model after one primary-key read, so a flood of random client keys holds no
+//! memory here.
+//!
+//! Memory: each slot counts a fixed overhead plus its model's estimated bytes, updated whenever a write or a
+//! catch-up changes the model. Over the budget (`AUTH_MODEL_MEMORY_MB`) the least recently used slots are
+//! evicted. Recency costs one relaxed atomic store on the read path; the eviction order is an ordered index of
+//! (tick, slot) entries that is corrected lazily: a popped entry whose slot was used since is re-inserted at its
+//! newer tick instead of evicted, so each eviction costs O(log n) amortised and never scans all slots.
 
 mod sync;
 mod tenant_model;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 pub use sync::spawn_sync;
-pub use tenant_model::{Listed, PageRequest, RoleInfo, TenantModel};
+pub use tenant_model::{Listed, ModelCounts, PageRequest, RoleInfo, TenantModel};
 
 use crate::domain::{Change, TenantId, TenantScope};
 use crate::store::{Store, StoreError};
 
-/// How long a read with `min_revision` waits for that revision to arrive before giving up.
+/// How long a read with `min_revision` waits for an existing revision to be applied before giving up.
 const MIN_REVISION_WAIT: Duration = Duration::from_secs(2);
+
+/// What a slot costs besides its model: the slot itself, its map and index entries, the tenant id, the codec
+/// and the notification channel (a deliberate over-estimate, so many tiny tenants still respect the budget).
+pub const SLOT_OVERHEAD_BYTES: u64 = 2048;
+
+/// The model every tenant without data answers from.
+static EMPTY_MODEL: LazyLock<TenantModel> = LazyLock::new(TenantModel::default);
 
 /// One tenant's slot: its model once loaded, and a lock that serialises loads and catch-ups.
 struct Slot {
     scope: TenantScope,
     model: RwLock<Option<TenantModel>>,
     syncing: tokio::sync::Mutex<()>,
+    /// The latest tick at which the slot was used (written on every read, without a lock).
     last_used: AtomicU64,
+    /// What the slot counts against the budget; changed only under the `Lru` lock.
     bytes: AtomicU64,
+    /// Set (under the `Lru` lock) when the slot leaves the cache, so later growth is no longer counted.
+    evicted: AtomicBool,
+    /// The model's revision, for readers waiting on `min_revision`.
+    advanced: tokio::sync::watch::Sender<i64>,
 }
 
 impl Slot {
     fn revision(&self) -> Option<i64> {
         self.model.read().as_ref().map(TenantModel::revision)
     }
+
+    /// Tells waiting readers the model's current revision.
+    fn announce(&self, revision: i64) {
+        self.advanced.send_if_modified(|seen| {
+            let newer = revision > *seen;
+            if newer {
+                *seen = revision;
+            }
+            newer
+        });
+    }
+}
+
+/// The eviction order and the byte total, behind one lock taken on loads, writes and evictions, never on reads.
+#[derive(Default)]
+struct Lru {
+    /// Slots by the tick they were last indexed at; an entry may be older than the slot's `last_used`.
+    order: BTreeMap<u64, Arc<Slot>>,
+    total_bytes: u64,
 }
 
 /// The cache of tenant models. Cheap to clone.
@@ -48,6 +90,7 @@ pub struct Models {
 struct Inner {
     store: Store,
     slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
+    lru: Mutex<Lru>,
     budget_bytes: u64,
     clock: AtomicU64,
     /// Reads answered by a model already in memory, and reads that had to load one (for the cache hit rate).
@@ -63,23 +106,31 @@ impl std::fmt::Debug for Models {
     }
 }
 
-/// A loaded model, ready to answer.
-pub struct ModelRef(Arc<Slot>);
+/// A model ready to answer: a loaded tenant's, or the shared empty one of a tenant without data.
+pub struct ModelRef(Option<Arc<Slot>>);
 
 impl ModelRef {
     /// Runs `read` against the model.
     pub fn read<T>(&self, read: impl FnOnce(&TenantModel) -> T) -> T {
-        let guard = self.0.model.read();
+        let Some(slot) = &self.0 else {
+            return read(&EMPTY_MODEL);
+        };
+        let guard = slot.model.read();
         match guard.as_ref() {
             Some(model) => read(model),
             // Dropped after a failed catch-up between `get` and now: answer as an empty model, so checks fail
             // closed rather than from stale data.
-            None => read(&TenantModel::default()),
+            None => read(&EMPTY_MODEL),
         }
     }
 
     pub fn revision(&self) -> i64 {
-        self.0.revision().unwrap_or(0)
+        self.0.as_ref().and_then(|s| s.revision()).unwrap_or(0)
+    }
+
+    /// Whether the tenant has no data at all (nothing was ever written): its answers come from the empty model.
+    pub fn is_dataless(&self) -> bool {
+        self.0.is_none()
     }
 }
 
@@ -90,6 +141,8 @@ pub enum ModelError {
     Store(#[from] StoreError),
     #[error("revision {wanted} is not visible yet (this instance is at {current})")]
     RevisionNotReached { wanted: i64, current: i64 },
+    #[error("revision {wanted} does not exist (the tenant is at {head})")]
+    RevisionNotFound { wanted: i64, head: i64 },
 }
 
 impl Models {
@@ -98,6 +151,7 @@ impl Models {
             inner: Arc::new(Inner {
                 store,
                 slots: RwLock::default(),
+                lru: Mutex::default(),
                 budget_bytes,
                 clock: AtomicU64::new(0),
                 hits: AtomicU64::new(0),
@@ -106,35 +160,81 @@ impl Models {
         }
     }
 
+    fn tick(&self) -> u64 {
+        self.inner.clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The tenant's slot if it is loaded here, marked as used now.
+    fn existing(&self, tenant: &TenantId) -> Option<Arc<Slot>> {
+        let slot = self.inner.slots.read().get(tenant).cloned()?;
+        slot.last_used.store(self.tick(), Ordering::Relaxed);
+        Some(slot)
+    }
+
+    /// The tenant's slot, created (empty, counted at its overhead) if need be.
     fn slot(&self, scope: &TenantScope) -> Arc<Slot> {
-        let tick = self.inner.clock.fetch_add(1, Ordering::Relaxed);
-        if let Some(slot) = self.inner.slots.read().get(&scope.id) {
-            slot.last_used.store(tick, Ordering::Relaxed);
-            return slot.clone();
+        if let Some(slot) = self.existing(&scope.id) {
+            return slot;
         }
-        self.inner
-            .slots
-            .write()
-            .entry(scope.id.clone())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    scope: scope.clone(),
-                    model: RwLock::new(None),
-                    syncing: tokio::sync::Mutex::new(()),
-                    last_used: AtomicU64::new(tick),
-                    bytes: AtomicU64::new(0),
-                })
-            })
-            .clone()
+        let tick = self.tick();
+        let (slot, created) = {
+            let mut slots = self.inner.slots.write();
+            match slots.get(&scope.id) {
+                Some(slot) => (slot.clone(), false),
+                None => {
+                    let slot = Arc::new(Slot {
+                        scope: scope.clone(),
+                        model: RwLock::new(None),
+                        syncing: tokio::sync::Mutex::new(()),
+                        last_used: AtomicU64::new(tick),
+                        bytes: AtomicU64::new(SLOT_OVERHEAD_BYTES),
+                        evicted: AtomicBool::new(false),
+                        advanced: tokio::sync::watch::Sender::new(0),
+                    });
+                    slots.insert(scope.id.clone(), slot.clone());
+                    (slot, true)
+                }
+            }
+        };
+        if created {
+            let mut lru = self.inner.lru.lock();
+            lru.total_bytes += SLOT_OVERHEAD_BYTES;
+            lru.order.insert(tick, slot.clone());
+        }
+        slot
     }
 
     /// The tenant's model, loaded if need be; with `min_revision`, never older than that revision.
+    ///
+    /// A tenant that is not loaded here costs one primary-key read of its head: without data (no head row or
+    /// revision 0) it is answered from the shared empty model and gets no slot. A `min_revision` beyond the
+    /// head is answered [`ModelError::RevisionNotFound`] at once; one that exists is caught up to, waiting (on
+    /// the slot's notification, for at most [`MIN_REVISION_WAIT`]) only if another task is applying it.
     pub async fn get(
         &self,
         scope: &TenantScope,
         min_revision: Option<i64>,
     ) -> Result<ModelRef, ModelError> {
-        let slot = self.slot(scope);
+        let slot = match self.existing(&scope.id) {
+            Some(slot) => slot,
+            None => {
+                let head = self
+                    .inner
+                    .store
+                    .head_revision(&scope.id)
+                    .await?
+                    .unwrap_or(0);
+                if head == 0 {
+                    return match min_revision {
+                        Some(wanted) if wanted > 0 => {
+                            Err(ModelError::RevisionNotFound { wanted, head })
+                        }
+                        _ => Ok(ModelRef(None)),
+                    };
+                }
+                self.slot(scope)
+            }
+        };
         if slot.revision().is_none() {
             self.inner.loads.fetch_add(1, Ordering::Relaxed);
             self.load(&slot).await?;
@@ -142,22 +242,42 @@ impl Models {
             self.inner.hits.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(wanted) = min_revision {
-            let deadline = tokio::time::Instant::now() + MIN_REVISION_WAIT;
-            while slot.revision().unwrap_or(0) < wanted {
-                self.catch_up(&slot).await?;
-                if slot.revision().unwrap_or(0) >= wanted {
-                    break;
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(ModelError::RevisionNotReached {
-                        wanted,
-                        current: slot.revision().unwrap_or(0),
-                    });
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
+            if slot.revision().unwrap_or(0) < wanted {
+                self.reach(&slot, wanted).await?;
             }
         }
-        Ok(ModelRef(slot))
+        Ok(ModelRef(Some(slot)))
+    }
+
+    /// Brings a slot to `wanted`: refused at once when the database's head is older, otherwise caught up.
+    async fn reach(&self, slot: &Arc<Slot>, wanted: i64) -> Result<(), ModelError> {
+        let head = self
+            .inner
+            .store
+            .head_revision(&slot.scope.id)
+            .await?
+            .unwrap_or(0);
+        if wanted > head {
+            return Err(ModelError::RevisionNotFound { wanted, head });
+        }
+        let mut advanced = slot.advanced.subscribe();
+        self.catch_up(slot, Some(head)).await?;
+        if slot.revision().unwrap_or(0) >= wanted {
+            return Ok(());
+        }
+        // Another task holds a newer model than it has published yet; wait for it rather than poll.
+        let reached = tokio::time::timeout(
+            MIN_REVISION_WAIT,
+            advanced.wait_for(|revision| *revision >= wanted),
+        )
+        .await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(ModelError::RevisionNotReached {
+                wanted,
+                current: slot.revision().unwrap_or(0),
+            }),
+        }
     }
 
     /// Loads (or reloads) a slot's model from the database.
@@ -173,9 +293,7 @@ impl Models {
     async fn reload_locked(&self, slot: &Arc<Slot>) -> Result<(), StoreError> {
         let snapshot = self.inner.store.load_model(&slot.scope).await?;
         let model = TenantModel::from_snapshot(snapshot);
-        slot.bytes
-            .store(model.approx_bytes() as u64, Ordering::Relaxed);
-        {
+        let (revision, bytes) = {
             let mut guard = slot.model.write();
             if guard
                 .as_ref()
@@ -183,20 +301,28 @@ impl Models {
             {
                 *guard = Some(model);
             }
-        }
-        self.evict_over_budget(&slot.scope.id);
+            let current = guard.as_ref().map_or(0, TenantModel::approx_bytes);
+            (guard.as_ref().map_or(0, TenantModel::revision), current)
+        };
+        slot.announce(revision);
+        self.account(slot, bytes);
         Ok(())
     }
 
-    /// Brings a loaded model up to the database's revision by replaying the change log (reloading if the log no
-    /// longer reaches back far enough).
-    async fn catch_up(&self, slot: &Arc<Slot>) -> Result<(), StoreError> {
+    /// Brings a loaded model up to the database's revision by replaying the change log. It reloads instead when
+    /// the log has a gap (it was pruned) or when, after the replay, the model is still behind `told` (the head
+    /// revision a notification, sweep, write or reader reported): an empty replay of a pruned log is not "up to
+    /// date".
+    async fn catch_up(&self, slot: &Arc<Slot>, told: Option<i64>) -> Result<(), StoreError> {
         let _sync = slot.syncing.lock().await;
         let Some(current) = slot.revision() else {
             return self.reload_locked(slot).await;
         };
+        if told.is_some_and(|told| told <= current) {
+            return Ok(());
+        }
         let changes = self.inner.store.changes_since(&slot.scope, current).await?;
-        let complete = {
+        let (complete, revision, bytes) = {
             let mut guard = slot.model.write();
             let Some(model) = guard.as_mut() else {
                 return Ok(());
@@ -213,9 +339,15 @@ impl Models {
                 model.apply(change);
                 model.revision = *revision;
             }
-            complete
+            if told.is_some_and(|told| model.revision < told) {
+                complete = false;
+            }
+            (complete, model.revision, model.approx_bytes())
         };
+        slot.announce(revision);
+        self.account(slot, bytes);
         if !complete {
+            tracing::debug!(tenant = %slot.scope.id, "change log does not reach back; reloading the model");
             self.reload_locked(slot).await?;
         }
         Ok(())
@@ -227,24 +359,29 @@ impl Models {
         let Some(slot) = self.inner.slots.read().get(&scope.id).cloned() else {
             return;
         };
-        let behind = {
+        let (behind, applied) = {
             let mut guard = slot.model.write();
             match guard.as_mut() {
-                None => false,
-                Some(model) if model.revision >= revision => false,
+                None => (false, None),
+                Some(model) if model.revision >= revision => (false, None),
                 Some(model) if model.revision + 1 == revision => {
                     model.apply(change);
                     model.revision = revision;
-                    false
+                    (false, Some(model.approx_bytes()))
                 }
-                Some(_) => true,
+                Some(_) => (true, None),
             }
         };
+        if let Some(bytes) = applied {
+            slot.announce(revision);
+            self.account(&slot, bytes);
+        }
         if behind {
-            if let Err(err) = self.catch_up(&slot).await {
+            if let Err(err) = self.catch_up(&slot, Some(revision)).await {
                 // Never serve a model that lacks an acknowledged write: drop it, the next read reloads.
                 tracing::warn!(error = %err, "catch-up after write failed; model dropped");
                 *slot.model.write() = None;
+                self.account(&slot, 0);
             }
         }
     }
@@ -255,35 +392,38 @@ impl Models {
             return Ok(());
         };
         match slot.revision() {
-            Some(current) if current < revision => self.catch_up(&slot).await,
+            Some(current) if current < revision => self.catch_up(&slot, Some(revision)).await,
             _ => Ok(()),
         }
     }
 
-    /// Drops the least recently used models until the total is within budget (never the one just loaded).
-    fn evict_over_budget(&self, keep: &TenantId) {
-        let mut slots = self.inner.slots.write();
-        let mut total: u64 = slots
-            .values()
-            .map(|s| s.bytes.load(Ordering::Relaxed))
-            .sum();
-        if total <= self.inner.budget_bytes {
-            return;
+    /// Records that a slot's model now takes `model_bytes`, then evicts over budget (never this slot).
+    fn account(&self, slot: &Arc<Slot>, model_bytes: usize) {
+        let bytes = SLOT_OVERHEAD_BYTES + model_bytes as u64;
+        let mut evicted = Vec::new();
+        {
+            let mut lru = self.inner.lru.lock();
+            let old = slot.bytes.swap(bytes, Ordering::Relaxed);
+            if slot.evicted.load(Ordering::Relaxed) {
+                return;
+            }
+            lru.total_bytes = lru.total_bytes.saturating_sub(old) + bytes;
+            evict_over_budget(&mut lru, self.inner.budget_bytes, slot, &mut evicted);
         }
-        let mut by_age: Vec<(u64, TenantId)> = slots
-            .iter()
-            .filter(|(id, _)| *id != keep)
-            .map(|(id, slot)| (slot.last_used.load(Ordering::Relaxed), id.clone()))
-            .collect();
-        by_age.sort_unstable();
-        for (_, id) in by_age {
-            if total <= self.inner.budget_bytes {
-                break;
+        if !evicted.is_empty() {
+            let mut slots = self.inner.slots.write();
+            for victim in &evicted {
+                // Only this very slot: the tenant may already have a new one.
+                if slots
+                    .get(&victim.scope.id)
+                    .is_some_and(|s| Arc::ptr_eq(s, victim))
+                {
+                    slots.remove(&victim.scope.id);
+                }
             }
-            if let Some(slot) = slots.remove(&id) {
-                total = total.saturating_sub(slot.bytes.load(Ordering::Relaxed));
-                tracing::debug!(tenant = %id, "evicted idle tenant model");
-            }
+        }
+        for victim in evicted {
+            tracing::debug!(tenant = %victim.scope.id, "evicted idle tenant model");
         }
     }
 
@@ -300,7 +440,103 @@ impl Models {
         self.inner.slots.read().len()
     }
 
+    /// The bytes the loaded models count against the budget (for metrics and tests).
+    pub fn counted_bytes(&self) -> u64 {
+        self.inner.lru.lock().total_bytes
+    }
+
+    /// The tenants loaded here (for the sweep).
+    fn loaded_ids(&self) -> Vec<TenantId> {
+        self.inner.slots.read().keys().cloned().collect()
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+}
+
+/// Pops least recently indexed slots until the total is within budget. A popped slot used since it was
+/// indexed goes back at its newer tick (paid for by that use); `keep` is never evicted.
+fn evict_over_budget(lru: &mut Lru, budget: u64, keep: &Arc<Slot>, evicted: &mut Vec<Arc<Slot>>) {
+    let mut kept = None;
+    // Each entry is re-queued at most once per pass unless it is used meanwhile; the bound only guards
+    // against a pass chasing slots that are being used as fast as it looks at them.
+    let mut budget_steps = 2 * lru.order.len() + 2;
+    while lru.total_bytes > budget && budget_steps > 0 {
+        budget_steps -= 1;
+        let Some((indexed, slot)) = lru.order.pop_first() else {
+            break;
+        };
+        if Arc::ptr_eq(&slot, keep) {
+            kept = Some((indexed, slot));
+            continue;
+        }
+        let used = slot.last_used.load(Ordering::Relaxed);
+        if used > indexed {
+            lru.order.insert(used, slot);
+            continue;
+        }
+        slot.evicted.store(true, Ordering::Relaxed);
+        lru.total_bytes = lru
+            .total_bytes
+            .saturating_sub(slot.bytes.load(Ordering::Relaxed));
+        evicted.push(slot);
+    }
+    if let Some((indexed, slot)) = kept {
+        lru.order.insert(indexed, slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(tick: u64, bytes: u64) -> Arc<Slot> {
+        Arc::new(Slot {
+            scope: TenantScope {
+                id: TenantId::from_stored(format!("t{tick}")),
+                codec: crate::crypto::FieldCodec::Plain,
+            },
+            model: RwLock::new(None),
+            syncing: tokio::sync::Mutex::new(()),
+            last_used: AtomicU64::new(tick),
+            bytes: AtomicU64::new(bytes),
+            evicted: AtomicBool::new(false),
+            advanced: tokio::sync::watch::Sender::new(0),
+        })
+    }
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_and_requeues_slots_used_since() {
+        let mut lru = Lru::default();
+        let slots: Vec<_> = (0..5).map(|t| slot(t, 100)).collect();
+        for s in &slots {
+            lru.order
+                .insert(s.last_used.load(Ordering::Relaxed), s.clone());
+            lru.total_bytes += 100;
+        }
+        // Slot 0 was used after it was indexed: it must survive, and 1 and 2 go instead.
+        slots[0].last_used.store(10, Ordering::Relaxed);
+        let mut evicted = Vec::new();
+        evict_over_budget(&mut lru, 300, &slots[4], &mut evicted);
+        let gone: Vec<_> = evicted.iter().map(|s| s.scope.id.to_string()).collect();
+        assert_eq!(gone, ["t1", "t2"]);
+        assert_eq!(lru.total_bytes, 300);
+        assert!(slots[1].evicted.load(Ordering::Relaxed));
+        assert!(!slots[0].evicted.load(Ordering::Relaxed));
+        assert_eq!(lru.order.len(), 3);
+        assert!(lru.order.contains_key(&10));
+    }
+
+    #[test]
+    fn the_slot_being_accounted_is_never_evicted_even_alone_over_budget() {
+        let mut lru = Lru::default();
+        let only = slot(1, 100);
+        lru.order.insert(1, only.clone());
+        lru.total_bytes = 100;
+        let mut evicted = Vec::new();
+        evict_over_budget(&mut lru, 10, &only, &mut evicted);
+        assert!(evicted.is_empty());
+        assert_eq!(lru.order.len(), 1);
     }
 }

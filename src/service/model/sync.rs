@@ -1,5 +1,7 @@
 //! Keeps loaded models current with changes other instances commit: PostgreSQL notifications for promptness,
-//! and a periodic sweep of every tenant's revision for anything missed (or on SQLite, which has no notifications).
+//! and a periodic sweep of the loaded tenants' revisions for anything missed (or on SQLite, which has no
+//! notifications). The sweep reads only the tenants loaded here, in chunked `IN (…)` lists, so its cost follows
+//! this instance's cache, not the number of tenants in the database.
 
 use std::time::Duration;
 
@@ -94,10 +96,11 @@ fn parse(payload: &str) -> Option<(TenantId, i64)> {
 }
 
 async fn sweep_all(models: &Models) {
-    if models.loaded_tenants() == 0 {
+    let loaded = models.loaded_ids();
+    if loaded.is_empty() {
         return;
     }
-    match models.store().all_revisions().await {
+    match models.store().revisions_of(&loaded).await {
         Ok(revisions) => {
             for (tenant, revision) in revisions {
                 if let Err(err) = models.observed(&tenant, revision).await {

@@ -31,6 +31,17 @@ pub struct TenantModel {
     roles: HashMap<Arc<str>, RoleNode>,
     user_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
     permission_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
+    /// Kept as the model changes, so the memory estimate and the quotas cost O(1).
+    grants: usize,
+    memberships: usize,
+}
+
+/// How many rows of each kind a model holds (for the per-tenant quotas).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelCounts {
+    pub roles: usize,
+    pub grants: usize,
+    pub memberships: usize,
 }
 
 /// Rough bytes per stored name, including hash-table overhead; used only for the memory budget.
@@ -123,22 +134,28 @@ impl TenantModel {
         self.revision
     }
 
-    /// An estimate of the memory this model holds, for the cache's budget.
+    /// An estimate of the memory this model holds, for the cache's budget; O(1), so it is recomputed after every
+    /// applied change. Each grant is held twice (role → permissions, permission → roles), each membership too.
     pub fn approx_bytes(&self) -> usize {
         let names = self.roles.len()
             + self.user_roles.len()
             + self.permission_roles.len()
-            + self
-                .roles
-                .values()
-                .map(|r| r.permissions.len() + 2 * r.members.len())
-                .sum::<usize>()
-            + self
-                .permission_roles
-                .values()
-                .map(HashSet::len)
-                .sum::<usize>();
+            + 2 * self.grants
+            + 2 * self.memberships;
         names * ENTRY_OVERHEAD
+    }
+
+    pub fn counts(&self) -> ModelCounts {
+        ModelCounts {
+            roles: self.roles.len(),
+            grants: self.grants,
+            memberships: self.memberships,
+        }
+    }
+
+    /// Whether the role exists (a write under a missing role adds nothing).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains_key(role)
     }
 
     /// Applies a committed change.
@@ -169,6 +186,8 @@ impl TenantModel {
         let Some(node) = self.roles.remove(role) else {
             return;
         };
+        self.grants -= node.permissions.len();
+        self.memberships -= node.members.len();
         for user in node.members {
             detach(&mut self.user_roles, &user, role);
         }
@@ -188,6 +207,7 @@ impl TenantModel {
         }
         if let Some(node) = self.roles.get_mut(role) {
             node.permissions.insert(permission.clone());
+            self.grants += 1;
         }
         self.permission_roles
             .entry(permission)
@@ -198,6 +218,7 @@ impl TenantModel {
     fn revoke(&mut self, role: &str, permission: &str) {
         if let Some(node) = self.roles.get_mut(role) {
             if node.permissions.remove(permission) {
+                self.grants -= 1;
                 detach(&mut self.permission_roles, permission, role);
             }
         }
@@ -213,6 +234,7 @@ impl TenantModel {
             if !node.members.insert(user.clone()) {
                 return;
             }
+            self.memberships += 1;
         }
         self.user_roles.entry(user).or_default().insert(role_key);
     }
@@ -220,6 +242,7 @@ impl TenantModel {
     fn remove_member(&mut self, user: &str, role: &str) {
         if let Some(node) = self.roles.get_mut(role) {
             if node.members.remove(user) {
+                self.memberships -= 1;
                 detach(&mut self.user_roles, user, role);
             }
         }
@@ -432,6 +455,49 @@ mod tests {
         assert!(m.user_roles("bob").is_empty());
         assert_eq!(m.which_roles_can("edit").len(), 1);
         assert!(m.user_has_permission("alice", "edit"));
+        assert_eq!(
+            m.counts(),
+            ModelCounts {
+                roles: 1,
+                grants: 3,
+                memberships: 1
+            }
+        );
+    }
+
+    #[test]
+    fn counts_follow_every_change_and_repeats_count_once() {
+        let mut m = model();
+        assert_eq!(
+            m.counts(),
+            ModelCounts {
+                roles: 2,
+                grants: 5,
+                memberships: 3
+            }
+        );
+        let before = m.approx_bytes();
+        m.apply(&Change::Grant {
+            role: name(NameKind::Role, "admin"),
+            permission: name(NameKind::Permission, "manage"),
+        });
+        assert_eq!(m.counts().grants, 5);
+        m.apply(&Change::AddMember {
+            user: name(NameKind::User, "carol"),
+            role: name(NameKind::Role, "admin"),
+        });
+        assert_eq!(m.counts().memberships, 4);
+        assert!(m.approx_bytes() > before);
+        m.apply(&Change::RemoveMember {
+            user: name(NameKind::User, "carol"),
+            role: name(NameKind::Role, "admin"),
+        });
+        m.apply(&Change::Revoke {
+            role: name(NameKind::Role, "admin"),
+            permission: name(NameKind::Permission, "manage"),
+        });
+        assert_eq!(m.counts().grants, 4);
+        assert_eq!(m.counts().memberships, 3);
     }
 
     #[test]
