@@ -7,7 +7,7 @@
 //!   secrets take, at least 32 bytes), any other value for its UTF-8 bytes.
 //! - SQLite, not configured: read from, or generated into, `<database file>.secrets`, an owner-only (0600) file of
 //!   `VARIABLE=hex:…` lines beside the database. It is rewritten only atomically (temporary file, fsync, rename)
-//!   under an exclusive lock on `<database file>.secrets.lock`, so instances starting together agree on one value.
+//!   under an exclusive lock (the file `<database file>.secrets.lock`, present while held), so instances starting together agree on one value.
 //! - PostgreSQL, not configured: refused outside `AUTH_DEBUG_MODE` with an error naming the variable; in debug mode
 //!   generated and kept in `warden_meta` (a development convenience only).
 //!
@@ -255,11 +255,8 @@ fn file_secret(
     let io = |what: &str, e: std::io::Error| file_error(path, format!("{what}: {e}"));
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
-    let lock = private_options(false)
-        .open(PathBuf::from(lock_path))
-        .map_err(|e| io("cannot open its lock file", e))?;
-    // Released when `lock` is dropped (also on every early return).
-    lock.lock().map_err(|e| io("cannot lock it", e))?;
+    // Released (the lock file removed) when dropped, also on every early return.
+    let _lock = FileLock::acquire(PathBuf::from(lock_path)).map_err(|e| io("cannot lock it", e))?;
 
     let mut entries = read_entries(path)?;
     let from_database = from_database.map(|hex| format!("{HEX_PREFIX}{}", hex.expose_secret()));
@@ -289,6 +286,48 @@ fn file_secret(
     entries.insert(which.variable().to_owned(), value.clone());
     write_entries(path, &entries)?;
     Ok(value)
+}
+
+/// An exclusive lock held as a file created with `O_EXCL` (portable, and within the crate's MSRV). A lock file older
+/// than [`STALE_LOCK`] was left by a crash (the locked work takes milliseconds) and is taken over.
+struct FileLock(PathBuf);
+
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl FileLock {
+    fn acquire(path: PathBuf) -> std::io::Result<Self> {
+        let deadline = std::time::Instant::now() + 2 * STALE_LOCK;
+        loop {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(_) => return Ok(Self(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(&path)
+                        .and_then(|meta| meta.modified())
+                        .ok()
+                        .and_then(|modified| modified.elapsed().ok())
+                        .is_some_and(|age| age > STALE_LOCK);
+                    if stale {
+                        let _ = std::fs::remove_file(&path);
+                    } else if std::time::Instant::now() > deadline {
+                        return Err(e);
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Open options for a file only its owner may read (mode 0600 on Unix); `truncate` empties an existing one.

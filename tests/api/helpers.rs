@@ -98,18 +98,18 @@ pub struct TestApp {
 }
 
 /// The server secrets PostgreSQL requires outside debug mode: random-looking, and the same for every instance on one
-/// database (derived from its URL, which names a fresh database per test). SQLite needs none: its generated secrets
-/// live in the file beside the database.
+/// database (derived from the database's name, fresh per test, so a proxied URL gets the same). SQLite needs none:
+/// its generated secrets live in the file beside the database.
 pub fn server_secrets_for(database_url: &str) -> Vec<(String, String)> {
     use sha2::Digest;
     if !database_url.starts_with("postgres") {
         return Vec::new();
     }
-    let derive = |label: &str| {
-        hex::encode(sha2::Sha256::digest(
-            format!("{label}|{database_url}").as_bytes(),
-        ))
-    };
+    let name = url::Url::parse(database_url)
+        .map(|url| url.path().to_owned())
+        .unwrap_or_else(|_| database_url.to_owned());
+    let derive =
+        |label: &str| hex::encode(sha2::Sha256::digest(format!("{label}|{name}").as_bytes()));
     vec![
         ("AUTH_TENANT_SECRET".into(), derive("tenant")),
         ("AUTH_JWT_SECRET_KEY".into(), derive("jwt")),

@@ -274,6 +274,11 @@ async fn secrets_never_reach_the_logs(app: TestApp) {
         .env("AUTH_LOG_LEVEL", "trace")
         .env("AUTH_LOG_FORMAT", "json")
         .env("AUTH_JWT_SECRET_KEY", jwt_secret)
+        .envs(
+            crate::helpers::server_secrets_for(app.database_url())
+                .into_iter()
+                .filter(|(name, _)| name == "AUTH_TENANT_SECRET"),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

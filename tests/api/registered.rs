@@ -13,6 +13,7 @@ fn warden_tenant(app: &TestApp, args: &[&str]) -> Result<String, String> {
         .args(args)
         .env_clear()
         .env("AUTH_DATABASE_URL", app.database_url())
+        .envs(crate::helpers::server_secrets_for(app.database_url()))
         .env("AUTH_LOG_LEVEL", "warn")
         .output()
         .expect("warden runs");
