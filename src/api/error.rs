@@ -66,6 +66,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
             ServiceError::InvalidToken(_) => Self::unauthorized(err.to_string()),
+            ServiceError::Overloaded => Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
