@@ -55,10 +55,11 @@ enum AuditCommand {
 enum TenantCommand {
     /// Make a new client key, register it and print it (once: only its fingerprint is stored)
     Create,
-    /// Revoke a client key: it is refused from then on, on every instance
+    /// Revoke a client key read from standard input (one line): it is refused from then on, on every instance
     Revoke {
-        /// The client key to revoke
-        key: String,
+        /// Refused: a key on the command line is visible to every local user (`ps`) and kept in shell history
+        #[arg(hide = true)]
+        key: Option<String>,
     },
 }
 
@@ -156,6 +157,15 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
 /// `warden tenant create|revoke`.
 async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::Result<()> {
     use warden::service::{registry, SecretHome, Tenants};
+    // Read (or refused) before anything connects, so a mistake costs nothing.
+    let revoked_key = match &action {
+        TenantCommand::Revoke { key: Some(_) } => anyhow::bail!(
+            "the client key to revoke is read from standard input, not the command line \
+             (where `ps` and shell history expose it): `warden tenant revoke < key.txt`"
+        ),
+        TenantCommand::Revoke { key: None } => Some(read_key_from_stdin()?),
+        TenantCommand::Create => None,
+    };
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
     let home = SecretHome::for_settings(settings);
@@ -167,8 +177,9 @@ async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::R
             println!("{}", key.as_str());
             Ok(())
         }
-        TenantCommand::Revoke { key } => {
-            let key = warden::domain::ClientKey::parse(key.trim())?;
+        TenantCommand::Revoke { .. } => {
+            let line = revoked_key.unwrap_or_default();
+            let key = warden::domain::ClientKey::parse(line.trim())?;
             if registry::revoke_tenant(&store, &tenants, &key).await? {
                 println!("client key revoked");
                 Ok(())
@@ -181,4 +192,17 @@ async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::R
     };
     store.close().await;
     outcome
+}
+
+/// The first line of standard input, without its line ending.
+fn read_key_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("cannot read the client key from standard input: {e}"))?;
+    let key = line.trim();
+    if key.is_empty() {
+        anyhow::bail!("no client key on standard input: `warden tenant revoke < key.txt`");
+    }
+    Ok(key.to_owned())
 }

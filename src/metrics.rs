@@ -5,6 +5,7 @@
 //!
 //! Series (all prefixed `warden_`):
 //! - `http_requests_total{method, route, status}` and `http_request_duration_seconds{method, route}` (histogram).
+//!   `method` is one of the nine standard methods or `other`.
 //!   `route` is the route template (`/api/membership/{user}/{role}`), never the requested path, which holds user
 //!   names; requests no route takes count as `route="unmatched"`.
 //! - `decisions_total{check, outcome}`: answers of the permission and membership checks, `allowed` or `denied`.
@@ -54,6 +55,24 @@ impl Check {
     }
 }
 
+/// A request method as a label: the standard methods by name, anything else as `other`, so that callers cannot
+/// create a series (or a log field) per invented method.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// This server's recorder and the handle that renders it. Cheap to clone.
 #[derive(Clone)]
 pub struct Metrics {
@@ -92,10 +111,16 @@ impl Metrics {
     }
 
     /// One answered HTTP request. `route` must be a route template, never a raw path.
-    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let (method, route) = (method.to_owned(), route.to_owned());
+    pub fn request(
+        &self,
+        method: &axum::http::Method,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        let (method, route) = (method_label(method), route.to_owned());
         self.with(|| {
-            counter!("warden_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+            counter!("warden_http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
                 .increment(1);
             histogram!(REQUEST_DURATION, "method" => method, "route" => route)
                 .record(elapsed.as_secs_f64());

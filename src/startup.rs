@@ -1,20 +1,17 @@
 //! Builds the application (store, services, router and layers), binds it, and runs it until a signal stops it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, AppState, Services};
@@ -39,6 +36,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: crate::serve::Limits,
     store: Store,
     /// Keeps tenant models current; aborted at shutdown.
     sync: tokio::task::JoinHandle<()>,
@@ -80,7 +78,8 @@ impl Application {
         let sync = spawn_sync(models.clone());
         let rbac = RbacService::new(models.clone(), audit.clone())
             .with_quotas(settings.model.quotas)
-            .with_tenants(tenants.clone());
+            .with_tenants(tenants.clone())
+            .with_write_queue_limit(settings.server.write_queue_per_tenant);
         let tokens = TokenService::setup(
             &store,
             &tenants,
@@ -121,6 +120,11 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            limits: crate::serve::Limits {
+                header_read_timeout: settings.server.header_read_timeout,
+                keep_alive_timeout: settings.server.keep_alive_timeout,
+                max_connections: settings.server.max_connections,
+            },
             store,
             sync,
             decision_writer,
@@ -155,6 +159,7 @@ impl Application {
         let Self {
             listener,
             router,
+            limits,
             store,
             sync,
             decision_writer,
@@ -169,23 +174,15 @@ impl Application {
             access_ttl,
         )));
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
-        let begin_shutdown = Arc::new(Notify::new());
-        let notified = begin_shutdown.clone();
-        let mut server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { notified.notified().await })
-            .await
-        });
+        let (begin_shutdown, shutdown) = tokio::sync::watch::channel(false);
+        let mut server = tokio::spawn(crate::serve::serve(listener, router, limits, shutdown));
         tokio::select! {
-            finished = &mut server => finished??,
+            finished = &mut server => finished?,
             () = stop => {
                 tracing::info!("shutting down: finishing in-flight requests");
-                begin_shutdown.notify_one();
+                let _ = begin_shutdown.send(true);
                 match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-                    Ok(finished) => finished??,
+                    Ok(finished) => finished?,
                     Err(_) => tracing::warn!("in-flight requests did not finish in time"),
                 }
             }
@@ -222,8 +219,12 @@ fn with_layers(routes: Router, settings: &Settings, metrics: crate::metrics::Met
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        // The path only: query strings may carry tokens.
-        tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path())
+        // The route template only: paths hold user names and session ids, query strings may hold tokens.
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        tracing::info_span!("request", id = %request_id, method = %crate::metrics::method_label(request.method()), route)
     });
     let inner = ServiceBuilder::new()
         // Outermost of the per-route layers: it sees the route template and the final status (408, 413 included).
@@ -253,9 +254,9 @@ fn with_layers(routes: Router, settings: &Settings, metrics: crate::metrics::Met
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(axum::middleware::from_fn(api::envelope_errors))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             settings.server.request_timeout,
+            answer_in_time,
         ))
         .layer(axum::middleware::from_fn(reject_oversized_bodies))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
@@ -309,6 +310,27 @@ async fn reject_oversized_bodies(
         .into_response();
     }
     next.run(request).await
+}
+
+/// Answers 408 when a request takes longer than `limit`, unless a write has already started committing on its
+/// behalf: then the caller waits for that write's real outcome (see [`crate::service::answer`]).
+async fn answer_in_time(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let answer = crate::service::answer::Answer::default();
+    let mut handling = std::pin::pin!(answer.clone().scope(next.run(request)));
+    tokio::select! {
+        response = &mut handling => response,
+        () = tokio::time::sleep(limit) => {
+            if answer.time_out() {
+                StatusCode::REQUEST_TIMEOUT.into_response()
+            } else {
+                handling.await
+            }
+        }
+    }
 }
 
 /// Drops an incoming request id that is too long or holds characters other than `[A-Za-z0-9._-]`, so a caller

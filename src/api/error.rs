@@ -71,6 +71,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             ServiceError::Invalid(_) => Self::bad_request(err.to_string()),
             ServiceError::InvalidToken(_) => Self::unauthorized(err.to_string()),
+            ServiceError::Overloaded => Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())

@@ -51,7 +51,7 @@ pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next)
     let method = request.method().clone();
     let response = next.run(request).await;
     metrics.request(
-        method.as_str(),
+        &method,
         &route,
         response.status().as_u16(),
         started.elapsed(),

@@ -9,6 +9,13 @@
 //!   a connection before it is answered 503.
 //! - `AUTH_SERVER_HOST` (127.0.0.1), `AUTH_SERVER_PORT` (8000).
 //! - `AUTH_REQUEST_TIMEOUT_SECONDS` (30): a request that takes longer is answered 408.
+//! - `AUTH_SERVER_HEADER_READ_TIMEOUT_SECONDS` (10): a client must send a request's whole head (request line and
+//!   headers) within this time, or its connection is closed (slowloris).
+//! - `AUTH_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS` (5): an idle keep-alive connection is closed after this long without a
+//!   request.
+//! - `AUTH_SERVER_MAX_CONNECTIONS` (1024): connections served at once; further ones wait in the listen backlog until
+//!   one closes.
+//! - `AUTH_WRITE_QUEUE_PER_TENANT` (1024): RBAC writes one tenant may have waiting to commit; more are answered 503.
 //! - `AUTH_DEBUG_MODE` (false), `AUTH_LOG_FORMAT` (`text` or `json`), `AUTH_LOG_LEVEL` (`info`).
 //! - `AUTH_ALLOW_CORS` (true), `AUTH_CORS_ORIGINS` (`*`, or a comma-separated list of origins).
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids (`hex:<digits>` for raw bytes).
@@ -109,17 +116,37 @@ impl fmt::Display for DatabaseUrl {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             Self::Postgres(secret) => match url::Url::parse(secret.expose_secret()) {
-                Ok(mut url) => {
-                    if url.password().is_some() {
-                        // Only fails for URLs that cannot have a password, which this one has.
-                        let _ = url.set_password(Some("********"));
-                    }
-                    write!(f, "{url}")
-                }
+                Ok(url) => write!(f, "{}", mask_url(url)),
                 Err(_) => f.write_str("postgres://********"),
             },
         }
     }
+}
+
+/// Masks the password in a URL's user information and in any `password=` (or `sslpassword=`…) query parameter,
+/// which libpq-style URLs accept too.
+fn mask_url(mut url: url::Url) -> url::Url {
+    const MASK: &str = "********";
+    if url.password().is_some() {
+        // Only fails for URLs that cannot have a password, which this one has.
+        let _ = url.set_password(Some(MASK));
+    }
+    let secret_key = |key: &str| key.to_ascii_lowercase().contains("password");
+    if url.query_pairs().any(|(key, _)| secret_key(&key)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if secret_key(&key) {
+                    MASK.into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -148,6 +175,14 @@ pub struct ServerSettings {
     pub host: IpAddr,
     pub port: u16,
     pub request_timeout: Duration,
+    /// Time allowed for a request's head, from the moment the connection waits for it.
+    pub header_read_timeout: Duration,
+    /// Time an idle keep-alive connection is kept open.
+    pub keep_alive_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// RBAC writes one tenant may have waiting to commit.
+    pub write_queue_per_tenant: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +324,29 @@ impl Settings {
                 1,
                 3600,
             )?),
+            header_read_timeout: Duration::from_secs(parse_number(
+                &get,
+                "AUTH_SERVER_HEADER_READ_TIMEOUT_SECONDS",
+                10,
+                1,
+                3600,
+            )?),
+            keep_alive_timeout: Duration::from_secs(parse_number(
+                &get,
+                "AUTH_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS",
+                5,
+                1,
+                3600,
+            )?),
+            max_connections: parse_number(&get, "AUTH_SERVER_MAX_CONNECTIONS", 1024, 1, 1_000_000)?
+                as usize,
+            write_queue_per_tenant: parse_number(
+                &get,
+                "AUTH_WRITE_QUEUE_PER_TENANT",
+                1024,
+                1,
+                1_000_000,
+            )? as usize,
         };
 
         let log_format = match get("AUTH_LOG_FORMAT")
@@ -485,6 +543,32 @@ mod tests {
         .unwrap();
         assert!(
             matches!(s.database.url, DatabaseUrl::Sqlite(ref p) if p == &PathBuf::from("/tmp/x.db"))
+        );
+    }
+
+    #[test]
+    fn passwords_in_the_query_string_are_masked_too() {
+        for raw in [
+            "postgres://warden@db/auth?password=hunter2secret&sslmode=require",
+            "postgresql://warden:hunter2secret@db/auth?sslmode=require&PASSWORD=hunter2secret",
+            "postgres:///auth?host=/run/pg&sslpassword=hunter2secret",
+        ] {
+            let url = DatabaseUrl::parse("AUTH_DATABASE_URL", raw).unwrap();
+            let printed = format!("{url} {url:?}");
+            assert!(!printed.contains("hunter2secret"), "{printed}");
+            assert!(
+                printed.to_ascii_lowercase().contains("password=********"),
+                "{printed}"
+            );
+        }
+        let url = DatabaseUrl::parse(
+            "AUTH_DATABASE_URL",
+            "postgres://warden@db/auth?password=hunter2secret&sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://warden@db/auth?password=********&sslmode=require"
         );
     }
 

@@ -17,14 +17,54 @@ use crate::store::{AuditDraft, AuditQuery, Store, StoreError};
 /// Decisions waiting to be written; beyond this many, new ones are dropped (and counted) rather than slowing
 /// checks down.
 const DECISION_QUEUE: usize = 20_000;
+/// Decisions one tenant may have waiting: a tenant flooding checks fills its own share, not the queue, so another
+/// tenant's decisions are dropped only when at least ten tenants flood at once.
+const DECISION_QUEUE_PER_TENANT: usize = DECISION_QUEUE / 10;
 const DECISION_BATCH: usize = 5_000;
+
+/// The decision queue with a share per tenant. The counts cover entries sent and not yet received by the writer.
+#[derive(Debug)]
+struct DecisionQueue {
+    sender: mpsc::Sender<(TenantId, AuditDraft)>,
+    queued: parking_lot::Mutex<HashMap<TenantId, usize>>,
+    per_tenant: usize,
+}
+
+impl DecisionQueue {
+    /// Queues an entry unless its tenant's share or the whole queue is full; `false` when dropped.
+    fn offer(&self, tenant: &TenantId, draft: AuditDraft) -> bool {
+        let mut queued = self.queued.lock();
+        let count = queued.get(tenant).copied().unwrap_or(0);
+        if count >= self.per_tenant {
+            return false;
+        }
+        if self.sender.try_send((tenant.clone(), draft)).is_err() {
+            return false;
+        }
+        queued.insert(tenant.clone(), count + 1);
+        true
+    }
+
+    /// The writer took these entries off the queue: their places are free again.
+    fn taken<'a>(&self, tenants: impl Iterator<Item = &'a TenantId>) {
+        let mut queued = self.queued.lock();
+        for tenant in tenants {
+            if let Some(count) = queued.get_mut(tenant) {
+                *count -= 1;
+                if *count == 0 {
+                    queued.remove(tenant);
+                }
+            }
+        }
+    }
+}
 
 /// Records changes and decisions. Cheap to clone.
 #[derive(Clone)]
 pub struct AuditLog {
     store: Store,
     changes: bool,
-    decisions: Option<mpsc::Sender<(TenantId, AuditDraft)>>,
+    decisions: Option<Arc<DecisionQueue>>,
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
     dropped: Arc<std::sync::atomic::AtomicU64>,
     /// Field encryption, when on: its retired keys open targets sealed before a key rotation.
@@ -51,9 +91,20 @@ impl AuditLog {
     ) -> (Self, Option<JoinHandle<()>>) {
         let (sender, writer) = if decisions {
             let (sender, receiver) = mpsc::channel(DECISION_QUEUE);
+            let queue = Arc::new(DecisionQueue {
+                sender,
+                queued: parking_lot::Mutex::default(),
+                per_tenant: DECISION_QUEUE_PER_TENANT,
+            });
+            // The writer holds the queue weakly: it ends once every `AuditLog` (and so every sender) is gone.
+            let counts = Arc::downgrade(&queue);
             (
-                Some(sender),
-                Some(tokio::spawn(write_decisions(store.clone(), receiver))),
+                Some(queue),
+                Some(tokio::spawn(write_decisions(
+                    store.clone(),
+                    receiver,
+                    counts,
+                ))),
             )
         } else {
             (None, None)
@@ -148,7 +199,7 @@ impl AuditLog {
         allowed: bool,
         context: &RequestContext,
     ) {
-        let Some(sender) = &self.decisions else {
+        let Some(queue) = &self.decisions else {
             return;
         };
         let draft = AuditDraft {
@@ -158,14 +209,14 @@ impl AuditLog {
             context: context.clone(),
             at: Some(crate::store::now_millis()),
         };
-        if sender.try_send((tenant.clone(), draft)).is_err() {
+        if !queue.offer(tenant, draft) {
             let dropped = self
                 .dropped
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if dropped % 1000 == 0 {
                 tracing::warn!(
                     dropped = dropped + 1,
-                    "decision audit queue full; decisions dropped"
+                    "decision audit queue (or this tenant's share of it) full; decisions dropped"
                 );
             }
         }
@@ -233,11 +284,18 @@ fn open_target(codecs: &[FieldCodec], target: &str) -> (String, bool) {
     (opened, all)
 }
 
-async fn write_decisions(store: Store, mut receiver: mpsc::Receiver<(TenantId, AuditDraft)>) {
+async fn write_decisions(
+    store: Store,
+    mut receiver: mpsc::Receiver<(TenantId, AuditDraft)>,
+    queue: std::sync::Weak<DecisionQueue>,
+) {
     let mut batch = Vec::with_capacity(DECISION_BATCH);
     // Whatever queued while the previous batch was being written goes in the next one: one decision per
     // transaction when checks are rare, thousands when they are not.
     while receiver.recv_many(&mut batch, DECISION_BATCH).await > 0 {
+        if let Some(queue) = queue.upgrade() {
+            queue.taken(batch.iter().map(|(tenant, _)| tenant));
+        }
         let mut by_tenant: HashMap<TenantId, Vec<AuditDraft>> = HashMap::new();
         for (tenant, draft) in batch.drain(..) {
             by_tenant.entry(tenant).or_default().push(draft);
@@ -300,4 +358,40 @@ pub async fn verify_chain(store: &Store, tenant: &TenantId) -> Result<ChainRepor
         entries: entries.len(),
         problem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> AuditDraft {
+        AuditDraft {
+            action: "check".into(),
+            target: String::new(),
+            outcome: "allowed".into(),
+            context: RequestContext::default(),
+            at: None,
+        }
+    }
+
+    #[test]
+    fn one_tenants_flood_cannot_drop_another_tenants_decisions() {
+        let (sender, mut receiver) = mpsc::channel(10);
+        let queue = DecisionQueue {
+            sender,
+            queued: parking_lot::Mutex::default(),
+            per_tenant: 3,
+        };
+        let flooding = TenantId::from_stored("a".repeat(64));
+        let quiet = TenantId::from_stored("b".repeat(64));
+        let accepted = (0..100).filter(|_| queue.offer(&flooding, draft())).count();
+        assert_eq!(accepted, 3, "the flooding tenant fills its own share only");
+        assert!(queue.offer(&quiet, draft()), "another tenant still gets in");
+        // Once the writer takes entries off, the flooding tenant may queue again.
+        let mut taken = Vec::new();
+        receiver.try_recv().map(|e| taken.push(e)).unwrap();
+        queue.taken(taken.iter().map(|(tenant, _)| tenant));
+        assert!(queue.offer(&flooding, draft()));
+        assert!(!queue.offer(&flooding, draft()));
+    }
 }

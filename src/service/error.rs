@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// A token that must not be accepted; the reason never contains the token.
     #[error("{0}")]
     InvalidToken(&'static str),
+    /// Too many of the tenant's writes are already waiting to commit.
+    #[error("too many writes are waiting for this tenant, try again shortly")]
+    Overloaded,
     #[error("the database is unavailable, try again shortly")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]

@@ -4,6 +4,12 @@
 //!
 //! A write is answered only after its batch has committed and this instance's model has applied it, so nothing
 //! acknowledged is lost and a caller reads its own writes.
+//!
+//! Each tenant's queue is bounded (`AUTH_WRITE_QUEUE_PER_TENANT`): beyond it a write is refused at once with
+//! [`ServiceError::Overloaded`] (503 with `Retry-After`), so one tenant's flood cannot make memory grow; other
+//! tenants have queues (and committing tasks) of their own. A write whose caller has gone (answered 408 by the
+//! request timeout, or disconnected) is dropped before its batch starts; once its batch has started, its caller
+//! is sure to hear the outcome (see [`super::answer`]). So a write answered 408 never commits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,20 +20,36 @@ use tokio::sync::oneshot;
 use crate::domain::{TenantId, TenantScope};
 use crate::store::{Applied, PendingChange, RoleWrite, StoreError};
 
+use super::answer::Answer;
 use super::model::Models;
+use super::ServiceError;
 
 /// Most changes one transaction takes, so a flood of writes still commits (and answers) in steady steps.
 const MAX_BATCH: usize = 256;
 
+/// Writes one tenant may have waiting by default (four full batches).
+pub const DEFAULT_QUEUE_PER_TENANT: usize = 4 * MAX_BATCH;
+
 struct Job {
     pending: PendingChange,
     reply: oneshot::Sender<Result<Applied, StoreError>>,
+    /// The caller's answer, when its request runs under the request timeout.
+    answer: Option<Answer>,
+}
+
+impl Job {
+    /// Whether the caller will hear this write's outcome; if not, it must not be committed.
+    fn claim(&self) -> bool {
+        !self.reply.is_closed() && self.answer.as_ref().is_none_or(Answer::claim)
+    }
 }
 
 /// Queues writes per tenant; a tenant with queued writes has exactly one task committing them. Cheap to clone.
 #[derive(Clone)]
 pub struct GroupCommit {
     models: Models,
+    /// Most writes one tenant may have waiting.
+    queue_limit: usize,
     /// A tenant is present while its committing task runs; its list holds the writes waiting for the next batch.
     queues: Arc<Mutex<HashMap<TenantId, Vec<Job>>>>,
 }
@@ -42,8 +64,15 @@ impl GroupCommit {
     pub fn new(models: Models) -> Self {
         Self {
             models,
+            queue_limit: DEFAULT_QUEUE_PER_TENANT,
             queues: Arc::default(),
         }
+    }
+
+    /// Bounds each tenant's waiting writes (at least one).
+    pub fn with_queue_limit(mut self, limit: usize) -> Self {
+        self.queue_limit = limit.max(1);
+        self
     }
 
     /// Commits one change (with others that arrive meanwhile) and applies it to this instance's model.
@@ -51,13 +80,24 @@ impl GroupCommit {
         &self,
         scope: &TenantScope,
         pending: PendingChange,
-    ) -> Result<Applied, StoreError> {
+    ) -> Result<Applied, ServiceError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { pending, reply };
+        let job = Job {
+            pending,
+            reply,
+            answer: Answer::current(),
+        };
         let start_task = {
             let mut queues = self.queues.lock();
             match queues.get_mut(&scope.id) {
                 Some(waiting) => {
+                    if waiting.len() >= self.queue_limit {
+                        // Callers that gave up free their places first.
+                        waiting.retain(|job| !job.reply.is_closed());
+                        if waiting.len() >= self.queue_limit {
+                            return Err(ServiceError::Overloaded);
+                        }
+                    }
                     waiting.push(job);
                     false
                 }
@@ -71,11 +111,12 @@ impl GroupCommit {
             // A task of its own, so that a caller who goes away cannot strand the others' writes.
             tokio::spawn(self.clone().drain(scope.clone()));
         }
-        answer.await.unwrap_or_else(|_| {
+        let outcome = answer.await.unwrap_or_else(|_| {
             Err(StoreError::Other(anyhow::anyhow!(
                 "the group-commit task ended without answering"
             )))
-        })
+        });
+        Ok(outcome?)
     }
 
     /// Commits the tenant's queued writes batch by batch until none are left.
@@ -98,9 +139,12 @@ impl GroupCommit {
                     return;
                 }
                 let take = waiting.len().min(MAX_BATCH);
-                waiting.drain(..take).collect::<Vec<_>>()
+                // A job whose caller has gone is dropped here, before anything of it is written.
+                waiting.drain(..take).filter(Job::claim).collect::<Vec<_>>()
             };
-            self.commit(&scope, batch).await;
+            if !batch.is_empty() {
+                self.commit(&scope, batch).await;
+            }
         }
     }
 
@@ -186,6 +230,7 @@ mod tests {
                 audit: None,
             },
             reply,
+            answer: None,
         };
         queues.lock().entry(tenant.clone()).or_default().push(job);
         answer
@@ -223,5 +268,54 @@ mod tests {
             answer.try_recv(),
             Err(oneshot::error::TryRecvError::Empty)
         ));
+    }
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+    use crate::domain::{Change, Name, NameKind};
+
+    fn job(answer: Option<Answer>) -> (Job, oneshot::Receiver<Result<Applied, StoreError>>) {
+        let (reply, receiver) = oneshot::channel();
+        let change = Change::CreateRole {
+            role: Name::parse(NameKind::Role, "reader").unwrap(),
+            description: None,
+        };
+        let pending = PendingChange {
+            change,
+            audit: None,
+        };
+        (
+            Job {
+                pending,
+                reply,
+                answer,
+            },
+            receiver,
+        )
+    }
+
+    #[test]
+    fn a_write_whose_caller_timed_out_is_not_claimed() {
+        let answer = Answer::default();
+        assert!(answer.time_out());
+        let (job, _receiver) = job(Some(answer));
+        assert!(!job.claim());
+    }
+
+    #[test]
+    fn a_write_whose_caller_went_away_is_not_claimed() {
+        let (job, receiver) = job(Some(Answer::default()));
+        drop(receiver);
+        assert!(!job.claim());
+    }
+
+    #[test]
+    fn a_claimed_write_keeps_its_caller_waiting_past_the_timeout() {
+        let answer = Answer::default();
+        let (job, _receiver) = job(Some(answer.clone()));
+        assert!(job.claim());
+        assert!(!answer.time_out(), "the caller waits for the outcome");
     }
 }

@@ -1,5 +1,6 @@
 //! The rules: what may be written and what the answers are. No HTTP, no SQL.
 
+pub mod answer;
 pub mod audit;
 mod directory;
 pub mod encryption;

@@ -94,6 +94,12 @@ impl RbacService {
         }
     }
 
+    /// Bounds each tenant's writes waiting to commit (`AUTH_WRITE_QUEUE_PER_TENANT`).
+    pub fn with_write_queue_limit(mut self, limit: usize) -> Self {
+        self.commits = self.commits.with_queue_limit(limit);
+        self
+    }
+
     /// Commits a change (grouped with concurrent writes to the tenant), then applies it to this instance's model.
     /// A change under a missing role is refused (and audited as such) without writing anything else.
     pub async fn write(

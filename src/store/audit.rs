@@ -243,8 +243,17 @@ impl Store {
         tenant: &TenantId,
     ) -> Result<(Vec<AuditEntry>, Option<(i64, String)>), StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE tenant = $1 ORDER BY seq");
+        let postgres = matches!(self, Store::Postgres(_));
         let (rows, head): (Vec<EntryRow>, Option<(i64, String)>) = with_reader!(self, |pool| {
+            // One snapshot for the entries and the head, so a write committed between the two reads cannot look
+            // like a broken chain. PostgreSQL's default (READ COMMITTED) takes a snapshot per statement; a SQLite
+            // read transaction (WAL) keeps the one from its first read.
             let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let rows = sqlx::query_as(&sql)
                 .bind(tenant.as_str())
                 .fetch_all(&mut *tx)

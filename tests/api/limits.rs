@@ -377,13 +377,92 @@ async fn secrets_never_reach_the_logs(app: TestApp) {
     assert_eq!(status, 401);
     assert!(!body.to_string().contains(&key));
 
+    // Users, activation codes, single-use tokens and sessions: secrets in bodies and in paths.
+    let user = "qwilleran.yoshimoto";
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{address}{path}"))
+            .bearer_auth(&key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let (status, body) = read(request.send().await.unwrap()).await;
+            assert!(status.is_success(), "{status}: {body}");
+            body["data"].clone()
+        }
+    };
+    let user_path = format!("/api/users/{user}");
+    send(
+        Method::PUT,
+        user_path.clone(),
+        Some(json!({"status": "allowed"})),
+    )
+    .await;
+    let code = send(Method::POST, format!("{user_path}/activation"), None).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        Method::POST,
+        format!("{user_path}/activate"),
+        Some(json!({ "code": code })),
+    )
+    .await;
+    let single_use = send(Method::POST, format!("{user_path}/tokens"), None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        Method::POST,
+        "/api/tokens/validate".to_owned(),
+        Some(json!({ "token": single_use })),
+    )
+    .await;
+    let session_id = send(
+        Method::POST,
+        "/api/sessions".to_owned(),
+        Some(json!({"user_id": user, "permissions": ["read"]})),
+    )
+    .await["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(Method::GET, format!("/api/sessions/{session_id}"), None).await;
+    send(
+        Method::POST,
+        format!("/api/sessions/{session_id}/check"),
+        Some(json!({"permissions": ["read"]})),
+    )
+    .await;
+    send(
+        Method::PUT,
+        format!("/api/sessions/{session_id}/ttl"),
+        Some(json!({"ttl_seconds": 600})),
+    )
+    .await;
+    send(Method::DELETE, format!("/api/sessions/{session_id}"), None).await;
+    // A path no route takes, holding a secret.
+    let (status, _) = read(
+        client
+            .get(format!("{address}/api/no-such/{session_id}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+
     let _ = child.kill();
     let _ = child.wait();
     reader.join().unwrap();
     let logs = logs.lock().unwrap().join("\n");
 
-    // The capture worked: requests were logged at debug level.
+    // The capture worked: requests were logged at debug level, under their route templates.
     assert!(logs.contains("/api/token/refresh"), "{logs}");
+    assert!(logs.contains("/api/sessions/{id}/ttl"), "{logs}");
+    assert!(logs.contains("unmatched"), "{logs}");
     assert!(logs.contains("warden listening"));
     let signature = access.rsplit('.').next().unwrap().to_owned();
     let mut secrets = vec![
@@ -393,6 +472,10 @@ async fn secrets_never_reach_the_logs(app: TestApp) {
         ("refresh token", refresh_token),
         ("rotated refresh token", second_refresh),
         ("JWT secret", jwt_secret.to_owned()),
+        ("session id", session_id),
+        ("single-use token", single_use),
+        ("activation code", code),
+        ("user name in a path", user.to_owned()),
     ];
     if let Some(password) = db_password {
         secrets.push(("database password", password));

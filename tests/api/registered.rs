@@ -1,28 +1,46 @@
 //! `AUTH_TENANT_MODE=registered` with keys issued and revoked by the real `warden tenant` commands.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use reqwest::Method;
 
 use crate::helpers::{assert_error_envelope, new_key, TestApp};
 
-/// Runs `warden tenant …` against this test's database; returns stdout, or panics with stderr.
-fn warden_tenant(app: &TestApp, args: &[&str]) -> Result<String, String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+/// Runs `warden tenant …` against this test's database with `stdin` on standard input; returns stdout, or stderr
+/// as the error.
+fn warden_tenant_with(app: &TestApp, args: &[&str], stdin: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .arg("tenant")
         .args(args)
         .env_clear()
         .env("AUTH_DATABASE_URL", app.database_url())
         .envs(crate::helpers::server_secrets_for(app.database_url()))
         .env("AUTH_LOG_LEVEL", "warn")
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("warden runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).expect("stdin written");
+    drop(input);
+    let output = child.wait_with_output().expect("warden ends");
     let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if output.status.success() {
         Ok(stdout)
     } else {
         Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
+}
+
+fn warden_tenant(app: &TestApp, args: &[&str]) -> Result<String, String> {
+    warden_tenant_with(app, args, "")
+}
+
+/// `warden tenant revoke` with the key on standard input, as operators run it.
+fn revoke(app: &TestApp, key: &str) -> Result<String, String> {
+    warden_tenant_with(app, &["revoke"], &format!("{key}\n"))
 }
 
 async fn registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_ones(app: TestApp) {
@@ -61,10 +79,7 @@ async fn registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_on
     assert_eq!(response.status(), 200);
 
     // Revoked: refused at once on both instances, with the same answer as an unknown key.
-    assert_eq!(
-        warden_tenant(&app, &["revoke", &key]).expect("revoke"),
-        "client key revoked"
-    );
+    assert_eq!(revoke(&app, &key).expect("revoke"), "client key revoked");
     let (status, body) = app.call_as(&key, Method::GET, "/api/roles").await;
     let revoked_reason = assert_error_envelope(status, &body, 401);
     assert_eq!(
@@ -81,9 +96,32 @@ async fn registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_on
     assert_eq!(response.status(), 401);
 
     // Revoking again, or revoking a key never issued, fails.
-    assert!(warden_tenant(&app, &["revoke", &key]).is_err());
-    assert!(warden_tenant(&app, &["revoke", &unknown]).is_err());
-    assert!(warden_tenant(&app, &["revoke", "not-a-key"]).is_err());
+    assert!(revoke(&app, &key).is_err());
+    assert!(revoke(&app, &unknown).is_err());
+    assert!(revoke(&app, "not-a-key").is_err());
+}
+
+async fn tenant_revoke_refuses_a_key_on_the_command_line(app: TestApp) {
+    let key = warden_tenant(&app, &["create"]).expect("tenant create");
+
+    // The key as an argument (visible in `ps` and shell history) is refused before anything is done.
+    let err = warden_tenant_with(&app, &["revoke", &key], "").unwrap_err();
+    assert!(err.contains("standard input"), "{err}");
+    assert!(
+        !err.contains(&key),
+        "the refusal does not echo the key: {err}"
+    );
+    // Nothing on standard input is refused too.
+    let err = warden_tenant(&app, &["revoke"]).unwrap_err();
+    assert!(err.contains("no client key on standard input"), "{err}");
+
+    // The key is still valid, and revoking it through standard input works.
+    let app = app.respawn(&[("AUTH_TENANT_MODE", "registered")]).await;
+    let (status, _) = app.call_as(&key, Method::GET, "/api/roles").await;
+    assert_eq!(status, 200);
+    assert_eq!(revoke(&app, &key).expect("revoke"), "client key revoked");
+    let (status, _) = app.call_as(&key, Method::GET, "/api/roles").await;
+    assert_eq!(status, 401);
 }
 
 async fn open_mode_accepts_any_v4_key(app: TestApp) {
@@ -92,6 +130,7 @@ async fn open_mode_accepts_any_v4_key(app: TestApp) {
 }
 
 crate::on_both_backends!(
+    tenant_revoke_refuses_a_key_on_the_command_line,
     registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_ones,
     open_mode_accepts_any_v4_key,
 );
