@@ -92,12 +92,13 @@ async fn real_tenant_throughput(client: &reqwest::Client, args: &Args) -> f64 {
             tokio::spawn(async move {
                 while Instant::now() < deadline {
                     let response = client.get(&url).bearer_auth(&key).send().await;
-                    match response {
-                        Ok(r) if r.status() == 200 && r.bytes().await.is_ok() => {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
+                    let response = match response {
+                        Ok(r) if r.status() == 200 => r,
                         Ok(r) => panic!("real tenant answered {}", r.status()),
                         Err(err) => panic!("real tenant request failed: {err}"),
+                    };
+                    if response.bytes().await.is_ok() {
+                        done.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             })
