@@ -99,6 +99,8 @@ async fn the_limit_holds_across_two_instances_on_one_database(app: TestApp) {
     let vars = [("AUTH_RATE_LIMIT_PER_SECOND", limit.as_str())];
     let app = app.respawn(&vars).await;
     let second = app.spawn_another(&vars).await;
+    // A tenant with data is counted in the database (one without data is counted per instance).
+    app.write(Method::POST, "/api/role/r").await;
     // Per-process counting would let 2 × LIMIT through; the shared count lets LIMIT.
     let key = app.key.clone();
     assert_limited(&app, &key, &[app.address.clone(), second], 2 * LIMIT).await;
