@@ -302,8 +302,14 @@ async fn write_decisions(
         }
         for (tenant, drafts) in by_tenant {
             let count = drafts.len();
-            if let Err(err) = store.append_audit(&tenant, drafts).await {
-                tracing::warn!(error = %err, count, "writing decision audit entries failed");
+            match store.append_decisions(&tenant, drafts).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::trace!(count, "decisions of a tenant without data not recorded")
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, count, "writing decision audit entries failed")
+                }
             }
         }
     }

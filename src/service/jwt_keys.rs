@@ -183,12 +183,19 @@ async fn hs256_server_secret(
     if let Some(secret) = &settings.secret {
         if weak_secret_reason(secret.expose_secret()).is_some() {
             // Only reachable in debug mode: the settings refuse a weak secret otherwise.
-            tracing::warn!("AUTH_JWT_SECRET_KEY is weak; accepted only because AUTH_DEBUG_MODE is on");
+            tracing::warn!(
+                "AUTH_JWT_SECRET_KEY is weak; accepted only because AUTH_DEBUG_MODE is on"
+            );
         }
     }
-    let secret = server_secret(store, home, ServerSecret::JwtHs256, settings.secret.as_ref())
-        .await
-        .map_err(|e| StoreError::Other(e.into()))?;
+    let secret = server_secret(
+        store,
+        home,
+        ServerSecret::JwtHs256,
+        settings.secret.as_ref(),
+    )
+    .await
+    .map_err(|e| StoreError::Other(e.into()))?;
     Ok(secret.expose_secret().to_vec())
 }
 

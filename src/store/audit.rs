@@ -1,5 +1,6 @@
 //! The audit trail: appending to a tenant's hash chain, paging through it and reading it back for verification.
 
+use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::{AuditEntry, RequestContext, TenantId};
 
@@ -195,23 +196,37 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// Whether a tenant has written anything: a head row (every RBAC or audited write makes one) or a user.
+const TENANT_HAS_DATA: &str = "SELECT EXISTS (SELECT 1 FROM tenant_heads WHERE tenant = $1) \
+     OR EXISTS (SELECT 1 FROM users WHERE tenant = $1)";
+
 impl Store {
-    /// Appends several entries (batched decisions) to a tenant's chain in one transaction.
-    pub async fn append_audit(
+    /// Appends several entries (batched decisions) to a tenant's chain in one transaction, but only for a tenant
+    /// that has written something: decisions of a client key without data (in open mode, anyone's random key)
+    /// would otherwise create rows for it. `false` when they were not written for that reason.
+    pub async fn append_decisions(
         &self,
         tenant: &TenantId,
         drafts: Vec<AuditDraft>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         if drafts.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         let now = super::now_millis();
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let (has_data,): (bool,) = sqlx::query_as(TENANT_HAS_DATA)
+                .bind(tenant.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            if !has_data {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             audit_in_tx!(tx, tenant.as_str(), drafts, now);
             tx.commit().await?;
         });
-        Ok(())
+        Ok(true)
     }
 
     /// A page of a tenant's audit entries, newest first.

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::BeginWrite;
 use super::{now_millis, with_reader, with_writer, Store, StoreError};
 use crate::crypto::{FieldCodec, TenantCipher};
 use crate::domain::TenantId;
@@ -196,7 +197,7 @@ impl Store {
             ),
         ];
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (select, table, column, matches) in columns {
                 let rows: Vec<(String, String, String, String)> =
                     sqlx::query_as(select).fetch_all(&mut *tx).await?;

@@ -76,6 +76,36 @@ macro_rules! with_writer {
 
 pub(crate) use {with_reader, with_writer};
 
+/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the database's write lock up front
+/// (waiting out `busy_timeout`): a deferred transaction that reads first and writes later fails with `SQLITE_BUSY`
+/// at once, without waiting, when another process (a second instance on the same file, an offline `warden`
+/// command) committed in between. PostgreSQL's row locks need no such thing.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 impl Store {
     /// Opens the pools (creating the SQLite file if needed) without running migrations.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
@@ -189,5 +219,95 @@ mod tests {
         super::create_private_file(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+    }
+}
+
+#[cfg(test)]
+mod write_transaction_tests {
+    use std::time::Duration;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+    use super::BeginWrite;
+
+    /// Two pools on one file, as two Warden processes sharing a SQLite database.
+    async fn two_processes(path: &std::path::Path) -> (SqlitePool, SqlitePool) {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5));
+        let open = || {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+        };
+        let first = open().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&first)
+            .await
+            .unwrap();
+        (first, open().await.unwrap())
+    }
+
+    async fn insert_elsewhere(pool: &SqlitePool) {
+        let mut tx = pool.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_survives_another_process_committing_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, theirs) = two_processes(&dir.path().join("w.sqlite3")).await;
+
+        let mut tx = ours.begin_write().await.unwrap();
+        let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        // The other process's write waits for our lock instead of slipping in between our read and our write.
+        let other = tokio::spawn(async move { insert_elsewhere(&theirs).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !other.is_finished(),
+            "the other writer waited for our transaction"
+        );
+        sqlx::query("INSERT INTO t VALUES ($1)")
+            .bind(before + 1)
+            .execute(&mut *tx)
+            .await
+            .expect("our write, decided on what we read, goes through");
+        tx.commit().await.unwrap();
+        other.await.unwrap();
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM t")
+            .fetch_one(&ours)
+            .await
+            .unwrap();
+        assert_eq!(count, 2);
+    }
+
+    #[tokio::test]
+    async fn a_deferred_transaction_would_fail_there_which_is_what_begin_write_prevents() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, theirs) = two_processes(&dir.path().join("w.sqlite3")).await;
+
+        let mut tx = ours.begin().await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        insert_elsewhere(&theirs).await;
+        let err = sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .expect_err("a stale read snapshot cannot be upgraded to a write");
+        assert!(
+            err.to_string().contains("locked") || err.to_string().contains("busy"),
+            "{err}"
+        );
     }
 }

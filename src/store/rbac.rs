@@ -9,6 +9,7 @@
 
 use super::audit::{audit_in_tx, AuditDraft};
 use super::tokens::{revoke_if_roleless, revoke_members_left_roleless};
+use super::BeginWrite;
 use super::{now_millis, with_writer, Store, StoreError};
 use crate::domain::{Change, TenantScope};
 
@@ -128,7 +129,7 @@ impl Store {
         let notify = self.is_postgres().then_some(NOTIFY);
 
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut outcomes = Vec::with_capacity(batch.len());
             for (pending, sealed) in batch.iter().zip(&sealed) {
                 let change = &pending.change;

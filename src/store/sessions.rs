@@ -10,6 +10,7 @@
 
 use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
 use super::users::{lock_user_gate, UserGate};
+use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::{Name, TenantId};
 
@@ -73,7 +74,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<UserGate, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if !session.gate_checked_elsewhere {
                 let gate = lock_user_gate!(tx, tenant, session.user);
                 if gate != UserGate::Open {
@@ -139,7 +140,7 @@ impl Store {
             live = live("$5")
         );
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let record: Option<SessionRecord> = sqlx::query_as(&sql)
                 .bind(update.expires_at)
                 .bind(update.permissions)
@@ -175,7 +176,7 @@ impl Store {
             live("$3")
         );
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let deleted: Option<(String,)> = sqlx::query_as(&sql)
                 .bind(tenant.as_str())
                 .bind(id_hash)
@@ -225,7 +226,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let removed = sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND user_name = $2")
                 .bind(tenant.as_str())
                 .bind(user.as_str())
@@ -252,7 +253,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Exactly the sessions reads treat as dead: the same predicate, negated. (A session whose user has
             // no `users` row, as every session is with Vault as the directory, is live until it expires.)
             let sql = format!(

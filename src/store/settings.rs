@@ -2,6 +2,7 @@
 //! means the default. Today: the `aud` claim of the tenant's access tokens.
 
 use super::audit::{audit_in_tx, AuditDraft};
+use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::TenantId;
 
@@ -36,7 +37,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<TenantSettingsRow, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO tenant_settings (tenant, jwt_audience, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (tenant) DO UPDATE SET jwt_audience = excluded.jwt_audience, \

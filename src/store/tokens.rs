@@ -10,6 +10,7 @@
 //! rotation that loses its race, or a revocation of a family already revoked, rolls back and leaves none.
 
 use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
+use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::domain::TenantId;
 
@@ -112,7 +113,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let created = sqlx::query(
                 "INSERT INTO token_families (tenant, family, user_name, member, created_at) \
                  SELECT $1, $2, $3, $4, $5 \
@@ -184,7 +185,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<Rotation, StoreError> {
         let rotation = with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let marked = sqlx::query(
                 "UPDATE refresh_tokens SET used_at = $1, successor = $4 \
                  WHERE token_hash = $2 AND tenant = $3 AND used_at IS NULL \
@@ -239,7 +240,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let affected = sqlx::query(
                 "UPDATE token_families SET revoked_at = $1 WHERE tenant = $2 AND family = $3 AND revoked_at IS NULL",
             )
@@ -269,7 +270,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let revoked = revoke_user_families!(tx, tenant.as_str(), user, at);
             let audit = audit.map(|draft| draft.with_outcome(changed_or_not(revoked)));
             audit_in_tx!(tx, tenant.as_str(), audit, at);

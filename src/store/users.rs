@@ -8,6 +8,7 @@
 //! after the other; on SQLite the single writer connection already serialises them.
 
 use super::audit::{audit_in_tx, changed_or_not, AuditDraft};
+use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use crate::crypto::FieldCodec;
 use crate::domain::{Name, TenantId};
@@ -221,7 +222,7 @@ impl Store {
         let select =
             format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name = $2");
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = sqlx::query(
                 "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
                    requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
@@ -336,7 +337,7 @@ impl Store {
         let notify = self.is_postgres().then_some(super::rbac::NOTIFY);
         let now = super::now_millis();
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // One statement deletes and names the removed memberships: a membership committed by another
             // transaction between a `SELECT` and a `DELETE` would be deleted without a change-log row, and stay
             // granted in every instance's model.
@@ -426,7 +427,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<Option<i64>, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let affected = sqlx::query(
                 "UPDATE users SET sensitive_changed_at = $1, updated_at = $1 WHERE tenant = $2 AND user_name = $3",
             )
@@ -458,7 +459,7 @@ impl Store {
     ) -> Result<Option<AccessOutcome>, StoreError> {
         let now = request.now;
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             type Row = (String, bool, Option<i64>, Option<i64>, i64, Option<i64>);
             let row: Option<Row> = sqlx::query_as(
                 "UPDATE users SET last_seen_at = $1 WHERE tenant = $2 AND user_name = $3 \
@@ -586,7 +587,7 @@ impl Store {
     ) -> Result<UserGate, StoreError> {
         let (now, hash) = (token.now, token.hash);
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if !token.gate_checked_elsewhere {
                 let gate = lock_user_gate!(tx, tenant, user);
                 if gate != UserGate::Open {
@@ -632,7 +633,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<(String,)> = sqlx::query_as(
                 "UPDATE user_tokens SET used_at = $1 \
                  WHERE hash = $2 AND tenant = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
@@ -680,7 +681,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<u64, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let revoked = sqlx::query(
                 "UPDATE user_tokens SET revoked_at = $1 \
                  WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
@@ -714,7 +715,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<bool, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let affected = sqlx::query(
                 "INSERT INTO user_activation_codes (tenant, user_name, hash, created_at, expires_at) \
                  SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND user_name = $2) \
@@ -751,7 +752,7 @@ impl Store {
         audit: Option<AuditDraft>,
     ) -> Result<Option<i64>, StoreError> {
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let consumed = sqlx::query(
                 "DELETE FROM user_activation_codes \
                  WHERE tenant = $1 AND user_name = $2 AND hash = $3 AND expires_at > $4",
@@ -851,7 +852,7 @@ impl Store {
             request.user.as_str()
         );
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind(&lock_key)
@@ -943,7 +944,7 @@ impl Store {
                AND revoked_at IS NULL AND expires_at > $1 AND {TOKEN_NOT_VOIDED} RETURNING user_name"
         );
         with_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<(String,)> = sqlx::query_as(&sql)
                 .bind(now)
                 .bind(hash)

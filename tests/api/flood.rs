@@ -80,7 +80,10 @@ async fn get_on(app: &TestApp, base: &str, key: &str, path: &str) -> (reqwest::S
 
 const FLOOD_VARS: [(&str, &str); 5] = [
     ("AUTH_ENABLE_ENCRYPTION", "true"),
-    ("AUTH_ENCRYPTION_KEY", "flood-test-encryption-key-0001"),
+    (
+        "AUTH_ENCRYPTION_KEY",
+        "f1ood-t3st-9c4e-7b2a-k3y-0001-a8d5e6",
+    ),
     ("AUTH_ENABLE_DECISION_LOGGING", "true"),
     ("AUTH_RATE_LIMIT_PER_SECOND", "1000"),
     ("AUTH_ENABLE_AUDIT_LOGGING", "true"),
@@ -127,6 +130,28 @@ async fn a_flood_of_new_keys_reading_leaves_no_model_and_no_row(app: TestApp) {
             }
             other => panic!("unexpected {other}: {body}"),
         }
+    }
+    // Strangers' access checks and refused credentials are decisions too; a key without data records none of them.
+    let posts: Vec<(reqwest::StatusCode, Value)> = futures::stream::iter(keys.iter().take(300))
+        .map(|key| {
+            let app = &app;
+            async move {
+                let (path, body) = match key.as_bytes()[1] % 3 {
+                    0 => ("/api/access/check", json!({"user_id": "bob"})),
+                    1 => ("/api/token/verify", json!({"token": "a.b.c"})),
+                    _ => ("/api/tokens/validate", json!({"token": "bob.c2VjcmV0"})),
+                };
+                app.post_json_as(key, path, &body).await
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    for (status, body) in &posts {
+        assert!(
+            matches!(status.as_u16(), 200 | 401),
+            "a stranger's check or credential is answered, never an error: {status} {body}"
+        );
     }
     // A check by the real tenant is recorded; once its decision is in the trail, any flood decision would be too.
     app.data(Method::GET, "/api/has_permission/bob/edit").await;

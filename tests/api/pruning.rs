@@ -41,13 +41,16 @@ async fn maintenance_prunes_finished_token_families_past_rate_windows_and_idle_t
             ("AUTH_ENABLE_ENCRYPTION", "true"),
             ("AUTH_ENCRYPTION_KEY", "e5a1c7f3b9d2046a8c1e3f5b7d9a2c4e"),
             ("AUTH_RATE_LIMIT_PER_SECOND", "1000"),
+            // Without audit entries a refused write leaves the tenant nothing but its key row.
+            ("AUTH_ENABLE_AUDIT_LOGGING", "false"),
             // Only the passes this test runs (the server's own runs once, at start).
             ("AUTH_MAINTENANCE_INTERVAL_SECONDS", "86400"),
         ],
     )
     .await
     .unwrap();
-    // A tenant with data and a refresh family; another that only ever read.
+    // A tenant with data and a refresh family; another whose only write was refused (a key that only reads stores
+    // nothing at all), which leaves just its key row.
     app.write(Method::POST, "/api/role/admin").await;
     app.write(Method::POST, "/api/permission/admin/payroll:read")
         .await;
@@ -56,6 +59,11 @@ async fn maintenance_prunes_finished_token_families_past_rate_windows_and_idle_t
     let idle = new_key();
     let (status, _) = app.call_as(&idle, Method::GET, "/api/roles").await;
     assert_eq!(status, 200);
+    assert_eq!(count(&app, "tenant_keys").await, 1, "a read stores no key");
+    let (status, _) = app
+        .call_as(&idle, Method::POST, "/api/membership/bob/ghost")
+        .await;
+    assert_eq!(status, 404);
     assert_eq!(count(&app, "tenant_keys").await, 2);
     assert!(count(&app, "rate_windows").await >= 1);
 
@@ -104,6 +112,7 @@ async fn a_revoked_family_is_pruned_only_after_its_access_tokens_expired(app: Te
     let refresh = json!({ "refresh_token": issued["refresh_token"] });
     let (status, _) = app.post_json("/api/token/refresh", &refresh).await;
     assert_eq!(status, 200);
+    crate::jwt::age_rotations(&app).await;
     let (status, _) = app.post_json("/api/token/refresh", &refresh).await;
     assert_eq!(status, 401);
     let (status, _) = app
