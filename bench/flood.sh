@@ -17,7 +17,9 @@
 # Other knobs: FLOOD_BACKEND (sqlite | postgres; default sqlite), FLOOD_POSTGRES_URL
 # (postgres://postgres@127.0.0.1:5432/postgres, a server where this user may create databases),
 # FLOOD_MODEL_MB (AUTH_MODEL_MEMORY_MB, default 64), FLOOD_EXTRA_ENV (extra `VAR=value` words for Warden, e.g.
-# "AUTH_RATE_LIMIT_PER_SECOND=100000 AUTH_ENABLE_DECISION_LOGGING=true"). Scratch files go to target/bench/flood/.
+# "AUTH_RATE_LIMIT_PER_SECOND=100000 AUTH_ENABLE_DECISION_LOGGING=true"), FLOOD_WARDEN_BIN (the server binary to
+# measure, default the one just built: point it at an older build to measure "before"). Scratch files go to
+# target/bench/flood/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,7 @@ BACKEND=${FLOOD_BACKEND:-sqlite}
 MODEL_MB=${FLOOD_MODEL_MB:-64}
 PG_ADMIN=${FLOOD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${FLOOD_PORT:-18100}
+WARDEN_BIN=${FLOOD_WARDEN_BIN:-target/release/warden}
 WORK=$ROOT/target/bench/flood
 REAL_KEY=$(python3 -c 'import uuid; print(uuid.uuid4())')
 SECRET=warden-flood-tenant-secret-0123456789abcdef
@@ -66,7 +69,7 @@ esac
 # shellcheck disable=SC2086 # FLOOD_EXTRA_ENV is a list of words on purpose
 env AUTH_DATABASE_URL="$URL" AUTH_SERVER_HOST=127.0.0.1 AUTH_SERVER_PORT="$PORT" AUTH_TENANT_SECRET="$SECRET" \
     AUTH_MODEL_MEMORY_MB="$MODEL_MB" AUTH_LOG_LEVEL=warn ${FLOOD_EXTRA_ENV:-} \
-    target/release/warden serve >"$WORK/warden.log" 2>&1 &
+    "$WARDEN_BIN" serve >"$WORK/warden.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
