@@ -32,7 +32,8 @@ BACKEND=${FLOOD_BACKEND:-sqlite}
 MODEL_MB=${FLOOD_MODEL_MB:-64}
 PG_ADMIN=${FLOOD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${FLOOD_PORT:-18100}
-WARDEN_BIN=${FLOOD_WARDEN_BIN:-target/release/warden}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+WARDEN_BIN=${FLOOD_WARDEN_BIN:-$TARGET/release/warden}
 WORK=$ROOT/target/bench/flood
 REAL_KEY=$(python3 -c 'import uuid; print(uuid.uuid4())')
 SECRET=warden-flood-tenant-secret-0123456789abcdef
@@ -82,7 +83,7 @@ done
 
 echo "== flood: backend=$BACKEND keys=$KEYS block=$BLOCK connections=$CONNS model_budget=${MODEL_MB} MiB" \
     "load=$(cut -d' ' -f1-3 /proc/loadavg) cores=$(nproc)"
-target/release/examples/flood --base "$BASE" --real-key "$REAL_KEY" --keys "$KEYS" --block "$BLOCK" \
+"$TARGET"/release/examples/flood --base "$BASE" --real-key "$REAL_KEY" --keys "$KEYS" --block "$BLOCK" \
     --concurrency "$CONNS" --seconds "$SECONDS_EACH" --pid "$SERVER_PID"
 echo "models loaded: $(curl -fs "$BASE/metrics" | awk '/^warden_tenant_models_loaded / {print $2}')," \
     "rss $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER_PID/status")"
