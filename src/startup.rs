@@ -30,6 +30,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long in-flight requests may take to finish once a shutdown signal arrives.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// How often the metrics recorder folds the latency samples it holds into their buckets.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A bound, ready-to-run Warden.
@@ -47,6 +50,8 @@ pub struct Application {
     access_ttl: Duration,
     /// Vault's background tasks (token and lease upkeep), when Vault is configured; they stop with it.
     vault: Option<VaultRuntime>,
+    /// The recorder, whose latency samples are folded into buckets periodically.
+    metrics: crate::metrics::Metrics,
 }
 
 impl Application {
@@ -112,7 +117,7 @@ impl Application {
             metrics: metrics.clone(),
             models,
         });
-        let router = with_layers(api::routes(state), &settings, metrics);
+        let router = with_layers(api::routes(state), &settings, metrics.clone());
         let address = SocketAddr::new(settings.server.host, settings.server.port);
         let listener = TcpListener::bind(address)
             .await
@@ -131,6 +136,7 @@ impl Application {
             users: settings.users.clone(),
             access_ttl: settings.jwt.access_ttl,
             vault,
+            metrics,
         })
     }
 
@@ -166,6 +172,7 @@ impl Application {
             users,
             access_ttl,
             vault,
+            metrics,
         } = self;
         // Removes expired sessions, tokens and old request history; aborted below when the server stops.
         let maintenance = AbortOnDrop(tokio::spawn(run_maintenance(
@@ -173,6 +180,14 @@ impl Application {
             users,
             access_ttl,
         )));
+        // Folds latency samples into buckets, so memory stays flat between scrapes (or with none at all).
+        let metrics_upkeep = AbortOnDrop(tokio::spawn(async move {
+            let mut every = tokio::time::interval(METRICS_UPKEEP_EVERY);
+            loop {
+                every.tick().await;
+                metrics.run_upkeep();
+            }
+        }));
         tracing::info!(address = %listener.local_addr()?, database = store.backend_name(), "warden listening");
         let (begin_shutdown, shutdown) = tokio::sync::watch::channel(false);
         let mut server = tokio::spawn(crate::serve::serve(listener, router, limits, shutdown));
@@ -188,6 +203,7 @@ impl Application {
             }
         }
         drop(maintenance);
+        drop(metrics_upkeep);
         sync.abort();
         if let Some(writer) = decision_writer {
             // The router (and with it every sender) is gone, so the writer flushes what is queued and ends.
