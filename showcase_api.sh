@@ -321,10 +321,20 @@ section_jwt() {
     call POST /api/token/verify 200 "{\"token\": \"$access\"}"
     expect data.valid true
     expect data.claims.sub '"alice@example.com"'
+    expect data.claims.aud "\"$(value data.claims.tid)\""
     call POST /api/token/refresh 200 "{\"refresh_token\": \"$refresh\"}"
-    call POST /api/token/refresh 401 "{\"refresh_token\": \"$refresh\"}"
+    local rotated
+    rotated=$(value data.refresh_token)
+    # A retry of the same refresh within the grace (the answer was lost) gets the same pair, not a logout.
+    call POST /api/token/refresh 200 "{\"refresh_token\": \"$refresh\"}"
+    expect data.refresh_token "\"$rotated\""
     call POST /api/token/verify 401 '{"token": "not.a.jwt"}'
     call POST /api/token/ghost@example.com 404
+    call GET /api/settings 200
+    # Log alice out of every JWT: her refresh tokens and every access token issued so far stop working.
+    call DELETE /api/users/alice@example.com/jwt 200
+    call POST /api/token/verify 401 "{\"token\": \"$access\"}"
+    call POST /api/token/refresh 401 "{\"refresh_token\": \"$rotated\"}"
     call --no-key GET /.well-known/jwks.json 200
 }
 
