@@ -14,8 +14,8 @@ use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use criterion::Criterion;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use warden::service::model::TenantModel;
-use warden::store::ModelSnapshot;
+use warden_core::model::ModelSnapshot;
+use warden_core::model::TenantModel;
 
 const ROLES: usize = 10_000;
 const PERMISSIONS: usize = 1_000;
@@ -188,7 +188,7 @@ fn main() {
             next = (next + 1) % calls.len();
             let (user, permission) = &calls[next];
             model.user_has_permission(black_box(user), black_box(permission))
-        })
+        });
     });
     group
         .sample_size(10)
@@ -202,7 +202,7 @@ fn main() {
             enforcer
                 .enforce((black_box(user.as_str()), black_box(permission.as_str())))
                 .expect("enforce")
-        })
+        });
     });
     group.finish();
     criterion.final_summary();

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use warden::service::{grants, MAX_CHECK_PAIRS};
+use warden_core::rules::wildcard::{grants, MAX_CHECK_PAIRS};
 
 /// A pair-by-pair matcher.
 type Matcher = fn(&str, &str) -> bool;

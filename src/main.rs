@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use warden::config::Settings;
 use warden::startup::Application;
-use warden::store::Store;
+use warden_store::Store;
 
 // Every request allocates a little (headers, the answer's body); mimalloc's per-thread free lists do that with far
 // less contention than the system allocator on a busy check path.
@@ -179,7 +179,7 @@ async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::R
         }
         TenantCommand::Revoke { .. } => {
             let line = revoked_key.unwrap_or_default();
-            let key = warden::domain::ClientKey::parse(line.trim())?;
+            let key = warden_core::domain::ClientKey::parse(line.trim())?;
             if registry::revoke_tenant(&store, &tenants, &key).await? {
                 println!("client key revoked");
                 Ok(())

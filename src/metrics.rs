@@ -24,7 +24,7 @@ use metrics_exporter_prometheus::{
 };
 
 use crate::service::Models;
-use crate::store::Store;
+use warden_store::Store;
 
 const REQUEST_DURATION: &str = "warden_http_request_duration_seconds";
 
@@ -145,15 +145,9 @@ impl Metrics {
     /// The text exposition, after reading the gauges that are sampled at scrape time.
     pub fn render(&self, store: &Store, models: &Models, vault_up: Option<bool>) -> String {
         self.with(|| {
-            let pools: Vec<(&'static str, u32, usize)> = match store {
-                Store::Sqlite { reader, writer } => vec![
-                    ("reader", reader.size(), reader.num_idle()),
-                    ("writer", writer.size(), writer.num_idle()),
-                ],
-                Store::Postgres(pool) => vec![("primary", pool.size(), pool.num_idle())],
-            };
-            for (pool, size, idle) in pools {
-                let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+            for pool in store.pool_stats() {
+                let (size, idle) = (pool.size, pool.idle);
+                let pool = pool.name;
                 gauge!("warden_db_pool_connections", "pool" => pool, "state" => "in_use")
                     .set(f64::from(size - idle));
                 gauge!("warden_db_pool_connections", "pool" => pool, "state" => "idle")
@@ -196,7 +190,7 @@ mod tests {
                 "/ping",
                 200,
                 Duration::from_micros(300),
-            )
+            );
         };
         for _ in 0..1000 {
             answer(&metrics);

@@ -21,8 +21,8 @@ use crate::service::{
     run_maintenance, AuditLog, Encryption, Models, RateLimiter, RbacService, SecretHome,
     SessionsService, Tenants, TokenService, UserDirectory, UsersService,
 };
-use crate::store::Store;
 use crate::vault::VaultRuntime;
+use warden_store::Store;
 
 /// The largest request body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,6 +36,7 @@ const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A bound, ready-to-run Warden.
+#[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,

@@ -85,6 +85,7 @@
 //! Names are percent-encoded into the URL path, so `alice@example.com`, `docs:read`, `a|b` and `c+d` arrive as
 //! written.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod account_types;
 mod accounts;

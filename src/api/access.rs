@@ -10,9 +10,9 @@ use super::envelope::ok;
 use super::extract::{name, Context, Tenant};
 use super::openapi::{Envelope, Failure};
 use super::{ApiResult, AppState};
-use crate::domain::NameKind;
-use crate::domain::TenantScope;
 use crate::service::AccessInput;
+use warden_core::domain::NameKind;
+use warden_core::domain::TenantScope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(check))

@@ -9,8 +9,8 @@ use super::envelope::ok;
 use super::extract::Tenant;
 use super::openapi::{Envelope, Failure};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::AuditEntry;
-use crate::store::AuditQuery;
+use warden_core::domain::AuditEntry;
+use warden_store::AuditQuery;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;

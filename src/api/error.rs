@@ -4,8 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::envelope;
-use crate::domain::{ClientKeyError, NameError};
 use crate::service::ServiceError;
+use warden_core::domain::{ClientKeyError, NameError};
 
 #[derive(Debug)]
 pub struct ApiError {

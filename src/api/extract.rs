@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
-use crate::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
+use warden_core::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
 
 /// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
 #[derive(Debug, Clone)]

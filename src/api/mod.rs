@@ -38,7 +38,7 @@ use crate::service::{
     AuditLog, Models, RateLimiter, RbacService, SessionsService, Tenants, TokenService,
     UsersService,
 };
-use crate::store::Store;
+use warden_store::Store;
 
 /// What every handler can reach. Every request clones it (once per extractor), so it is one shared pointer: cloning
 /// a struct of a dozen reference-counted services costs a dozen contended atomic operations per request, which

@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::envelope::ok_page;
 use super::ApiError;
-use crate::domain::Name;
 use crate::service::{Listed, PageRequest};
+use warden_core::domain::Name;
 
 /// The largest page, and the longest listing answered whole when no `limit` is given.
 pub const MAX_PAGE_LIMIT: usize = 1000;

@@ -9,8 +9,8 @@ use super::extract::{name, ApiPath, Consistency, Context, Tenant};
 use super::openapi::{Envelope, Failure};
 use super::views::{Created, HasPermission, Removed};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::{Change, Name, NameKind};
 use crate::metrics::Check;
+use warden_core::domain::{Change, Name, NameKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(role_has_permission, grant, revoke))

@@ -10,9 +10,9 @@ use super::openapi::{Envelope, Failure, PageEnvelope};
 use super::paging::Paging;
 use super::views::{self, HasPermission, PermissionView, RoleView, UserView};
 use super::{ApiResult, AppState};
-use crate::domain::NameKind;
 use crate::metrics::Check;
 use crate::service::{NameListing, RoleListing};
+use warden_core::domain::NameKind;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

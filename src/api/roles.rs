@@ -12,8 +12,8 @@ use super::openapi::{Envelope, Failure, PageEnvelope};
 use super::paging::Paging;
 use super::views::{self, Created, Removed, RoleView};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::{Change, Description, NameKind};
 use crate::service::RoleListing;
+use warden_core::domain::{Change, Description, NameKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -14,9 +14,9 @@ use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, Tenant};
 use super::openapi::{Envelope, Failure, PermissionAnswers, RemovedCount, SessionCreated};
 use super::{ApiResult, AppState};
-use crate::domain::NameKind;
-use crate::domain::TenantScope;
 use crate::service::{Session, SessionInput};
+use warden_core::domain::NameKind;
+use warden_core::domain::TenantScope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

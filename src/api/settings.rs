@@ -11,8 +11,8 @@ use super::envelope::ok;
 use super::extract::{Context, Tenant};
 use super::openapi::{Envelope, Failure};
 use super::{ApiResult, AppState};
-use crate::domain::TenantId;
-use crate::store::TenantSettingsRow;
+use warden_core::domain::TenantId;
+use warden_store::TenantSettingsRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))

@@ -15,8 +15,8 @@ use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
 use super::openapi::{Envelope, Failure, Revoked};
 use super::{ApiError, ApiResult, AppState};
-use crate::domain::NameKind;
 use crate::service::{AccessClaims, IssuedTokens};
+use warden_core::domain::NameKind;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,7 +11,7 @@ use super::envelope::ok;
 use super::extract::{Context, Tenant};
 use super::openapi::{Envelope, Failure, TokenOwner};
 use super::{ApiResult, AppState};
-use crate::domain::TenantScope;
+use warden_core::domain::TenantScope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(validate))
@@ -48,6 +48,6 @@ async fn validate(
         .await?;
     Ok(ok(
         "token valid",
-        json!({ "user_id": owner.user, "status": owner.status, "roles": owner.roles }),
+        json!({ "user_id": owner.user, "status": owner.status.as_str(), "roles": owner.roles }),
     ))
 }

@@ -17,10 +17,10 @@ use super::openapi::{
 use super::sessions::SessionView;
 use super::views::Removed;
 use super::{ApiResult, AppState};
-use crate::domain::NameKind;
-use crate::domain::TenantScope;
 use crate::service::{Page, QuotasInput, UserInput};
-use crate::store::{RequestRecord, UserRecord};
+use warden_core::domain::NameKind;
+use warden_core::domain::TenantScope;
+use warden_store::{RequestRecord, UserRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -112,7 +112,7 @@ fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> UserView {
     UserView {
         user_id: record.user_name,
         uuid: record.uuid,
-        status: record.status,
+        status: record.status.as_str().to_owned(),
         enabled: record.enabled,
         // Stored by us as a JSON object; an unreadable one would be a bug, shown as an empty object.
         profile: serde_json::from_str(&record.profile).unwrap_or_else(|_| json!({})),

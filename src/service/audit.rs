@@ -8,11 +8,11 @@ use sha2::Sha256;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::crypto::FieldCodec;
-use crate::domain::{
+use warden_core::crypto::FieldCodec;
+use warden_core::domain::{
     AuditEntry, Change, Name, RequestContext, TenantId, TenantScope, GENESIS_HASH,
 };
-use crate::store::{AuditDraft, AuditQuery, Store, StoreError};
+use warden_store::{AuditDraft, AuditQuery, Store, StoreError};
 
 /// Decisions waiting to be written; beyond this many, new ones are dropped (and counted) rather than slowing
 /// checks down.
@@ -207,7 +207,7 @@ impl AuditLog {
             target: target(),
             outcome: if allowed { "allowed" } else { "denied" }.to_owned(),
             context: context.clone(),
-            at: Some(crate::store::now_millis()),
+            at: Some(warden_store::now_millis()),
         };
         if !queue.offer(tenant, draft) {
             let dropped = self
@@ -264,7 +264,7 @@ fn open_target(codecs: &[FieldCodec], target: &str) -> (String, bool) {
         .split(' ')
         .map(|part| match part.split_once('=') {
             Some(("permission", sealed))
-                if sealed.starts_with(crate::crypto::field_cipher::STORED_PREFIX) =>
+                if sealed.starts_with(warden_core::crypto::field_cipher::STORED_PREFIX) =>
             {
                 match codecs
                     .iter()
@@ -305,10 +305,10 @@ async fn write_decisions(
             match store.append_decisions(&tenant, drafts).await {
                 Ok(true) => {}
                 Ok(false) => {
-                    tracing::trace!(count, "decisions of a tenant without data not recorded")
+                    tracing::trace!(count, "decisions of a tenant without data not recorded");
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, count, "writing decision audit entries failed")
+                    tracing::warn!(error = %err, count, "writing decision audit entries failed");
                 }
             }
         }

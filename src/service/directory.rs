@@ -3,8 +3,8 @@
 //! the users package's layout with a folder per tenant). Request history, limits and tokens stay in the database
 //! either way.
 
-use crate::domain::{Name, TenantId};
 use crate::vault::{UserConfig, UserConfigError, UserStatus, VaultUserConfig};
+use warden_core::domain::{Name, TenantId};
 
 use super::users::{UsersError, MAX_QUOTA, MAX_RANDOM_SHIFT_MINUTES};
 
@@ -53,11 +53,11 @@ impl DirectoryUser {
         }
     }
 
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> UserStatus {
         if self.allowed {
-            "allowed"
+            UserStatus::Allowed
         } else {
-            "denied"
+            UserStatus::Denied
         }
     }
 

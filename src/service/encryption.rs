@@ -10,9 +10,9 @@ use parking_lot::RwLock;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::EncryptionSettings;
-use crate::crypto::{FieldCodec, MasterKey, TenantCipher};
-use crate::domain::{ClientKey, TenantId};
-use crate::store::{Reseal, ResealReport, RetiredKey, Store, StoreError};
+use warden_core::crypto::{FieldCodec, MasterKey, TenantCipher};
+use warden_core::domain::{ClientKey, TenantId};
+use warden_store::{Reseal, ResealReport, RetiredKey, Store, StoreError};
 
 const MODE_KEY: &str = "encryption";
 const CHECK_KEY: &str = "encryption_key_check";
@@ -226,7 +226,7 @@ impl Encryption {
             match TenantCipher::unwrap_with(&wrapped, &self.inner.wrapping) {
                 Ok(cipher) => codecs.push(FieldCodec::Sealed(cipher)),
                 Err(_) => {
-                    tracing::warn!("a retired tenant key does not open with AUTH_ENCRYPTION_KEY")
+                    tracing::warn!("a retired tenant key does not open with AUTH_ENCRYPTION_KEY");
                 }
             }
         }
@@ -305,7 +305,7 @@ pub async fn rotate_key(
     let stored = store.all_tenant_keys().await?;
     let audited: std::collections::HashSet<TenantId> =
         store.audited_tenants().await?.into_iter().collect();
-    let now = crate::store::now_millis();
+    let now = warden_store::now_millis();
     // Keys retired by earlier rotations move to the new key; each audited tenant's current key joins them, since
     // its audit targets keep their ciphertext (the chain hashes them).
     let mut retired = Vec::new();

@@ -1,7 +1,7 @@
 //! Failures with a domain meaning; the API layer maps each to a status code.
 
-use crate::domain::Name;
-use crate::store::StoreError;
+use warden_core::domain::Name;
+use warden_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

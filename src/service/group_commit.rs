@@ -17,8 +17,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
-use crate::domain::{TenantId, TenantScope};
-use crate::store::{Applied, PendingChange, RoleWrite, StoreError};
+use warden_core::domain::{TenantId, TenantScope};
+use warden_store::{Applied, PendingChange, RoleWrite, StoreError};
 
 use super::answer::Answer;
 use super::model::Models;
@@ -213,7 +213,7 @@ impl Drop for AbandonOnUnwind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Change, Name, NameKind};
+    use warden_core::domain::{Change, Name, NameKind};
 
     fn queued_job(
         queues: &Arc<Mutex<HashMap<TenantId, Vec<Job>>>>,
@@ -274,7 +274,7 @@ mod tests {
 #[cfg(test)]
 mod claim_tests {
     use super::*;
-    use crate::domain::{Change, Name, NameKind};
+    use warden_core::domain::{Change, Name, NameKind};
 
     fn job(answer: Option<Answer>) -> (Job, oneshot::Receiver<Result<Applied, StoreError>>) {
         let (reply, receiver) = oneshot::channel();

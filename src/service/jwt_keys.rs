@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::server_secrets::{server_secret, SecretHome, ServerSecret};
 use crate::config::{jwt::weak_secret_reason, JwtAlgorithm, JwtSettings};
-use crate::store::{Store, StoreError};
+use warden_store::{Store, StoreError};
 
 /// HKDF salts: one per algorithm, so the two derivations never share output.
 const HS256_SALT: &[u8] = b"warden-jwt-hs256-tenant-key-v1";

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::RateLimit;
-use crate::domain::TenantId;
-use crate::store::{now_millis, Store};
+use warden_core::domain::TenantId;
+use warden_store::{now_millis, Store};
 
 use super::ServiceError;
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::config::UsersSettings;
-use crate::store::{Store, StoreError};
+use warden_store::{Store, StoreError};
 
 /// Margin kept on rate windows, in seconds: instances whose clocks differ a little still count in the same window.
 const RATE_WINDOW_MARGIN_SECONDS: i64 = 60;
@@ -26,7 +26,7 @@ pub async fn run_maintenance(store: Store, settings: UsersSettings, access_ttl: 
         let now = chrono::Utc::now().timestamp_millis();
         match maintenance_pass(&store, &settings, access_ttl, now).await {
             Ok(removed) if removed > 0 => {
-                tracing::debug!(removed, "maintenance removed expired rows")
+                tracing::debug!(removed, "maintenance removed expired rows");
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),
@@ -38,7 +38,7 @@ pub async fn run_maintenance(store: Store, settings: UsersSettings, access_ttl: 
             .await
         {
             Ok(cleared) if cleared > 0 => {
-                tracing::debug!(cleared, "maintenance cleared refresh successors")
+                tracing::debug!(cleared, "maintenance cleared refresh successors");
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "maintenance pass failed"),

@@ -27,9 +27,7 @@ pub use maintenance::{maintenance_pass, run_maintenance};
 pub use model::{Listed, Models, PageRequest, RoleInfo};
 pub use rbac::{NameListing, RbacService, RoleListing, Written};
 pub use server_secrets::{SecretHome, ServerSecret, ServerSecretError};
-pub use sessions::{
-    grants, permission_matches, Session, SessionInput, SessionsService, MAX_CHECK_PAIRS,
-};
+pub use sessions::{Session, SessionInput, SessionsService};
 pub use tenants::{TenantSetupError, Tenants};
 pub use tokens::{AccessClaims, IssuedTokens, TokenService};
 pub use users::{AccessInput, Page, QuotasInput, TokenOwner, UserInput, UsersError, UsersService};

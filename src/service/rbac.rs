@@ -8,8 +8,8 @@
 //! without data record no decision.
 
 use crate::config::TenantQuotas;
-use crate::domain::{Change, Name, RequestContext, TenantScope};
-use crate::store::{PendingChange, RoleWrite};
+use warden_core::domain::{Change, Name, RequestContext, TenantScope};
+use warden_store::{PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
@@ -138,7 +138,7 @@ impl RbacService {
 
     /// Brings this instance's model of `tenant` up to `revision` after a write made outside this service (e.g.
     /// a user deletion that removed memberships); a failure only delays it to the next sweep.
-    pub async fn observed(&self, tenant: &crate::domain::TenantId, revision: i64) {
+    pub async fn observed(&self, tenant: &warden_core::domain::TenantId, revision: i64) {
         if let Err(err) = self.models.observed(tenant, revision).await {
             tracing::warn!(error = %err, "model catch-up after a user deletion failed");
         }

@@ -1,8 +1,8 @@
 //! Issuing and revoking client keys for `AUTH_TENANT_MODE=registered` (the `warden tenant` commands).
 
 use super::{ServiceError, Tenants};
-use crate::domain::ClientKey;
-use crate::store::Store;
+use warden_core::domain::ClientKey;
+use warden_store::Store;
 
 /// Makes a new client key and registers its tenant; the key is returned once and never stored.
 pub async fn create_tenant(store: &Store, tenants: &Tenants) -> Result<ClientKey, ServiceError> {

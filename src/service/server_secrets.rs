@@ -27,7 +27,7 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::config::{DatabaseUrl, Settings};
-use crate::store::{Store, StoreError};
+use warden_store::{Store, StoreError};
 
 /// Marks a configured value given as hex digits (how generated secrets are written).
 const HEX_PREFIX: &str = "hex:";

@@ -3,9 +3,9 @@
 use secrecy::ExposeSecret;
 
 use crate::config::TenantMode;
-use crate::crypto::FieldCodec;
-use crate::domain::{ClientKey, TenantId, TenantScope, TenantSecret};
-use crate::store::{Store, StoreError};
+use warden_core::crypto::FieldCodec;
+use warden_core::domain::{ClientKey, TenantId, TenantScope, TenantSecret};
+use warden_store::{Store, StoreError};
 
 use super::server_secrets::{server_secret, SecretHome, ServerSecret, ServerSecretError};
 use super::ServiceError;

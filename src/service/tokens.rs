@@ -39,8 +39,10 @@ use sha2::Sha256;
 use super::jwt_keys::SigningKeys;
 use super::{AuditLog, RbacService, ServiceError, Tenants};
 use crate::config::JwtSettings;
-use crate::domain::{actions, Name, NameKind, RequestContext, TenantId, TenantScope};
-use crate::store::{
+use warden_core::domain::{
+    actions, Name, NameKind, RequestContext, TenantId, TenantScope, UserStatus,
+};
+use warden_store::{
     now_millis, NewRefreshToken, RefreshTokenRow, Rotation, Store, StoreError, TenantSettingsRow,
 };
 
@@ -249,7 +251,7 @@ impl TokenService {
             .await?
         {
             return match self.store.get_user(tenant, user).await? {
-                Some(record) if !(record.status == "allowed" && record.enabled) => {
+                Some(record) if !(record.status == UserStatus::Allowed && record.enabled) => {
                     Err(ServiceError::UserNotAllowed(user.clone()))
                 }
                 _ => Err(ServiceError::UserNotFound(user.clone())),
@@ -317,7 +319,7 @@ impl TokenService {
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored user name: {e}")))?;
         // The user as they are now: a denied, disabled, deleted or role-less user gets nothing.
         if let Some(record) = self.store.get_user(tenant, &user).await? {
-            if !(record.status == "allowed" && record.enabled) {
+            if !(record.status == UserStatus::Allowed && record.enabled) {
                 return Err(invalid("the user may no longer get tokens"));
             }
         }

@@ -19,7 +19,7 @@ use vaultrs::api::EndpointResult;
 use vaultrs::client::Client;
 
 use super::{backoff, Vault, VaultError};
-use crate::store::CredentialRotator;
+use warden_store::CredentialRotator;
 
 /// The shortest wait between two renewals, whatever the lease says.
 const MIN_WAIT: Duration = Duration::from_millis(200);

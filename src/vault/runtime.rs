@@ -5,7 +5,7 @@ use tokio::task::JoinHandle;
 
 use super::{Vault, VaultHealth, VaultSecrets, VaultUserConfig};
 use crate::config::{DatabaseUrl, Settings, UserConfigSource};
-use crate::store::Store;
+use warden_store::Store;
 
 /// Vault for the life of the server: the client, the secrets read at start-up and the background tasks (token
 /// and lease upkeep), which stop when this is dropped.

@@ -16,14 +16,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Vault, VaultError};
-use crate::domain::TenantId;
+use warden_core::domain::TenantId;
 
-/// Whether the user may use the service at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserStatus {
-    Allowed,
-    Denied,
-}
+pub use warden_core::domain::UserStatus;
 
 /// Request limits for one user; `random_shift_minutes` adds 0..=n random minutes to the end of a limit (the seed
 /// also spells it `random_shift_time`).
@@ -152,14 +147,11 @@ impl VaultUserConfig {
             reason,
         };
         let raw: RawUserConfig = serde_json::from_value(raw).map_err(|e| wrong(e.to_string()))?;
-        let status = match raw.status.as_str() {
-            "allowed" => UserStatus::Allowed,
-            "denied" => UserStatus::Denied,
-            other => {
-                return Err(wrong(format!(
-                    "status must be `allowed` or `denied`, got `{other}`"
-                )))
-            }
+        let Some(status) = UserStatus::parse(&raw.status) else {
+            return Err(wrong(format!(
+                "status must be `allowed` or `denied`, got `{}`",
+                raw.status
+            )));
         };
         Ok(Some(UserConfig {
             status,

@@ -152,14 +152,7 @@ async fn verify_detects_an_edited_and_a_removed_entry(app: TestApp) {
     let pool_exec = |sql: &'static str| {
         let store = store.clone();
         async move {
-            match &store {
-                warden::store::Store::Sqlite { writer, .. } => {
-                    sqlx::query(sql).execute(writer).await.unwrap();
-                }
-                warden::store::Store::Postgres(pool) => {
-                    sqlx::query(sql).execute(pool).await.unwrap();
-                }
-            }
+            store.raw_execute(sql).await.unwrap();
         }
     };
     pool_exec("UPDATE audit_log SET outcome = 'unchanged' WHERE seq = 2").await;

@@ -186,7 +186,7 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
         })
         .unwrap()
     };
-    let store = warden::store::Store::connect(&settings(&[]).database)
+    let store = warden_store::Store::connect(&settings(&[]).database)
         .await
         .unwrap();
     let report = warden::service::encryption::encrypt_database(
@@ -327,7 +327,7 @@ async fn old_audit_entries_stay_readable_after_a_key_rotation_and_the_chain_stil
             ("AUTH_NEW_ENCRYPTION_KEY", THIRD_KEY),
         ],
     ] {
-        let store = warden::store::Store::connect(&settings(&[]).database)
+        let store = warden_store::Store::connect(&settings(&[]).database)
             .await
             .unwrap();
         warden::service::encryption::rotate_key(&store, &settings(&vars).encryption)

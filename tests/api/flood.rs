@@ -12,14 +12,7 @@ use crate::helpers::{assert_error_envelope, new_key, read, TestApp};
 /// Runs a statement directly against the test's database (to simulate what another instance or an operator did).
 async fn execute(app: &TestApp, sql: &str) {
     let store = app.open_store().await;
-    match &store {
-        warden::store::Store::Sqlite { writer, .. } => {
-            sqlx::raw_sql(sql).execute(writer).await.expect("statement");
-        }
-        warden::store::Store::Postgres(pool) => {
-            sqlx::raw_sql(sql).execute(pool).await.expect("statement");
-        }
-    }
+    store.raw_execute(sql).await.expect("statement");
     store.close().await;
 }
 

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+pub use warden_testkit::on_both_backends;
+
 mod access;
 mod audit;
 mod audit_users;

@@ -21,55 +21,21 @@ async fn one_committing_then_queued(
 }
 
 /// The database's write lock, taken from outside Warden: every write waits until it is released.
-enum WriteLock {
-    Sqlite(
-        sqlx::pool::PoolConnection<sqlx::Sqlite>,
-        warden::store::Store,
-    ),
-    Postgres(
-        sqlx::Transaction<'static, sqlx::Postgres>,
-        warden::store::Store,
-    ),
+struct WriteLock {
+    held: warden_store::HeldWriteLock,
+    store: warden_store::Store,
 }
 
 impl WriteLock {
     async fn take(app: &TestApp) -> Self {
         let store = app.open_store().await;
-        match &store {
-            warden::store::Store::Sqlite { writer, .. } => {
-                let mut connection = writer.acquire().await.unwrap();
-                sqlx::query("BEGIN IMMEDIATE")
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-                Self::Sqlite(connection, store)
-            }
-            warden::store::Store::Postgres(pool) => {
-                let mut tx = pool.begin().await.unwrap();
-                sqlx::query("LOCK TABLE tenant_heads IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                Self::Postgres(tx, store)
-            }
-        }
+        let held = store.hold_write_lock().await.unwrap();
+        Self { held, store }
     }
 
     async fn release(self) {
-        match self {
-            Self::Sqlite(mut connection, store) => {
-                sqlx::query("ROLLBACK")
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-                drop(connection);
-                store.close().await;
-            }
-            Self::Postgres(tx, store) => {
-                tx.rollback().await.unwrap();
-                store.close().await;
-            }
-        }
+        self.held.release().await.unwrap();
+        self.store.close().await;
     }
 }
 

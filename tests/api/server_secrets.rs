@@ -4,7 +4,7 @@
 use reqwest::Method;
 use warden::config::Settings;
 use warden::startup::Application;
-use warden::store::Store;
+use warden_store::Store;
 
 use crate::helpers::{Backend, EmptyDatabase, TestApp};
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use warden::domain::{ClientKey, TenantSecret};
+use warden_core::domain::{ClientKey, TenantSecret};
 
 use crate::helpers::{new_key, Backend, TestApp};
 use crate::standin::{StandIn, TokenPolicy};

@@ -1,9 +1,9 @@
 //! Vault integration, against an in-process stand-in Vault ([`standin`]), not a real Vault server.
 
-// The shared harness; this suite uses part of it.
-#[allow(dead_code, unused_macros)]
-#[path = "../api/helpers.rs"]
-mod helpers;
+/// The test kit, under the name every suite file uses.
+mod helpers {
+    pub use warden_testkit::*;
+}
 
 mod access;
 mod rotation;

@@ -192,8 +192,7 @@ async fn a_refused_approle_login_stops_start_up_without_showing_the_secret_id() 
         ("AUTH_VAULT_SECRET_ID", "a-wrong-secret-id"),
     ])
     .await
-    .err()
-    .expect("start-up fails");
+    .expect_err("start-up fails");
     let message = format!("{err:#}");
     assert!(message.contains("auth/approle/login"), "{message}");
     assert!(message.contains("invalid role or secret ID"), "{message}");
@@ -215,8 +214,7 @@ async fn an_unreachable_vault_at_start_is_a_clear_error() {
         ("AUTH_VAULT_TOKEN", "hvs.do-not-print-me"),
     ])
     .await
-    .err()
-    .expect("start-up fails");
+    .expect_err("start-up fails");
     let message = format!("{err:#}");
     assert!(
         message.starts_with("vault at http://127.0.0.1:"),
@@ -380,8 +378,7 @@ async fn a_weak_jwt_secret_in_vault_stops_start_up() {
         ("AUTH_VAULT_TOKEN", "hvs.warden-token"),
     ])
     .await
-    .err()
-    .expect("start-up fails");
+    .expect_err("start-up fails");
     let message = format!("{err:#}");
     assert!(message.contains("jwt_secret"), "{message}");
     assert!(!message.contains("too-weak"), "{message}");

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use warden::config::{Settings, UserConfigSource};
-use warden::domain::TenantId;
 use warden::vault::{RequestQuotas, UserConfigError, UserStatus, Vault, VaultUserConfig};
+use warden_core::domain::TenantId;
 
 use crate::standin::{StandIn, TokenPolicy};
 

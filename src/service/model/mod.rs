@@ -16,7 +16,6 @@
 //! newer tick instead of evicted, so each eviction costs O(log n) amortised and never scans all slots.
 
 mod sync;
-mod tenant_model;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,10 +25,10 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 
 pub use sync::spawn_sync;
-pub use tenant_model::{Listed, ModelCounts, PageRequest, RoleInfo, TenantModel};
+pub use warden_core::model::{Listed, ModelCounts, PageRequest, RoleInfo, TenantModel};
 
-use crate::domain::{Change, TenantId, TenantScope};
-use crate::store::{Store, StoreError};
+use warden_core::domain::{Change, TenantId, TenantScope};
+use warden_store::{Store, StoreError};
 
 /// How long a read with `min_revision` waits for an existing revision to be applied before giving up.
 const MIN_REVISION_WAIT: Duration = Duration::from_secs(2);
@@ -108,6 +107,14 @@ impl std::fmt::Debug for Models {
 
 /// A model ready to answer: a loaded tenant's, or the shared empty one of a tenant without data.
 pub struct ModelRef(Option<Arc<Slot>>);
+
+impl std::fmt::Debug for ModelRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelRef")
+            .field("revision", &self.revision())
+            .finish()
+    }
+}
 
 impl ModelRef {
     /// Runs `read` against the model.
@@ -329,20 +336,19 @@ impl Models {
             };
             let mut complete = true;
             for (revision, change) in &changes {
-                if *revision <= model.revision {
+                if *revision <= model.revision() {
                     continue;
                 }
-                if *revision != model.revision + 1 {
+                if *revision != model.revision() + 1 {
                     complete = false;
                     break;
                 }
-                model.apply(change);
-                model.revision = *revision;
+                model.apply_at(*revision, change);
             }
-            if told.is_some_and(|told| model.revision < told) {
+            if told.is_some_and(|told| model.revision() < told) {
                 complete = false;
             }
-            (complete, model.revision, model.approx_bytes())
+            (complete, model.revision(), model.approx_bytes())
         };
         slot.announce(revision);
         self.account(slot, bytes);
@@ -363,10 +369,9 @@ impl Models {
             let mut guard = slot.model.write();
             match guard.as_mut() {
                 None => (false, None),
-                Some(model) if model.revision >= revision => (false, None),
-                Some(model) if model.revision + 1 == revision => {
-                    model.apply(change);
-                    model.revision = revision;
+                Some(model) if model.revision() >= revision => (false, None),
+                Some(model) if model.revision() + 1 == revision => {
+                    model.apply_at(revision, change);
                     (false, Some(model.approx_bytes()))
                 }
                 Some(_) => (true, None),
@@ -495,7 +500,7 @@ mod tests {
         Arc::new(Slot {
             scope: TenantScope {
                 id: TenantId::from_stored(format!("t{tick}")),
-                codec: crate::crypto::FieldCodec::Plain,
+                codec: warden_core::crypto::FieldCodec::Plain,
             },
             model: RwLock::new(None),
             syncing: tokio::sync::Mutex::new(()),

@@ -1,0 +1,4 @@
+//! The pure decision rules: no I/O, no clock reads, no randomness of their own (callers pass them in).
+
+pub mod access;
+pub mod wildcard;

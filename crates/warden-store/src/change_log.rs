@@ -1,0 +1,71 @@
+//! The change log: the one path by which every writer that changes a tenant's RBAC model (role, grant and
+//! membership writes; a user's deletion, which removes their memberships) advances the tenant's revision, records
+//! each change under its own revision and, on PostgreSQL, announces the new head to the other instances.
+//!
+//! It runs inside the writer's transaction, after its data statements, so the head row is locked last (no
+//! deadlock between batches) and held through the commit: revision order is commit order.
+
+/// Advances the revision by `$2` (creating the tenant's head row on first use); returns the new revision.
+pub(crate) const BUMP_REVISION: &str =
+    "INSERT INTO tenant_heads (tenant, revision, audit_seq, audit_hash) VALUES ($1, $2, 0, $3) \
+     ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2 RETURNING revision";
+pub(crate) const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
+pub(crate) const RECORD_CHANGE: &str =
+    "INSERT INTO model_changes (tenant, revision, op, role, item, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// PostgreSQL only: wakes the other instances once the transaction commits.
+pub(crate) const NOTIFY: &str = "SELECT pg_notify('warden_changes', $1)";
+
+/// One committed change as the log stores it: the operation (`Change::op`), the role, and the sealed item
+/// (permission, member or description; none for a role deletion).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoggedChange<'a> {
+    pub op: &'a str,
+    pub role: &'a str,
+    pub item: Option<&'a str>,
+}
+
+/// Logs `$changes` (a slice of [`LoggedChange`]) in transaction `$tx` as tenant `$tenant`'s next revisions, in
+/// order, and announces the last one when `$postgres`; evaluates to the tenant's revision afterwards (unchanged,
+/// and no head row created, when the slice is empty). A macro so one text serves both backends' transactions.
+macro_rules! log_changes {
+    ($tx:ident, $tenant:expr, $changes:expr, $now:expr, $postgres:expr) => {{
+        let tenant: &str = $tenant;
+        let changes: &[$crate::change_log::LoggedChange<'_>] = $changes;
+        let count = changes.len() as i64;
+        let last: i64 = if count > 0 {
+            let (revision,): (i64,) = sqlx::query_as($crate::change_log::BUMP_REVISION)
+                .bind(tenant)
+                .bind(count)
+                .bind(warden_core::domain::GENESIS_HASH)
+                .fetch_one(&mut *$tx)
+                .await?;
+            revision
+        } else {
+            let row: Option<(i64,)> = sqlx::query_as($crate::change_log::READ_REVISION)
+                .bind(tenant)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            row.map_or(0, |(r,)| r)
+        };
+        let first = last - count + 1;
+        for (i, change) in changes.iter().enumerate() {
+            sqlx::query($crate::change_log::RECORD_CHANGE)
+                .bind(tenant)
+                .bind(first + i as i64)
+                .bind(change.op)
+                .bind(change.role)
+                .bind(change.item)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        if $postgres && count > 0 {
+            sqlx::query($crate::change_log::NOTIFY)
+                .bind(format!("{tenant}:{last}"))
+                .execute(&mut *$tx)
+                .await?;
+        }
+        last
+    }};
+}
+pub(crate) use log_changes;

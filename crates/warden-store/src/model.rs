@@ -1,0 +1,209 @@
+//! Reading a tenant's whole RBAC model (to build the in-memory copy) and the changes since a revision.
+
+use super::{with_reader, with_writer, Store, StoreError};
+use warden_core::crypto::CipherError;
+use warden_core::domain::{Change, Description, Name, NameKind, TenantId, TenantScope};
+pub use warden_core::model::ModelSnapshot;
+
+fn opened(scope: &TenantScope, stored: String) -> Result<String, StoreError> {
+    scope.codec.open(stored).map_err(undecryptable)
+}
+
+fn undecryptable(err: CipherError) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("stored field cannot be opened: {err}"))
+}
+
+/// PostgreSQL only: the snapshot's statements must all see one point in time. (SQLite's read transaction already
+/// does: WAL readers keep the snapshot of their first read.)
+const REPEATABLE_READ: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+
+/// Tenants per `IN (…)` list of the sweep: far below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
+const REVISIONS_PER_QUERY: usize = 500;
+
+impl Store {
+    /// Loads everything the in-memory model needs for one tenant, as of one revision.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn load_model(&self, scope: &TenantScope) -> Result<ModelSnapshot, StoreError> {
+        let tenant = scope.id.as_str();
+        let isolation = self.is_postgres().then_some(REPEATABLE_READ);
+        type Rows = (
+            Option<(i64,)>,
+            Vec<(String, Option<String>)>,
+            Vec<(String, String)>,
+            Vec<(String, String)>,
+        );
+        let (revision, roles, grants, members): Rows = with_reader!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(sql) = isolation {
+                sqlx::query(sql).execute(&mut *tx).await?;
+            }
+            let revision = sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let roles = sqlx::query_as("SELECT name, description FROM roles WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
+            let grants =
+                sqlx::query_as("SELECT role, permission FROM role_permissions WHERE tenant = $1")
+                    .bind(tenant)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let members =
+                sqlx::query_as("SELECT role, user_name FROM memberships WHERE tenant = $1")
+                    .bind(tenant)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            (revision, roles, grants, members)
+        });
+        let open_pairs =
+            |rows: Vec<(String, String)>| -> Result<Vec<(String, String)>, StoreError> {
+                rows.into_iter()
+                    .map(|(role, item)| Ok((role, opened(scope, item)?)))
+                    .collect()
+            };
+        Ok(ModelSnapshot {
+            revision: revision.map_or(0, |(r,)| r),
+            roles: roles
+                .into_iter()
+                .map(|(name, description)| {
+                    Ok((name, description.map(|d| opened(scope, d)).transpose()?))
+                })
+                .collect::<Result<_, StoreError>>()?,
+            grants: open_pairs(grants)?,
+            members: open_pairs(members)?,
+        })
+    }
+
+    /// The changes after `revision`, in order. Revisions are gap-free per tenant; a gap at the start means the log
+    /// was pruned and the caller must reload.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn changes_since(
+        &self,
+        scope: &TenantScope,
+        revision: i64,
+    ) -> Result<Vec<(i64, Change)>, StoreError> {
+        let rows: Vec<(i64, String, String, Option<String>)> = with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT revision, op, role, item FROM model_changes WHERE tenant = $1 AND revision > $2 \
+                 ORDER BY revision",
+            )
+            .bind(scope.id.as_str())
+            .bind(revision)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(revision, op, role, item)| {
+                let item = item.map(|i| opened(scope, i)).transpose()?;
+                Ok((revision, decode_change(&op, &role, item)?))
+            })
+            .collect()
+    }
+
+    /// The tenant's current revision (0 before its first change).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn revision(&self, scope: &TenantScope) -> Result<i64, StoreError> {
+        let row: Option<(i64,)> = with_writer!(self, |pool| {
+            sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
+                .bind(scope.id.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map_or(0, |(r,)| r))
+    }
+
+    /// The tenant's head revision as any reader sees it, `None` when the tenant has never written anything (no
+    /// head row). One primary-key read on a reader connection: what an unloaded tenant's read costs.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn head_revision(&self, tenant: &TenantId) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(r,)| r))
+    }
+
+    /// The current revisions of the given tenants (those without a head row are left out), read in chunks of
+    /// [`REVISIONS_PER_QUERY`], for the periodic consistency sweep: its cost follows the tenants loaded here, not
+    /// the tenants in the database.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn revisions_of(
+        &self,
+        tenants: &[TenantId],
+    ) -> Result<Vec<(TenantId, i64)>, StoreError> {
+        let mut found = Vec::with_capacity(tenants.len());
+        for chunk in tenants.chunks(REVISIONS_PER_QUERY) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT tenant, revision FROM tenant_heads WHERE tenant IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, i64)> = with_reader!(self, |pool| {
+                let mut query = sqlx::query_as(&sql);
+                for tenant in chunk {
+                    query = query.bind(tenant.as_str());
+                }
+                query.fetch_all(pool).await?
+            });
+            found.extend(rows.into_iter().map(|(t, r)| (TenantId::from_stored(t), r)));
+        }
+        Ok(found)
+    }
+
+    /// Forgets change-log entries older than `before` (Unix milliseconds); returns how many.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn prune_changes(&self, before: i64) -> Result<u64, StoreError> {
+        let affected = with_writer!(self, |pool| {
+            sqlx::query("DELETE FROM model_changes WHERE created_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(affected)
+    }
+}
+
+fn decode_change(op: &str, role: &str, item: Option<String>) -> Result<Change, StoreError> {
+    let bad = || StoreError::Other(anyhow::anyhow!("malformed change-log entry `{op}`"));
+    let name = |kind: NameKind, raw: &str| Name::parse(kind, raw).map_err(|_| bad());
+    let role = name(NameKind::Role, role)?;
+    let item_name = |kind| {
+        item.as_deref()
+            .ok_or_else(bad)
+            .and_then(|raw| name(kind, raw))
+    };
+    Ok(match op {
+        "role.create" => Change::CreateRole {
+            role,
+            description: item
+                .clone()
+                .map(Description::parse)
+                .transpose()
+                .map_err(|_| bad())?,
+        },
+        "role.delete" => Change::DeleteRole { role },
+        "permission.grant" => Change::Grant {
+            permission: item_name(NameKind::Permission)?,
+            role,
+        },
+        "permission.revoke" => Change::Revoke {
+            permission: item_name(NameKind::Permission)?,
+            role,
+        },
+        "membership.add" => Change::AddMember {
+            user: item_name(NameKind::User)?,
+            role,
+        },
+        "membership.remove" => Change::RemoveMember {
+            user: item_name(NameKind::User)?,
+            role,
+        },
+        _ => return Err(bad()),
+    })
+}

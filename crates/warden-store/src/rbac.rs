@@ -1,0 +1,254 @@
+//! RBAC writes. Each write is one transaction that changes the data, advances the tenant's revision, records the
+//! change for other instances, appends the audit entry and (on PostgreSQL) notifies the other instances.
+//!
+//! Sensitive fields (permission names, user names, role descriptions) are sealed with the tenant's codec before
+//! they reach SQL, so equality look-ups compare ciphertexts.
+//!
+//! A membership removal or role deletion that leaves a user without any role revokes that user's JWT families in
+//! the same transaction (only the affected users are looked at, through indexes).
+
+use super::audit::{audit_in_tx, AuditDraft};
+use super::change_log::{log_changes, LoggedChange};
+use super::tokens::{revoke_if_roleless, revoke_members_left_roleless};
+use super::BeginWrite;
+use super::{now_millis, with_writer, Store, StoreError};
+use warden_core::domain::{Change, TenantScope};
+
+/// The outcome of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleWrite {
+    /// A row was inserted or deleted.
+    Changed,
+    /// The row was already there (insert) or already gone (delete).
+    Unchanged,
+    /// The role does not exist; nothing was written.
+    RoleMissing,
+}
+
+/// A committed write: what it did and the tenant's revision afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: RoleWrite,
+    pub revision: i64,
+}
+
+const CREATE_ROLE: &str =
+    "INSERT INTO roles (tenant, name, description, created_at) VALUES ($1, $2, $3, $4) \
+                           ON CONFLICT DO NOTHING";
+const GRANT: &str = "INSERT INTO role_permissions (tenant, role, permission, created_at) \
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM roles WHERE tenant = $1 AND name = $2) \
+                     ON CONFLICT DO NOTHING";
+const ADD_MEMBER: &str = "INSERT INTO memberships (tenant, role, user_name, created_at) \
+                          SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM roles WHERE tenant = $1 AND name = $2) \
+                          ON CONFLICT DO NOTHING";
+const REVOKE: &str =
+    "DELETE FROM role_permissions WHERE tenant = $1 AND role = $2 AND permission = $3";
+const REMOVE_MEMBER: &str =
+    "DELETE FROM memberships WHERE tenant = $1 AND role = $2 AND user_name = $3";
+const DELETE_ROLE: [&str; 3] = [
+    "DELETE FROM memberships WHERE tenant = $1 AND role = $2",
+    "DELETE FROM role_permissions WHERE tenant = $1 AND role = $2",
+    "DELETE FROM roles WHERE tenant = $1 AND name = $2",
+];
+const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
+/// One change of a batch, with its audit entry (when change logging is on).
+#[derive(Debug, Clone)]
+pub struct PendingChange {
+    pub change: Change,
+    pub audit: Option<AuditDraft>,
+}
+
+/// The sealed item (permission or user) or description a change stores; `None` for a role deletion.
+fn sealed_item<'a>(
+    scope: &'a TenantScope,
+    change: &'a Change,
+) -> Option<std::borrow::Cow<'a, str>> {
+    match change {
+        Change::CreateRole { description, .. } => {
+            description.as_ref().map(|d| scope.codec.seal(d.as_str()))
+        }
+        Change::Grant { permission, .. } | Change::Revoke { permission, .. } => {
+            Some(scope.codec.seal(permission.as_str()))
+        }
+        Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
+            Some(scope.codec.seal(user.as_str()))
+        }
+        Change::DeleteRole { .. } => None,
+    }
+}
+
+impl Store {
+    /// Applies one change in one transaction (see the module doc).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn apply_change(
+        &self,
+        scope: &TenantScope,
+        change: &Change,
+        audit: Option<AuditDraft>,
+    ) -> Result<Applied, StoreError> {
+        let batch = [PendingChange {
+            change: change.clone(),
+            audit,
+        }];
+        match self.apply_changes(scope, &batch).await {
+            Ok(mut applied) => Ok(applied.remove(0)),
+            // The role was deleted between the existence check and the insert: the foreign key refused the row
+            // and the transaction was rolled back.
+            Err(StoreError::Conflict) => Ok(Applied {
+                outcome: RoleWrite::RoleMissing,
+                revision: self.revision(scope).await?,
+            }),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Applies a tenant's changes in order in one transaction, so that they share one commit (group commit). Each
+    /// change that did something gets its own revision and change-log row, and each audit draft its own chained
+    /// entry with the outcome filled in. The tenant's head row is locked only after every data statement, and
+    /// nothing after it waits on another row, so concurrent batches cannot deadlock; it stays locked through the
+    /// commit, which makes revision order the commit order. Either all of the batch commits or none of it.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn apply_changes(
+        &self,
+        scope: &TenantScope,
+        batch: &[PendingChange],
+    ) -> Result<Vec<Applied>, StoreError> {
+        let tenant = scope.id.as_str();
+        let sealed: Vec<_> = batch
+            .iter()
+            .map(|p| sealed_item(scope, &p.change))
+            .collect();
+        let now = now_millis();
+        let postgres = self.is_postgres();
+
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for (pending, sealed) in batch.iter().zip(&sealed) {
+                let change = &pending.change;
+                let role = change.role().as_str();
+                let sealed = sealed.as_deref();
+                let affected = match change {
+                    Change::CreateRole { .. } | Change::Grant { .. } | Change::AddMember { .. } => {
+                        let sql = match change {
+                            Change::CreateRole { .. } => CREATE_ROLE,
+                            Change::Grant { .. } => GRANT,
+                            _ => ADD_MEMBER,
+                        };
+                        sqlx::query(sql)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(sealed)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                    }
+                    Change::Revoke { .. } | Change::RemoveMember { .. } => {
+                        let sql = if matches!(change, Change::Revoke { .. }) {
+                            REVOKE
+                        } else {
+                            REMOVE_MEMBER
+                        };
+                        let affected = sqlx::query(sql)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(sealed)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if affected > 0 && matches!(change, Change::RemoveMember { .. }) {
+                            // A user left without a role loses every JWT family in this transaction.
+                            revoke_if_roleless!(tx, tenant, sealed, now);
+                        }
+                        affected
+                    }
+                    Change::DeleteRole { .. } => {
+                        // Members whose only role this is lose every JWT family in this transaction.
+                        revoke_members_left_roleless!(tx, tenant, role, now);
+                        let mut affected = 0;
+                        for sql in DELETE_ROLE {
+                            affected = sqlx::query(sql)
+                                .bind(tenant)
+                                .bind(role)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                        }
+                        affected
+                    }
+                };
+                let outcome = if affected > 0 {
+                    RoleWrite::Changed
+                } else if matches!(
+                    change,
+                    Change::CreateRole { .. } | Change::DeleteRole { .. }
+                ) {
+                    RoleWrite::Unchanged
+                } else {
+                    let exists: Option<(i32,)> = sqlx::query_as(ROLE_EXISTS)
+                        .bind(tenant)
+                        .bind(role)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if exists.is_some() {
+                        RoleWrite::Unchanged
+                    } else {
+                        RoleWrite::RoleMissing
+                    }
+                };
+                outcomes.push(outcome);
+            }
+
+            let logged: Vec<LoggedChange<'_>> = batch
+                .iter()
+                .zip(&sealed)
+                .zip(&outcomes)
+                .filter(|(_, outcome)| **outcome == RoleWrite::Changed)
+                .map(|((pending, sealed), _)| LoggedChange {
+                    op: pending.change.op(),
+                    role: pending.change.role().as_str(),
+                    item: sealed.as_deref(),
+                })
+                .collect();
+            let changed = logged.len() as i64;
+            let last_revision = log_changes!(tx, tenant, &logged, now, postgres);
+            let drafts = batch
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(pending, outcome)| {
+                    pending
+                        .audit
+                        .clone()
+                        .map(|draft| draft.with_outcome(outcome_name(*outcome)))
+                });
+            audit_in_tx!(tx, tenant, drafts, now);
+
+            // The changed entries took the revisions up to `last_revision`, in batch order.
+            let mut revision = last_revision - changed;
+            let applied = outcomes
+                .iter()
+                .map(|outcome| {
+                    if *outcome == RoleWrite::Changed {
+                        revision += 1;
+                    }
+                    Applied {
+                        outcome: *outcome,
+                        revision,
+                    }
+                })
+                .collect();
+            tx.commit().await?;
+            Ok(applied)
+        })
+    }
+}
+
+/// How the audit trail names a write's outcome.
+pub fn outcome_name(outcome: RoleWrite) -> &'static str {
+    match outcome {
+        RoleWrite::Changed => "changed",
+        RoleWrite::Unchanged => "unchanged",
+        RoleWrite::RoleMissing => "role_not_found",
+    }
+}

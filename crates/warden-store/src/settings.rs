@@ -1,0 +1,58 @@
+//! Per-tenant settings (`GET|PUT /api/settings`): one row per tenant that changed one; no row, or a NULL field,
+//! means the default. Today: the `aud` claim of the tenant's access tokens.
+
+use super::audit::{commit_audited, AuditDraft};
+use super::BeginWrite;
+use super::{with_reader, with_writer, Store, StoreError};
+use warden_core::domain::TenantId;
+
+/// A tenant's stored settings; `None` fields take their defaults.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct TenantSettingsRow {
+    pub jwt_audience: Option<String>,
+}
+
+impl Store {
+    /// The tenant's settings (all defaults when it never stored any).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn tenant_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<TenantSettingsRow, StoreError> {
+        let row: Option<TenantSettingsRow> = with_reader!(self, |pool| {
+            sqlx::query_as("SELECT jwt_audience FROM tenant_settings WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.unwrap_or_default())
+    }
+
+    /// Replaces the tenant's settings with `settings`, in one transaction with its audit entry (outcome
+    /// `changed`); returns what is stored.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn put_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettingsRow,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<TenantSettingsRow, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO tenant_settings (tenant, jwt_audience, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant) DO UPDATE SET jwt_audience = excluded.jwt_audience, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(tenant.as_str())
+            .bind(settings.jwt_audience.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let audit = audit.map(|draft| draft.with_outcome("changed"));
+            commit_audited!(tx, tenant.as_str(), audit, now);
+        });
+        Ok(settings.clone())
+    }
+}
