@@ -1,35 +1,28 @@
 //! The users, access-check, single-use token, session, JWT and audit methods against a real in-process Warden.
 
-use std::collections::HashMap;
-
-use warden::config::Settings;
-use warden::startup::Application;
 use warden_client::{
     AccessRequest, AuditQuery, Client, Error, NewSession, Quotas, UserSpec, UserStatus,
 };
+use warden_testkit::{Backend, TestApp};
 
+/// A running Warden on a fresh SQLite database, from the test kit; it lives as long as this does.
 struct Warden {
     address: String,
-    _dir: tempfile::TempDir,
+    _app: TestApp,
 }
 
 impl Warden {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let vars = HashMap::from([
-            (
-                "AUTH_DATABASE_URL".to_owned(),
-                format!("sqlite://{}", dir.path().join("warden.sqlite3").display()),
-            ),
-            ("AUTH_SERVER_PORT".to_owned(), "0".to_owned()),
-        ]);
-        let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("settings");
-        let app = Application::build(settings).await.expect("Warden starts");
-        let address = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run_until(std::future::pending()));
-        Self { address, _dir: dir }
+        let app = TestApp::spawn(Backend::Sqlite)
+            .await
+            .expect("SQLite always runs");
+        Self {
+            address: app.address.clone(),
+            _app: app,
+        }
     }
 
+    /// A client with a fresh key: a fresh, empty tenant.
     fn client(&self) -> Client {
         Client::new(&self.address, uuid::Uuid::new_v4().to_string()).expect("client")
     }

@@ -1,11 +1,8 @@
 //! The offline verification example (`examples/verify_jwt.rs`) against a real Warden in EdDSA mode: it accepts the
 //! tenant's own tokens and refuses another tenant's, a tampered one and one for another issuer.
 
-use std::collections::HashMap;
-
-use warden::config::Settings;
-use warden::startup::Application;
 use warden_client::Client;
+use warden_testkit::{Backend, TestApp};
 
 #[path = "../examples/verify_jwt.rs"]
 #[expect(dead_code, reason = "the example's `main` is not called here")]
@@ -15,23 +12,18 @@ use example::{Refused, Verifier};
 
 const ISSUER: &str = "https://warden.example";
 
-/// A Warden signing with EdDSA (an ephemeral key: debug mode) under [`ISSUER`]; returns its address.
-async fn start(dir: &tempfile::TempDir) -> String {
-    let vars = HashMap::from([
-        (
-            "AUTH_DATABASE_URL".to_owned(),
-            format!("sqlite://{}", dir.path().join("warden.sqlite3").display()),
-        ),
-        ("AUTH_SERVER_PORT".to_owned(), "0".to_owned()),
-        ("AUTH_DEBUG_MODE".to_owned(), "true".to_owned()),
-        ("AUTH_JWT_ALGORITHM".to_owned(), "EdDSA".to_owned()),
-        ("AUTH_JWT_ISSUER".to_owned(), ISSUER.to_owned()),
-    ]);
-    let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("settings");
-    let app = Application::build(settings).await.expect("Warden starts");
-    let address = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    address
+/// A Warden signing with EdDSA (an ephemeral key: debug mode) under [`ISSUER`], from the test kit.
+async fn start() -> TestApp {
+    TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("AUTH_DEBUG_MODE", "true"),
+            ("AUTH_JWT_ALGORITHM", "EdDSA"),
+            ("AUTH_JWT_ISSUER", ISSUER),
+        ],
+    )
+    .await
+    .expect("SQLite always runs")
 }
 
 /// A fresh tenant where `alice` holds `editor`; returns its client, a token for alice, and the tenant id.
@@ -47,8 +39,8 @@ async fn tenant_with_alice(address: &str) -> (Client, String, String) {
 
 #[tokio::test]
 async fn an_offline_verifier_pinning_issuer_audience_and_key_accepts_only_its_tenants_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let address = start(&dir).await;
+    let app = start().await;
+    let address = app.address.clone();
     let (_a, token, tid) = tenant_with_alice(&address).await;
     let (_b, foreign, other_tid) = tenant_with_alice(&address).await;
 
