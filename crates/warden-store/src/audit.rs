@@ -268,10 +268,7 @@ impl Store {
 
     /// A tenant's whole chain in order, and the head hash it should end at, for verification.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn audit_chain(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<AuditChain, StoreError> {
+    pub async fn audit_chain(&self, tenant: &TenantId) -> Result<AuditChain, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE tenant = $1 ORDER BY seq");
         let postgres = self.is_postgres();
         let (rows, head): (Vec<EntryRow>, Option<(i64, String)>) = with_reader!(self, |pool| {
