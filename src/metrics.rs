@@ -24,7 +24,7 @@ use metrics_exporter_prometheus::{
 };
 
 use crate::service::Models;
-use warden_store::Store;
+use warden_store::{PoolStats, Store};
 
 const REQUEST_DURATION: &str = "warden_http_request_duration_seconds";
 
@@ -145,9 +145,12 @@ impl Metrics {
     /// The text exposition, after reading the gauges that are sampled at scrape time.
     pub fn render(&self, store: &Store, models: &Models, vault_up: Option<bool>) -> String {
         self.with(|| {
-            for pool in store.pool_stats() {
-                let (size, idle) = (pool.size, pool.idle);
-                let pool = pool.name;
+            for PoolStats {
+                name: pool,
+                size,
+                idle,
+            } in store.pool_stats()
+            {
                 gauge!("warden_db_pool_connections", "pool" => pool, "state" => "in_use")
                     .set(f64::from(size - idle));
                 gauge!("warden_db_pool_connections", "pool" => pool, "state" => "idle")

@@ -1,32 +1,10 @@
 //! The users, access-check, single-use token, session, JWT and audit methods against a real in-process Warden.
 
-use warden_client::{
-    AccessRequest, AuditQuery, Client, Error, NewSession, Quotas, UserSpec, UserStatus,
-};
-use warden_testkit::{Backend, TestApp};
+mod support;
 
-/// A running Warden on a fresh SQLite database, from the test kit; it lives as long as this does.
-struct Warden {
-    address: String,
-    _app: TestApp,
-}
+use support::Warden;
 
-impl Warden {
-    async fn start() -> Self {
-        let app = TestApp::spawn(Backend::Sqlite)
-            .await
-            .expect("SQLite always runs");
-        Self {
-            address: app.address.clone(),
-            _app: app,
-        }
-    }
-
-    /// A client with a fresh key: a fresh, empty tenant.
-    fn client(&self) -> Client {
-        Client::new(&self.address, uuid::Uuid::new_v4().to_string()).expect("client")
-    }
-}
+use warden_client::{AccessRequest, AuditQuery, Error, NewSession, Quotas, UserSpec, UserStatus};
 
 fn refused(result: Result<impl std::fmt::Debug, Error>) -> u16 {
     match result {

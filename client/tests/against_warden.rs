@@ -1,30 +1,10 @@
 //! The client against a real Warden, started in-process on a random port with a fresh SQLite file per test.
 
+mod support;
+
+use support::Warden;
+
 use warden_client::{Client, Error, Permission, Role, User};
-use warden_testkit::{Backend, TestApp};
-
-/// A running Warden on a fresh SQLite database, from the test kit; it lives as long as this does.
-struct Warden {
-    address: String,
-    _app: TestApp,
-}
-
-impl Warden {
-    async fn start() -> Self {
-        let app = TestApp::spawn(Backend::Sqlite)
-            .await
-            .expect("SQLite always runs");
-        Self {
-            address: app.address.clone(),
-            _app: app,
-        }
-    }
-
-    /// A client with a fresh key: a fresh, empty tenant.
-    fn client(&self) -> Client {
-        Client::new(&self.address, uuid::Uuid::new_v4().to_string()).expect("client")
-    }
-}
 
 fn roles(list: Vec<Role>) -> Vec<String> {
     list.into_iter().map(|r| r.role).collect()

@@ -43,10 +43,10 @@ use sqlx::sqlite::{
 pub use access_checks::{AccessRequest, ExternalUser, RequestRecord};
 pub use audit::{AuditChain, AuditDraft, AuditQuery};
 pub use change_feed::{ChangeFeed, FeedEvent};
+pub use connection::{DatabaseSettings, DatabaseUrl, DatabaseUrlError};
 pub use credentials::CredentialRotator;
 pub use error::StoreError;
 pub use keys::{Reseal, ResealReport, RetiredKey};
-pub use model::ModelSnapshot;
 pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord, SessionUpdate};
 pub use settings::TenantSettingsRow;
@@ -55,8 +55,6 @@ pub use single_use_tokens::IssuedToken;
 pub use test_sql::HeldWriteLock;
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
 pub use users::{UserGate, UserRecord, UserWrite};
-
-pub use connection::{DatabaseSettings, DatabaseUrl, DatabaseUrlError};
 
 /// A handle on the database, cheap to clone. It is opaque: what it can do is its methods (the change feed, pool
 /// statistics, every query), never a match on the backend outside this crate.

@@ -3,7 +3,7 @@
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::crypto::CipherError;
 use warden_core::domain::{Change, Description, Name, NameKind, TenantId, TenantScope};
-pub use warden_core::model::ModelSnapshot;
+use warden_core::model::ModelSnapshot;
 
 fn opened(scope: &TenantScope, stored: String) -> Result<String, StoreError> {
     scope.codec.open(stored).map_err(undecryptable)
