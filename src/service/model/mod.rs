@@ -299,7 +299,13 @@ impl Models {
     /// Replaces the model with a fresh snapshot; the caller holds `syncing`.
     async fn reload_locked(&self, slot: &Arc<Slot>) -> Result<(), StoreError> {
         let snapshot = self.inner.store.load_model(&slot.scope).await?;
-        let model = TenantModel::from_snapshot(snapshot);
+        self.install(slot, TenantModel::from_snapshot(snapshot));
+        Ok(())
+    }
+
+    /// Puts a freshly loaded model in the slot unless the slot already holds a newer one; the caller holds
+    /// `syncing`.
+    fn install(&self, slot: &Arc<Slot>, model: TenantModel) {
         let (revision, bytes) = {
             let mut guard = slot.model.write();
             if guard
@@ -313,7 +319,6 @@ impl Models {
         };
         slot.announce(revision);
         self.account(slot, bytes);
-        Ok(())
     }
 
     /// Brings a loaded model up to the database's revision by replaying the change log. It reloads instead when
@@ -360,7 +365,9 @@ impl Models {
     }
 
     /// Applies a change this instance just committed at `revision`. If the model missed an earlier revision
-    /// (written by another instance), it catches up first, so a caller always reads its own writes.
+    /// (written by another instance), it catches up first, so a caller always reads its own writes. A slot whose
+    /// model is not loaded yet may have a load under way that read its snapshot before this commit: the write
+    /// waits for that load and catches up behind it, so the model never settles without the write.
     pub async fn committed(&self, scope: &TenantScope, revision: i64, change: &Change) {
         let Some(slot) = self.inner.slots.read().get(&scope.id).cloned() else {
             return;
@@ -368,7 +375,7 @@ impl Models {
         let (behind, applied) = {
             let mut guard = slot.model.write();
             match guard.as_mut() {
-                None => (false, None),
+                None => (true, None),
                 Some(model) if model.revision() >= revision => (false, None),
                 Some(model) if model.revision() + 1 == revision => {
                     model.apply_at(revision, change);
@@ -531,6 +538,56 @@ mod tests {
         assert!(!slots[0].evicted.load(Ordering::Relaxed));
         assert_eq!(lru.order.len(), 3);
         assert!(lru.order.contains_key(&10));
+    }
+
+    /// The race behind a role deletion answered 200 while its role stayed listed: a reader's first load reads
+    /// its snapshot, the deletion commits (a deletion checks no quota, so it does not wait for the load), and the
+    /// load then installs the older snapshot. The committed write must end up in the model all the same.
+    #[tokio::test]
+    async fn a_write_committed_while_the_first_load_reads_its_snapshot_is_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&warden_store::DatabaseSettings {
+            url: warden_store::DatabaseUrl::Sqlite(dir.path().join("warden.sqlite3")),
+            pool_size: 4,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let scope = TenantScope {
+            id: TenantId::from_stored("t".repeat(64)),
+            codec: warden_core::crypto::FieldCodec::Plain,
+        };
+        let role = warden_core::domain::Name::parse(warden_core::domain::NameKind::Role, "doomed")
+            .unwrap();
+        let create = Change::CreateRole {
+            role: role.clone(),
+            description: None,
+        };
+        store.apply_change(&scope, &create, None).await.unwrap();
+        let models = Models::new(store.clone(), u64::MAX);
+
+        // A reader's first load holds the slot and has read its snapshot; then the deletion commits.
+        let slot = models.slot(&scope);
+        let loading = slot.syncing.lock().await;
+        let stale = TenantModel::from_snapshot(store.load_model(&scope).await.unwrap());
+        let delete = Change::DeleteRole { role };
+        let deleted = store.apply_change(&scope, &delete, None).await.unwrap();
+        let mut committed = std::pin::pin!(models.committed(&scope, deleted.revision, &delete));
+        let answered = futures::poll!(committed.as_mut()).is_ready();
+        models.install(&slot, stale);
+        drop(loading);
+        if !answered {
+            committed.await;
+        }
+
+        let model = models.get(&scope, None).await.unwrap();
+        assert_eq!(model.revision(), deleted.revision);
+        assert!(
+            !model.read(|m| m.has_role("doomed")),
+            "the deletion was lost"
+        );
+        store.close().await;
     }
 
     #[test]
