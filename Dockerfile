@@ -13,25 +13,26 @@ WORKDIR /src
 # it needs the manifests and a file at each declared path, not their code.)
 COPY Cargo.toml Cargo.lock ./
 COPY client/Cargo.toml client/Cargo.toml
+COPY crates/warden-api/Cargo.toml crates/warden-api/Cargo.toml
 COPY crates/warden-core/Cargo.toml crates/warden-core/Cargo.toml
 COPY crates/warden-store/Cargo.toml crates/warden-store/Cargo.toml
 COPY crates/warden-testkit/Cargo.toml crates/warden-testkit/Cargo.toml
-RUN mkdir -p src client/src benches bench crates/warden-core/src crates/warden-store/src crates/warden-testkit/src \
+RUN mkdir -p src client/src benches bench crates/warden-api/src crates/warden-core/src crates/warden-store/src crates/warden-testkit/src \
     && echo 'fn main() {}' > src/main.rs \
     && echo 'fn main() {}' > benches/decision.rs \
     && echo 'fn main() {}' > benches/session_wildcards.rs \
     && echo 'fn main() {}' > bench/flood.rs \
-    && touch src/lib.rs client/src/lib.rs crates/warden-core/src/lib.rs crates/warden-store/src/lib.rs \
+    && touch src/lib.rs client/src/lib.rs crates/warden-api/src/lib.rs crates/warden-core/src/lib.rs crates/warden-store/src/lib.rs \
        crates/warden-testkit/src/lib.rs \
     && cargo build --release --locked --bin warden \
-    && rm -rf src crates/warden-core/src crates/warden-store/src
+    && rm -rf src crates/warden-api/src crates/warden-core/src crates/warden-store/src
 
 # Then Warden itself: its layers (crates/) and the server (src/). Migrations are embedded in the binary at compile
 # time (crates/warden-store/build.rs rebuilds when they change).
 COPY crates crates
 COPY src src
 COPY migrations migrations
-RUN touch src/main.rs src/lib.rs crates/warden-core/src/lib.rs crates/warden-store/src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/warden-api/src/lib.rs crates/warden-core/src/lib.rs crates/warden-store/src/lib.rs \
     && cargo build --release --locked --bin warden \
     && cp target/release/warden /usr/local/bin/warden
 

@@ -153,7 +153,7 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish (for at most
-    /// [`SHUTDOWN_GRACE`]) and closes the database pools.
+    /// `SHUTDOWN_GRACE`) and closes the database pools.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
     }

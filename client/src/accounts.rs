@@ -3,15 +3,18 @@
 //! Calls that would do something twice if repeated (issuing or using a token, creating a session, checking
 //! access, which is recorded and counted against quotas) are marked `.not_idempotent()` and never retried.
 
-use serde_json::json;
-
-use crate::account_types::{
-    AccessDecision, AccessRecord, AccessRequest, AuditPage, AuditQuery, CreatedSession,
-    IssuedSecret, NewSession, Page, PermissionAnswers, RemovedCount, Revoked, Session, TokenOwner,
-    TokenPair, UserInfo, UserSaved, UserSpec, UserStatus, Verified,
+use warden_api::{
+    ActivationCode, PageQuery, RefreshRequest, SessionPermissions, SessionTtl, TokenToUse,
+    TokenTtl, TtlMinutes, UserListQuery, VerifyRequest,
 };
-use crate::client::{query, segment, Request};
-use crate::{Client, Error, Removed};
+
+use crate::client::{encode_query, segment, Request};
+use crate::{
+    AccessDecision, AccessRecord, AccessRequest, Activated, AuditPage, AuditQuery, Client,
+    CodeIssued, Error, NewSession, Page, PermissionAnswers, Removed, RemovedCount, Revoked,
+    SensitiveChanged, Session, SessionCreated, SessionEnded, TokenIssued, TokenOwner, TokenPair,
+    User, UserBody, UserSaved, UserStatus, Verified,
+};
 
 fn user_path(user: &str, tail: &str) -> Result<String, Error> {
     Ok(format!("/api/users/{}{tail}", segment(user)?))
@@ -21,27 +24,27 @@ fn session_path(id: &str, tail: &str) -> Result<String, Error> {
     Ok(format!("/api/sessions/{}{tail}", segment(id)?))
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
+/// A request body as JSON; warden-api's bodies always serialise, so an error here is a bug worth reporting.
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::InvalidArgument(e.to_string()))
 }
 
-fn ttl_body(ttl_minutes: Option<i64>) -> serde_json::Value {
-    match ttl_minutes {
-        Some(ttl) => json!({ "ttl_minutes": ttl }),
-        None => json!({}),
-    }
+fn permissions_body(permissions: &[&str]) -> Result<serde_json::Value, Error> {
+    to_json(&SessionPermissions {
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+    })
 }
 
 impl Client {
     /// `PUT /api/users/{user}`: creates or replaces a user. Changing `status` or `enabled` voids the user's
     /// tokens and sessions.
-    pub async fn put_user(&self, user: &str, spec: &UserSpec) -> Result<UserSaved, Error> {
-        self.send(Request::put(user_path(user, "")?).json(to_json(spec)?))
+    pub async fn put_user(&self, user: &str, body: &UserBody) -> Result<UserSaved, Error> {
+        self.send(Request::put(user_path(user, "")?).json(to_json(body)?))
             .await
     }
 
     /// `GET /api/users/{user}`: the user with their roles; an unknown user is [`Error::Refused`] with 404.
-    pub async fn get_user(&self, user: &str) -> Result<UserInfo, Error> {
+    pub async fn get_user(&self, user: &str) -> Result<User, Error> {
         self.send(Request::get(user_path(user, "")?)).await
     }
 
@@ -51,16 +54,12 @@ impl Client {
         status: Option<UserStatus>,
         limit: Option<u32>,
         cursor: Option<&str>,
-    ) -> Result<Page<UserInfo>, Error> {
-        let status = status.map(|s| match s {
-            UserStatus::Allowed => "allowed".to_owned(),
-            UserStatus::Denied => "denied".to_owned(),
-        });
-        let query = query(&[
-            ("status", status),
-            ("limit", limit.map(|l| l.to_string())),
-            ("cursor", cursor.map(str::to_owned)),
-        ]);
+    ) -> Result<Page<User>, Error> {
+        let query = encode_query(&UserListQuery {
+            status: status.map(|s| s.as_str().to_owned()),
+            limit,
+            cursor: cursor.map(str::to_owned),
+        })?;
         self.send(Request::get(format!("/api/users{query}"))).await
     }
 
@@ -70,27 +69,30 @@ impl Client {
     }
 
     /// `POST /api/users/{user}/sensitive-change`: voids every token and session issued to the user so far.
-    pub async fn sensitive_change(&self, user: &str) -> Result<serde_json::Value, Error> {
+    pub async fn sensitive_change(&self, user: &str) -> Result<SensitiveChanged, Error> {
         self.send(Request::post(user_path(user, "/sensitive-change")?))
             .await
     }
 
-    /// `POST /api/users/{user}/activation`: a new one-time activation code (in [`IssuedSecret::token`]).
+    /// `POST /api/users/{user}/activation`: a new one-time activation code (in [`CodeIssued::code`]), replacing
+    /// the old one.
     pub async fn issue_activation_code(
         &self,
         user: &str,
         ttl_minutes: Option<i64>,
-    ) -> Result<IssuedSecret, Error> {
+    ) -> Result<CodeIssued, Error> {
         let request = Request::post(user_path(user, "/activation")?)
-            .json(ttl_body(ttl_minutes))
+            .json(to_json(&TtlMinutes { ttl_minutes })?)
             .not_idempotent();
         self.send(request).await
     }
 
     /// `POST /api/users/{user}/activate`: uses an activation code; a bad one is [`Error::Refused`] with 400.
-    pub async fn activate_user(&self, user: &str, code: &str) -> Result<serde_json::Value, Error> {
+    pub async fn activate_user(&self, user: &str, code: &str) -> Result<Activated, Error> {
         let request = Request::post(user_path(user, "/activate")?)
-            .json(json!({ "code": code }))
+            .json(to_json(&ActivationCode {
+                code: code.to_owned(),
+            })?)
             .not_idempotent();
         self.send(request).await
     }
@@ -111,22 +113,22 @@ impl Client {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Page<AccessRecord>, Error> {
-        let query = query(&[
-            ("limit", limit.map(|l| l.to_string())),
-            ("cursor", cursor.map(str::to_owned)),
-        ]);
+        let query = encode_query(&PageQuery {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        })?;
         self.send(Request::get(user_path(user, &format!("/requests{query}"))?))
             .await
     }
 
-    /// `POST /api/users/{user}/tokens`: a single-use token `<user>.<secret>`.
+    /// `POST /api/users/{user}/tokens`: a single-use token `<user>.<secret>` (in [`TokenIssued::token`]).
     pub async fn issue_single_use_token(
         &self,
         user: &str,
         ttl_minutes: Option<i64>,
-    ) -> Result<IssuedSecret, Error> {
+    ) -> Result<TokenIssued, Error> {
         let request = Request::post(user_path(user, "/tokens")?)
-            .json(ttl_body(ttl_minutes))
+            .json(to_json(&TokenTtl { ttl_minutes })?)
             .not_idempotent();
         self.send(request).await
     }
@@ -135,7 +137,9 @@ impl Client {
     /// [`Error::Refused`] with 401.
     pub async fn validate_single_use_token(&self, token: &str) -> Result<TokenOwner, Error> {
         let request = Request::post("/api/tokens/validate".into())
-            .json(json!({ "token": token }))
+            .json(to_json(&TokenToUse {
+                token: token.to_owned(),
+            })?)
             .not_idempotent();
         self.send(request).await
     }
@@ -146,8 +150,8 @@ impl Client {
             .await
     }
 
-    /// `POST /api/sessions`: a new session; its secret id is in [`CreatedSession::session_id`].
-    pub async fn create_session(&self, session: &NewSession) -> Result<CreatedSession, Error> {
+    /// `POST /api/sessions`: a new session; its secret id is in [`SessionCreated::session_id`].
+    pub async fn create_session(&self, session: &NewSession) -> Result<SessionCreated, Error> {
         let request = Request::post("/api/sessions".into())
             .json(to_json(session)?)
             .not_idempotent();
@@ -166,14 +170,15 @@ impl Client {
         permissions: &[&str],
     ) -> Result<PermissionAnswers, Error> {
         let request =
-            Request::post(session_path(id, "/check")?).json(json!({ "permissions": permissions }));
+            Request::post(session_path(id, "/check")?).json(permissions_body(permissions)?);
         self.send(request).await
     }
 
     /// `PUT /api/sessions/{id}/ttl`: the session expires `ttl_seconds` from now.
     pub async fn set_session_ttl(&self, id: &str, ttl_seconds: i64) -> Result<Session, Error> {
-        let request =
-            Request::put(session_path(id, "/ttl")?).json(json!({ "ttl_seconds": ttl_seconds }));
+        let request = Request::put(session_path(id, "/ttl")?).json(to_json(&SessionTtl {
+            ttl_seconds: Some(ttl_seconds),
+        })?);
         self.send(request).await
     }
 
@@ -183,13 +188,13 @@ impl Client {
         id: &str,
         permissions: &[&str],
     ) -> Result<Session, Error> {
-        let request = Request::put(session_path(id, "/permissions")?)
-            .json(json!({ "permissions": permissions }));
+        let request =
+            Request::put(session_path(id, "/permissions")?).json(permissions_body(permissions)?);
         self.send(request).await
     }
 
     /// `DELETE /api/sessions/{id}`: ends the session (an unknown one is [`Error::Refused`] with 404).
-    pub async fn delete_session(&self, id: &str) -> Result<Removed, Error> {
+    pub async fn delete_session(&self, id: &str) -> Result<SessionEnded, Error> {
         self.send(Request::delete(session_path(id, "")?)).await
     }
 
@@ -223,25 +228,25 @@ impl Client {
     /// after the grace would do that.
     pub async fn refresh_jwt(&self, refresh_token: &str) -> Result<TokenPair, Error> {
         let request = Request::post("/api/token/refresh".into())
-            .json(json!({ "refresh_token": refresh_token }))
+            .json(to_json(&RefreshRequest {
+                refresh_token: refresh_token.to_owned(),
+            })?)
             .not_idempotent();
         self.send(request).await
     }
 
     /// `POST /api/token/verify`: the token's claims; an invalid token is [`Error::Refused`] with 401.
     pub async fn verify_jwt(&self, token: &str) -> Result<Verified, Error> {
-        self.send(Request::post("/api/token/verify".into()).json(json!({ "token": token })))
+        let body = to_json(&VerifyRequest {
+            token: token.to_owned(),
+        })?;
+        self.send(Request::post("/api/token/verify".into()).json(body))
             .await
     }
 
     /// `GET /api/audit`: this tenant's audit entries, newest first.
     pub async fn audit_entries(&self, filter: &AuditQuery) -> Result<AuditPage, Error> {
-        let query = query(&[
-            ("limit", filter.limit.map(|l| l.to_string())),
-            ("cursor", filter.cursor.clone()),
-            ("action", filter.action.clone()),
-            ("since", filter.since.clone()),
-        ]);
+        let query = encode_query(filter)?;
         self.send(Request::get(format!("/api/audit{query}"))).await
     }
 }

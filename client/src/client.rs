@@ -1,5 +1,7 @@
 //! The client, its builder, and the request machinery every endpoint method goes through: URL building with
-//! percent-encoded names, the bearer key, envelope decoding, error classification and retries.
+//! percent-encoded names and query strings from warden-api's query types, the bearer key, envelope decoding
+//! (warden-api's [`Envelope`], [`PageEnvelope`] and [`Failure`](warden_api::Failure)), error classification,
+//! retries, and the `min_revision` that [`Client::at_least`] puts on RBAC reads.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -11,7 +13,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::Serialize;
+use warden_api::{Envelope, ListingQuery, PageEnvelope};
 
 use crate::Error;
 
@@ -35,10 +38,13 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// An async client for one Warden server and one client key.
 ///
 /// Cheap to clone: clones share one connection pool, so make one and pass it around. See the
-/// [crate documentation](crate) for an example and for which calls are retried.
+/// [crate documentation](crate) for an example and for which calls are retried, and [`Client::at_least`] for
+/// reading your own writes.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Sent as `?min_revision=` on every RBAC read; set by [`Client::at_least`].
+    min_revision: Option<i64>,
 }
 
 struct Inner {
@@ -59,6 +65,7 @@ impl fmt::Debug for Client {
             .field("client_key", &self.inner.auth.as_ref().map(|_| "********"))
             .field("timeout", &self.inner.timeout)
             .field("max_retries", &self.inner.max_retries)
+            .field("min_revision", &self.min_revision)
             .finish()
     }
 }
@@ -86,8 +93,100 @@ impl Client {
         &self.inner.base
     }
 
+    /// A client whose RBAC reads see the tenant at `revision` or later: read-your-writes.
+    ///
+    /// Every write of roles, grants and memberships answers the tenant's `revision` after it
+    /// ([`Created::revision`](crate::Created::revision), [`Removed::revision`](crate::Removed::revision)). Warden
+    /// answers RBAC reads from an in-memory model that follows the database, so with more than one Warden on one
+    /// database a read may reach one that has not applied the write yet. The returned client sends
+    /// `?min_revision=<revision>` on every RBAC read (the checks
+    /// [`role_has_permission`](Client::role_has_permission), [`has_membership`](Client::has_membership) and
+    /// [`user_has_permission`](Client::user_has_permission), and the listings [`list_roles`](Client::list_roles),
+    /// [`get_role_permissions`](Client::get_role_permissions), [`get_role_members`](Client::get_role_members),
+    /// [`get_user_roles`](Client::get_user_roles), [`get_user_permissions`](Client::get_user_permissions),
+    /// [`which_roles_can`](Client::which_roles_can) and [`which_users_can`](Client::which_users_can)); the server
+    /// then catches up before answering. A revision that does not exist yet, or is not applied within the
+    /// server's wait (2 s), is [`Error::Refused`] with status 409, which is not retried.
+    ///
+    /// Writes and the other endpoints are sent as by `self`. The returned client is a cheap clone sharing the
+    /// connection pool; calling `at_least` on it again keeps the larger revision. A negative revision asks
+    /// for nothing newer than the start (0).
+    ///
+    /// ```no_run
+    /// # async fn run(warden: warden_client::Client) -> Result<(), warden_client::Error> {
+    /// let added = warden.add_membership("bob@example.com", "editor").await?;
+    /// let fresh = warden.at_least(added.revision);
+    /// assert!(fresh.has_membership("bob@example.com", "editor").await?.is_member);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn at_least(&self, revision: i64) -> Client {
+        let revision = revision.max(0);
+        Client {
+            inner: self.inner.clone(),
+            min_revision: Some(self.min_revision.map_or(revision, |r| r.max(revision))),
+        }
+    }
+
+    /// The revision this client's RBAC reads ask for, if [`Client::at_least`] set one.
+    pub fn min_revision(&self) -> Option<i64> {
+        self.min_revision
+    }
+
+    /// `?min_revision=N` for an RBAC check, or nothing.
+    pub(crate) fn read_query(&self) -> Result<String, Error> {
+        encode_query(&warden_api::ReadQuery {
+            min_revision: self.min_revision_param(),
+        })
+    }
+
+    fn min_revision_param(&self) -> Option<i64> {
+        // `at_least` keeps it non-negative.
+        self.min_revision
+    }
+
     /// Sends `request` and returns its `data`, retrying as the request allows.
     pub(crate) async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        self.send_envelope::<Envelope<T>>(request)
+            .await
+            .map(|envelope| envelope.data)
+    }
+
+    /// GETs a whole RBAC listing at `path` (without a query), with this client's `min_revision`, following
+    /// `next_cursor` until the last page: without `limit`, Warden answers at most 1000 names per page.
+    pub(crate) async fn send_listing<T: DeserializeOwned>(
+        &self,
+        path: String,
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = encode_query(&ListingQuery {
+                limit: None,
+                cursor: cursor.clone(),
+                min_revision: self.min_revision_param(),
+            })?;
+            let page: PageEnvelope<Vec<T>> = self
+                .send_envelope(Request::get(format!("{path}{query}")))
+                .await?;
+            items.extend(page.data);
+            match page.next_cursor {
+                // A cursor that does not move would loop forever: not an answer Warden gives.
+                Some(next) if cursor.as_ref() == Some(&next) => {
+                    return Err(Error::Decode {
+                        status: page.code,
+                        detail: format!("`next_cursor` {next:?} repeats the page just read"),
+                    })
+                }
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Sends `request` and returns the whole envelope `E`, retrying as the request allows.
+    async fn send_envelope<E: DeserializeOwned>(&self, request: Request) -> Result<E, Error> {
         let mut retries = 0;
         loop {
             match self.attempt(&request).await {
@@ -107,7 +206,7 @@ impl Client {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Failure> {
+    async fn attempt<E: DeserializeOwned>(&self, request: &Request) -> Result<E, Failure> {
         let url = format!("{}{}", self.inner.base, request.path);
         let mut builder = self.inner.http.request(request.method.clone(), url);
         if request.authenticated {
@@ -131,27 +230,15 @@ impl Client {
     }
 }
 
-/// Turns an answer into `data` or the matching [`Error`].
-fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, Error> {
-    #[derive(Deserialize)]
-    struct Success<T> {
-        data: T,
-    }
-    #[derive(Deserialize)]
-    struct Failure {
-        message: String,
-        error: String,
-    }
-
+/// Turns an answer into its success envelope `E` ([`Envelope`] or [`PageEnvelope`]) or the matching [`Error`].
+fn decode<E: DeserializeOwned>(status: u16, body: &[u8]) -> Result<E, Error> {
     if (200..300).contains(&status) {
-        return serde_json::from_slice::<Success<T>>(body)
-            .map(|envelope| envelope.data)
-            .map_err(|e| Error::Decode {
-                status,
-                detail: format!("{e}; body starts with {:?}", preview(body)),
-            });
+        return serde_json::from_slice::<E>(body).map_err(|e| Error::Decode {
+            status,
+            detail: format!("{e}; body starts with {:?}", preview(body)),
+        });
     }
-    let (message, error) = match serde_json::from_slice::<Failure>(body) {
+    let (message, error) = match serde_json::from_slice::<warden_api::Failure>(body) {
         Ok(envelope) => (envelope.message, envelope.error),
         // Not Warden's envelope (a proxy's error page, say): keep what can be told.
         Err(_) => (
@@ -288,20 +375,15 @@ pub(crate) fn segment(name: &str) -> Result<String, Error> {
     Ok(utf8_percent_encode(name, SEGMENT).to_string())
 }
 
-/// `?k=v&…` for the pairs whose value is set, each value percent-encoded; empty when none is.
-pub(crate) fn query(pairs: &[(&str, Option<String>)]) -> String {
-    let set: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .map(|v| format!("{k}={}", utf8_percent_encode(v, SEGMENT)))
-        })
-        .collect();
-    if set.is_empty() {
-        String::new()
+/// `?k=v&…` from one of warden-api's query types (their unset fields are skipped); empty when none is set.
+pub(crate) fn encode_query(query: &impl Serialize) -> Result<String, Error> {
+    let text = serde_urlencoded::to_string(query)
+        .map_err(|e| Error::InvalidArgument(format!("cannot encode the query: {e}")))?;
+    Ok(if text.is_empty() {
+        text
     } else {
-        format!("?{}", set.join("&"))
-    }
+        format!("?{text}")
+    })
 }
 
 /// Configures a [`Client`]; start with [`Client::builder`].
@@ -392,6 +474,7 @@ impl ClientBuilder {
                 max_retries: self.max_retries,
                 initial_backoff: self.initial_backoff,
             }),
+            min_revision: None,
         })
     }
 }
@@ -454,7 +537,7 @@ mod tests {
     #[test]
     fn error_envelopes_become_refusals_and_server_errors() {
         let body = br#"{"success":false,"code":404,"message":"Not Found","error":"role `ghost` not found","timestamp":"x"}"#;
-        match decode::<serde_json::Value>(404, body) {
+        match decode::<Envelope<serde_json::Value>>(404, body) {
             Err(Error::Refused {
                 status,
                 message,
@@ -466,12 +549,42 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            decode::<serde_json::Value>(502, b"<html>bad gateway</html>"),
+            decode::<Envelope<serde_json::Value>>(502, b"<html>bad gateway</html>"),
             Err(Error::Server { status: 502, ref message, .. }) if message == "Bad Gateway"
         ));
         assert!(matches!(
-            decode::<crate::Created>(200, br#"{"data":{"oops":1}}"#),
+            decode::<Envelope<crate::Created>>(200, br#"{"data":{"oops":1}}"#),
             Err(Error::Decode { status: 200, .. })
         ));
+    }
+
+    #[test]
+    fn at_least_keeps_the_larger_revision_and_shares_the_pool() {
+        let client = Client::builder("http://127.0.0.1:8000").build().unwrap();
+        assert_eq!(client.min_revision(), None);
+        assert_eq!(client.read_query().unwrap(), "");
+
+        let fresh = client.at_least(7);
+        assert_eq!(fresh.min_revision(), Some(7));
+        assert_eq!(fresh.read_query().unwrap(), "?min_revision=7");
+        assert_eq!(fresh.at_least(3).min_revision(), Some(7));
+        assert_eq!(fresh.at_least(9).min_revision(), Some(9));
+        assert_eq!(client.at_least(-5).read_query().unwrap(), "?min_revision=0");
+        assert!(Arc::ptr_eq(&client.inner, &fresh.inner));
+        assert_eq!(client.min_revision(), None, "the original is unchanged");
+    }
+
+    #[test]
+    fn listing_queries_encode_cursors_and_skip_unset_fields() {
+        let query = ListingQuery {
+            limit: None,
+            cursor: Some("YWxpY2VAZXhhbXBsZS5jb20".into()),
+            min_revision: Some(3),
+        };
+        assert_eq!(
+            encode_query(&query).unwrap(),
+            "?cursor=YWxpY2VAZXhhbXBsZS5jb20&min_revision=3"
+        );
+        assert_eq!(encode_query(&ListingQuery::default()).unwrap(), "");
     }
 }

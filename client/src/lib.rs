@@ -4,6 +4,10 @@
 //! one method per endpoint, returning the typed `data` of Warden's envelope, or an [`Error`] that says whether the
 //! server could not be reached, refused the request, or failed.
 //!
+//! The bodies it sends and the answers it reads are the server's own wire types, from the `warden-api` crate:
+//! the common ones are re-exported here ([`Created`], [`User`], [`AccessRequest`], …) and all of them, with the
+//! envelope, under [`api`].
+//!
 //! ```no_run
 //! use warden_client::{Client, Error};
 //!
@@ -48,6 +52,21 @@
 //! # }
 //! ```
 //!
+//! # Reading your own writes
+//!
+//! Every write of roles, grants and memberships answers the tenant's `revision` after it ([`Created::revision`],
+//! [`Removed::revision`]). [`Client::at_least`] gives a client whose RBAC checks and listings are answered from
+//! a model at least that new (`?min_revision=`), or refused with 409 when the server cannot get there in time:
+//!
+//! ```no_run
+//! # async fn run(warden: warden_client::Client) -> Result<(), warden_client::Error> {
+//! let granted = warden.add_permission("editor", "publish").await?;
+//! let fresh = warden.at_least(granted.revision);
+//! assert!(fresh.role_has_permission("editor", "publish").await?.has_permission);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Verifying access tokens offline
 //!
 //! [`Client::verify_jwt`] asks Warden, which also sees revocation. A service that verifies Warden's EdDSA access
@@ -60,7 +79,8 @@
 //! # Errors
 //!
 //! - [`Error::Transport`]: no answer (connection refused or reset, DNS, timeout).
-//! - [`Error::Refused`]: a 4xx answer, with the server's `message` and `error` (``role `ghost` not found``).
+//! - [`Error::Refused`]: a 4xx answer, with the server's `message` and `error` (``role `ghost` not found``);
+//!   409 for a [`Client::at_least`] read the server could not bring up to the revision in time.
 //! - [`Error::Server`]: a 5xx answer.
 //! - [`Error::Decode`]: an answer that is not the expected envelope.
 //! - [`Error::InvalidArgument`]: nothing was sent (a bad base URL, or the name `.` or `..`).
@@ -87,22 +107,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod account_types;
 mod accounts;
 mod client;
 mod error;
 mod health;
 mod rbac;
-mod types;
 
-pub use account_types::{
-    AccessDecision, AccessRecord, AccessRequest, AuditEntry, AuditPage, AuditQuery, Claims,
-    CreatedSession, IssuedSecret, NewSession, Page, PermissionAnswers, Quotas, RemovedCount,
-    Revoked, Session, TokenOwner, TokenPair, UserInfo, UserSaved, UserSpec, UserStatus, Verified,
+/// Warden's wire contract, the crate the server answers with: every body, the envelope and the query types.
+pub use warden_api as api;
+/// The bodies and answers of the client's methods.
+pub use warden_api::{
+    AccessDecision, AccessRecord, AccessRequest, Activated, AuditEntry, AuditPage, AuditQuery,
+    Claims, CodeIssued, Created, HasPermission, Health, IsMember, NewSession, Page, Permission,
+    PermissionAnswers, Quotas, Removed, RemovedCount, Revoked, Role, SensitiveChanged, Session,
+    SessionCreated, SessionEnded, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody,
+    UserName, UserSaved, UserStatus, Verdict, Verified,
 };
+
 pub use client::{
     Client, ClientBuilder, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
     MAX_BACKOFF,
 };
 pub use error::Error;
-pub use types::{Created, HasPermission, Health, IsMember, Permission, Removed, Role, User};

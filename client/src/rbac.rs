@@ -2,17 +2,19 @@
 //!
 //! Every method here is one route of the README's API table. To add an endpoint, write a method that builds its
 //! path with [`segment`] for each name, picks [`Request::get`], [`Request::post`] or [`Request::delete`] (adding
-//! `.not_idempotent()` when repeating the call would do something twice) and returns the `data` type.
+//! `.not_idempotent()` when repeating the call would do something twice) and returns the `data` type. Reads carry
+//! the client's `min_revision` ([`Client::at_least`]): checks through [`Client::read_query`], listings through
+//! [`Client::send_listing`], which also follows `next_cursor` to the last page.
 
-use serde_json::json;
+use warden_api::NewRole;
 
 use crate::client::{segment, Request};
-use crate::{Client, Created, Error, HasPermission, IsMember, Permission, Removed, Role, User};
+use crate::{Client, Created, Error, HasPermission, IsMember, Permission, Removed, Role, UserName};
 
 impl Client {
     /// `GET /api/roles`: every role of this tenant, sorted by name.
     pub async fn list_roles(&self) -> Result<Vec<Role>, Error> {
-        self.send(Request::get("/api/roles".into())).await
+        self.send_listing("/api/roles".into()).await
     }
 
     /// `POST /api/role/{role}`: creates a role, with an optional description. `created` is `false` when the role
@@ -24,7 +26,9 @@ impl Client {
     ) -> Result<Created, Error> {
         let mut request = Request::post(format!("/api/role/{}", segment(role)?));
         if let Some(description) = description {
-            request = request.json(json!({ "description": description }));
+            request = request.json(crate::accounts::to_json(&NewRole {
+                description: Some(description.to_owned()),
+            })?);
         }
         self.send(request).await
     }
@@ -43,7 +47,8 @@ impl Client {
         role: &str,
         permission: &str,
     ) -> Result<HasPermission, Error> {
-        self.send(Request::get(permission_path(role, permission)?))
+        let path = permission_path(role, permission)?;
+        self.send(Request::get(format!("{path}{}", self.read_query()?)))
             .await
     }
 
@@ -63,7 +68,9 @@ impl Client {
     /// `GET /api/membership/{user}/{role}`: is the user in the role? An unknown role is [`Error::Refused`] with
     /// status 404.
     pub async fn has_membership(&self, user: &str, role: &str) -> Result<IsMember, Error> {
-        self.send(Request::get(membership_path(user, role)?)).await
+        let path = membership_path(user, role)?;
+        self.send(Request::get(format!("{path}{}", self.read_query()?)))
+            .await
     }
 
     /// `POST /api/membership/{user}/{role}`: adds the user to the role (404 when the role does not exist).
@@ -85,9 +92,10 @@ impl Client {
         permission: &str,
     ) -> Result<HasPermission, Error> {
         let path = format!(
-            "/api/has_permission/{}/{}",
+            "/api/has_permission/{}/{}{}",
             segment(user)?,
-            segment(permission)?
+            segment(permission)?,
+            self.read_query()?
         );
         self.send(Request::get(path)).await
     }
@@ -95,37 +103,37 @@ impl Client {
     /// `GET /api/user_permissions/{user}`: the user's permissions through all their roles, sorted, each once.
     pub async fn get_user_permissions(&self, user: &str) -> Result<Vec<Permission>, Error> {
         let path = format!("/api/user_permissions/{}", segment(user)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 
     /// `GET /api/user_roles/{user}`: the roles the user is in, sorted.
     pub async fn get_user_roles(&self, user: &str) -> Result<Vec<Role>, Error> {
         let path = format!("/api/user_roles/{}", segment(user)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 
     /// `GET /api/role_permissions/{role}`: the permissions granted to the role (404 when it does not exist).
     pub async fn get_role_permissions(&self, role: &str) -> Result<Vec<Permission>, Error> {
         let path = format!("/api/role_permissions/{}", segment(role)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 
     /// `GET /api/members/{role}`: the role's members (404 when it does not exist).
-    pub async fn get_role_members(&self, role: &str) -> Result<Vec<User>, Error> {
+    pub async fn get_role_members(&self, role: &str) -> Result<Vec<UserName>, Error> {
         let path = format!("/api/members/{}", segment(role)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 
     /// `GET /api/which_roles_can/{permission}`: the roles that grant the permission.
     pub async fn which_roles_can(&self, permission: &str) -> Result<Vec<Role>, Error> {
         let path = format!("/api/which_roles_can/{}", segment(permission)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 
     /// `GET /api/which_users_can/{permission}`: the users who hold the permission through any of their roles.
-    pub async fn which_users_can(&self, permission: &str) -> Result<Vec<User>, Error> {
+    pub async fn which_users_can(&self, permission: &str) -> Result<Vec<UserName>, Error> {
         let path = format!("/api/which_users_can/{}", segment(permission)?);
-        self.send(Request::get(path)).await
+        self.send_listing(path).await
     }
 }
 

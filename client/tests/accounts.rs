@@ -4,7 +4,7 @@ mod support;
 
 use support::Warden;
 
-use warden_client::{AccessRequest, AuditQuery, Error, NewSession, Quotas, UserSpec, UserStatus};
+use warden_client::{AccessRequest, AuditQuery, Error, NewSession, Quotas, UserBody, UserStatus};
 
 fn refused(result: Result<impl std::fmt::Debug, Error>) -> u16 {
     match result {
@@ -17,17 +17,17 @@ fn refused(result: Result<impl std::fmt::Debug, Error>) -> u16 {
 async fn users_can_be_created_read_listed_and_deleted() {
     let warden = Warden::start().await;
     let client = warden.client();
-    let spec = UserSpec {
+    let body = UserBody {
         quotas: Some(Quotas::new(Some(100), None)),
         profile: Some(serde_json::json!({"team": "docs"})),
-        ..UserSpec::allowed()
+        ..UserBody::allowed()
     };
 
-    let saved = client.put_user("dave@example.com", &spec).await.unwrap();
+    let saved = client.put_user("dave@example.com", &body).await.unwrap();
     assert!(saved.created);
     assert_eq!(saved.user.quotas.requests_per_hour, Some(100));
     client
-        .put_user("erin@example.com", &UserSpec::denied())
+        .put_user("erin@example.com", &UserBody::denied())
         .await
         .unwrap();
     client.create_role("editor", None).await.unwrap();
@@ -60,7 +60,7 @@ async fn access_checks_single_use_tokens_and_activation_codes_work() {
     let warden = Warden::start().await;
     let client = warden.client();
     client
-        .put_user("dave@example.com", &UserSpec::allowed())
+        .put_user("dave@example.com", &UserBody::allowed())
         .await
         .unwrap();
 
@@ -114,7 +114,7 @@ async fn access_checks_single_use_tokens_and_activation_codes_work() {
         .await
         .unwrap();
     client
-        .activate_user("dave@example.com", &code.token)
+        .activate_user("dave@example.com", &code.code)
         .await
         .unwrap();
     assert!(client
@@ -130,7 +130,7 @@ async fn sessions_answer_checks_and_end() {
     let warden = Warden::start().await;
     let client = warden.client();
     client
-        .put_user("dave@example.com", &UserSpec::allowed())
+        .put_user("dave@example.com", &UserBody::allowed())
         .await
         .unwrap();
 

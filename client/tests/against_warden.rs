@@ -4,13 +4,13 @@ mod support;
 
 use support::Warden;
 
-use warden_client::{Client, Error, Permission, Role, User};
+use warden_client::{Client, Error, Permission, Role, UserName};
 
 fn roles(list: Vec<Role>) -> Vec<String> {
     list.into_iter().map(|r| r.role).collect()
 }
 
-fn users(list: Vec<User>) -> Vec<String> {
+fn users(list: Vec<UserName>) -> Vec<String> {
     list.into_iter().map(|u| u.user).collect()
 }
 
@@ -296,4 +296,157 @@ async fn a_bad_name_is_refused_with_400() {
     assert!(matches!(err, Error::Refused { status: 400, .. }), "{err:?}");
     let err = client.create_role("..", None).await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_writes_revision_makes_at_least_reads_see_it_and_a_future_revision_is_refused_with_409() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+
+    // Every write answers the tenant's revision after it, and revisions grow.
+    let created = client.create_role("editor", None).await.unwrap();
+    let granted = client.add_permission("editor", "publish").await.unwrap();
+    let added = client
+        .add_membership("bob@example.com", "editor")
+        .await
+        .unwrap();
+    assert!(created.created && granted.created && added.created);
+    assert!(created.revision > 0, "{created:?}");
+    assert!(granted.revision > created.revision, "{granted:?}");
+    assert!(added.revision > granted.revision, "{added:?}");
+
+    // Reads at the write's revision see it: every check and every listing.
+    let fresh = client.at_least(added.revision);
+    assert_eq!(fresh.min_revision(), Some(added.revision));
+    assert!(
+        fresh
+            .has_membership("bob@example.com", "editor")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        fresh
+            .user_has_permission("bob@example.com", "publish")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert!(
+        fresh
+            .role_has_permission("editor", "publish")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert_eq!(roles(fresh.list_roles().await.unwrap()), ["editor"]);
+    assert_eq!(
+        permissions(fresh.get_role_permissions("editor").await.unwrap()),
+        ["publish"]
+    );
+    assert_eq!(
+        users(fresh.get_role_members("editor").await.unwrap()),
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        roles(fresh.get_user_roles("bob@example.com").await.unwrap()),
+        ["editor"]
+    );
+    assert_eq!(
+        permissions(fresh.get_user_permissions("bob@example.com").await.unwrap()),
+        ["publish"]
+    );
+    assert_eq!(
+        roles(fresh.which_roles_can("publish").await.unwrap()),
+        ["editor"]
+    );
+    assert_eq!(
+        users(fresh.which_users_can("publish").await.unwrap()),
+        ["bob@example.com"]
+    );
+
+    // A removal answers a newer revision too, and reads at it see the removal.
+    let removed = client
+        .remove_membership("bob@example.com", "editor")
+        .await
+        .unwrap();
+    assert!(removed.removed);
+    assert!(removed.revision > added.revision, "{removed:?}");
+    let after = fresh.at_least(removed.revision);
+    assert!(
+        !after
+            .has_membership("bob@example.com", "editor")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(after.which_users_can("publish").await.unwrap().is_empty());
+
+    // A revision that does not exist is refused with 409, by every read: so the parameter is sent.
+    let future = client.at_least(added.revision + 1_000_000);
+    let refusals = [
+        future
+            .has_membership("bob@example.com", "editor")
+            .await
+            .map(drop),
+        future
+            .user_has_permission("bob@example.com", "publish")
+            .await
+            .map(drop),
+        future
+            .role_has_permission("editor", "publish")
+            .await
+            .map(drop),
+        future.list_roles().await.map(drop),
+        future.get_role_permissions("editor").await.map(drop),
+        future.get_role_members("editor").await.map(drop),
+        future.get_user_roles("bob@example.com").await.map(drop),
+        future
+            .get_user_permissions("bob@example.com")
+            .await
+            .map(drop),
+        future.which_roles_can("publish").await.map(drop),
+        future.which_users_can("publish").await.map(drop),
+    ];
+    for (i, refusal) in refusals.into_iter().enumerate() {
+        match refusal {
+            Err(err @ Error::Refused { status: 409, .. }) => assert!(!err.is_retryable()),
+            other => panic!("read {i}: expected a 409 refusal, got {other:?}"),
+        }
+    }
+    // Writes through an `at_least` client carry no `min_revision` and succeed.
+    assert!(future.create_role("viewer", None).await.unwrap().created);
+}
+
+#[tokio::test]
+async fn a_listing_longer_than_one_page_comes_whole() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    client.create_role("reader", None).await.unwrap();
+    let mut last = None;
+    // One more than Warden's page without `limit` (1000).
+    for n in 0..1001 {
+        last = Some(
+            client
+                .add_permission("reader", &format!("doc:{n:04}"))
+                .await
+                .unwrap(),
+        );
+    }
+
+    let all = permissions(
+        client
+            .at_least(last.unwrap().revision)
+            .get_role_permissions("reader")
+            .await
+            .unwrap(),
+    );
+
+    assert_eq!(all.len(), 1001);
+    assert_eq!(all.first().map(String::as_str), Some("doc:0000"));
+    assert_eq!(all.last().map(String::as_str), Some("doc:1000"));
+    assert!(
+        all.windows(2).all(|pair| pair[0] < pair[1]),
+        "sorted, no repeats"
+    );
 }

@@ -1,5 +1,5 @@
 //! Shared pieces of the user, access-check, token and session endpoints: a required JSON body, strict query
-//! strings, RFC 3339 times and the HTTP meaning of [`UsersError`].
+//! strings, RFC 3339 times, pages, statuses and the HTTP meaning of [`UsersError`].
 
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 
 use super::extract::OptionalJson;
 use super::ApiError;
-use crate::service::UsersError;
+use crate::service::{Page as ServicePage, UsersError};
+use warden_api::Page;
+use warden_core::domain::UserStatus;
 
 /// A JSON body that must be present: the same 415 / 400 / 422 answers as [`OptionalJson`], and 400 when the
 /// body is empty.
@@ -56,6 +58,22 @@ pub fn time(ms: i64) -> String {
 
 pub fn optional_time(ms: Option<i64>) -> Option<String> {
     ms.map(time)
+}
+
+/// A service page as the wire's, shaping each item with `view`.
+pub fn page<R, T>(page: ServicePage<R>, view: impl Fn(R) -> T) -> Page<T> {
+    Page {
+        items: page.items.into_iter().map(view).collect(),
+        next_cursor: page.next_cursor,
+    }
+}
+
+/// A user status as the wire spells it.
+pub fn wire_status(status: UserStatus) -> warden_api::UserStatus {
+    match status {
+        UserStatus::Allowed => warden_api::UserStatus::Allowed,
+        UserStatus::Denied => warden_api::UserStatus::Denied,
+    }
 }
 
 impl From<UsersError> for ApiError {

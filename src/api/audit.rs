@@ -1,72 +1,37 @@
 //! `GET /api/audit`: the caller's own audit entries, newest first, with cursor pagination.
 
-use axum::extract::{Query, State};
-use serde::{Deserialize, Serialize};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::accounts::ApiQuery;
 use super::envelope::ok;
 use super::extract::Tenant;
-use super::openapi::{Envelope, Failure};
 use super::{ApiError, ApiResult, AppState};
-use warden_core::domain::AuditEntry;
-use warden_store::AuditQuery;
+use warden_api::params::MAX_PAGE_LIMIT as MAX_LIMIT;
+use warden_api::{AuditEntry, AuditPage, AuditQuery, Envelope, Failures};
+use warden_core::domain::AuditEntry as DomainAuditEntry;
+use warden_store::AuditQuery as StoreQuery;
 
 const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 500;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_entries))
 }
 
-/// Query parameters, all optional; taken as text so every malformed value gets the same clear 400.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct Params {
-    limit: Option<String>,
-    cursor: Option<String>,
-    action: Option<String>,
-    since: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = AuditEntry)]
-struct EntryView {
-    seq: i64,
-    at: String,
-    action: String,
-    target: String,
-    outcome: String,
-    request_id: Option<String>,
-    client_ip: Option<String>,
-    user_agent: Option<String>,
-    prev_hash: String,
-    hash: String,
-}
-
-impl From<AuditEntry> for EntryView {
-    fn from(e: AuditEntry) -> Self {
-        Self {
-            seq: e.seq,
-            at: millis_to_rfc3339(e.at),
-            action: e.action,
-            target: e.target,
-            outcome: e.outcome,
-            request_id: e.request_id,
-            client_ip: e.client_ip,
-            user_agent: e.user_agent,
-            prev_hash: e.prev_hash,
-            hash: e.hash,
-        }
+fn entry_view(e: DomainAuditEntry) -> AuditEntry {
+    AuditEntry {
+        seq: e.seq,
+        at: millis_to_rfc3339(e.at),
+        action: e.action,
+        target: e.target,
+        outcome: e.outcome,
+        request_id: e.request_id,
+        client_ip: e.client_ip,
+        user_agent: e.user_agent,
+        prev_hash: e.prev_hash,
+        hash: e.hash,
     }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = AuditPage)]
-struct Page {
-    entries: Vec<EntryView>,
-    /// Pass as `cursor` for the next (older) page; `null` on the last page.
-    next_cursor: Option<String>,
 }
 
 pub fn millis_to_rfc3339(millis: i64) -> String {
@@ -75,12 +40,10 @@ pub fn millis_to_rfc3339(millis: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse(params: Params) -> Result<AuditQuery, ApiError> {
-    let limit = match params.limit.as_deref() {
+fn parse(params: AuditQuery) -> Result<StoreQuery, ApiError> {
+    let limit = match params.limit {
         None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
+        Some(n) => Some(n)
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
                 ApiError::bad_request(format!(
@@ -124,7 +87,7 @@ fn parse(params: Params) -> Result<AuditQuery, ApiError> {
                 .map_err(|_| ApiError::bad_request("since must be an RFC 3339 time"))
         })
         .transpose()?;
-    Ok(AuditQuery {
+    Ok(StoreQuery {
         before_seq,
         action,
         since,
@@ -136,20 +99,18 @@ fn parse(params: Params) -> Result<AuditQuery, ApiError> {
     get,
     path = "/api/audit",
     tag = "audit",
-    params(Params),
+    params(AuditQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the tenant's audit entries, newest first", body = Envelope<Page>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the tenant's audit entries, newest first", body = Envelope<AuditPage>),
+        Failures,
     )
 )]
 async fn list_entries(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<AuditQuery>,
 ) -> ApiResult {
-    let Query(params) = params.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let query = parse(params)?;
     let entries = state
         .audit
@@ -161,8 +122,8 @@ async fn list_entries(
         .flatten();
     Ok(ok(
         "audit entries listed",
-        Page {
-            entries: entries.into_iter().map(EntryView::from).collect(),
+        AuditPage {
+            entries: entries.into_iter().map(entry_view).collect(),
             next_cursor,
         },
     ))

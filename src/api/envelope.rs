@@ -1,54 +1,28 @@
-//! The response envelope every answer wears: `{success, code, message, data | error, timestamp}`.
+//! Answers in the envelope every answer wears (`{success, code, message, data | error, timestamp}`, defined in
+//! `warden-api`), as HTTP responses.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use warden_api::{Envelope, Failure, PageEnvelope};
 
 /// RFC 3339 UTC with microseconds, e.g. `2026-11-25T10:39:41.123456Z`.
 pub fn timestamp() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-#[derive(Serialize)]
-struct Success<'a, T: Serialize> {
-    success: bool,
-    code: u16,
-    message: &'a str,
-    data: T,
-    timestamp: String,
-}
-
-#[derive(Serialize)]
-struct Failure<'a> {
-    success: bool,
-    code: u16,
-    message: &'a str,
-    error: &'a str,
-    timestamp: String,
-}
-
 /// A 200 answer carrying `data`.
 pub fn ok<T: Serialize>(message: &str, data: T) -> Response {
     json_response(
         StatusCode::OK,
-        &Success {
+        &Envelope {
             success: true,
             code: 200,
-            message,
+            message: message.to_owned(),
             data,
             timestamp: timestamp(),
         },
     )
-}
-
-#[derive(Serialize)]
-struct PageSuccess<'a, T: Serialize> {
-    success: bool,
-    code: u16,
-    message: &'a str,
-    data: T,
-    next_cursor: Option<&'a str>,
-    timestamp: String,
 }
 
 /// A 200 answer carrying one page of a listing in `data`, the next page's cursor beside it (`null` after the last
@@ -61,12 +35,12 @@ pub fn ok_page<T: Serialize>(
 ) -> Response {
     let mut response = json_response(
         StatusCode::OK,
-        &PageSuccess {
+        &PageEnvelope {
             success: true,
             code: 200,
-            message,
+            message: message.to_owned(),
             data,
-            next_cursor,
+            next_cursor: next_cursor.map(str::to_owned),
             timestamp: timestamp(),
         },
     );
@@ -86,8 +60,8 @@ pub fn failure(status: StatusCode, error: &str) -> Response {
         &Failure {
             success: false,
             code: status.as_u16(),
-            message: status.canonical_reason().unwrap_or("Error"),
-            error,
+            message: status.canonical_reason().unwrap_or("Error").to_owned(),
+            error: error.to_owned(),
             timestamp: timestamp(),
         },
     )

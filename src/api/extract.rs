@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
+use warden_api::ReadQuery;
 use warden_core::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
 
 /// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
@@ -72,7 +73,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Context {
 }
 
 /// `?min_revision=N`: answer from a model at least that new.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default)]
 pub struct Consistency {
     pub min_revision: Option<i64>,
 }
@@ -81,13 +82,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Consistency {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Query(consistency) = Query::<Consistency>::from_request_parts(parts, state)
+        let not_a_revision = || ApiError::bad_request("min_revision must be a whole number from 0");
+        let Query(query) = Query::<ReadQuery>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-        if consistency.min_revision.is_some_and(|r| r < 0) {
-            return Err(ApiError::bad_request("min_revision must not be negative"));
+            .map_err(|_| not_a_revision())?;
+        if query.min_revision.is_some_and(|r| r < 0) {
+            return Err(not_a_revision());
         }
-        Ok(consistency)
+        Ok(Self {
+            min_revision: query.min_revision,
+        })
     }
 }
 
@@ -156,13 +160,24 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // JSON's own whitespace only: a form feed (which `is_ascii_whitespace` also counts) is not an empty body.
+        let Some(&first) = bytes
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        else {
             return Ok(Self(None));
-        }
+        };
         if is_json != Some(true) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        // Every body Warden reads is an object, but serde also fills a struct from an array (`["x"]`).
+        if first == b'[' {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid JSON body: expected a JSON object",
             ));
         }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);

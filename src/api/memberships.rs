@@ -6,10 +6,11 @@ use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
-use super::openapi::{Envelope, Failure};
-use super::views::{Created, IsMember, Removed};
+use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
+use warden_api::Name as WireName;
+use warden_api::{Created, Envelope, Failures, IsMember, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,12 +25,11 @@ fn user_and_role((user, role): (String, String)) -> Result<(Name, Name), ApiErro
     get,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ReadQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the user is in the role", body = Envelope<IsMember>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn is_member(
@@ -52,12 +52,11 @@ async fn is_member(
     post,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name")),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "added, or `created: false`", body = Envelope<Created>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn add_member(
@@ -76,19 +75,18 @@ async fn add_member(
     } else {
         "membership already exists"
     };
-    Ok(ok(message, Created::from(written)))
+    Ok(ok(message, views::created(written)))
 }
 
 #[utoipa::path(
     delete,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = String, Path, description = "user name"), ("role" = String, Path, description = "role name")),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "removed, or `removed: false`", body = Envelope<Removed>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn remove_member(
@@ -107,5 +105,5 @@ async fn remove_member(
     } else {
         "membership did not exist"
     };
-    Ok(ok(message, Removed::from(written)))
+    Ok(ok(message, views::removed(written)))
 }

@@ -2,8 +2,9 @@
 //!
 //! A handler parses its input, calls one service method and shapes the answer; it holds no SQL and no rules.
 
-mod access;
+mod access_checks;
 mod accounts;
+mod activation;
 mod audit;
 mod docs;
 mod envelope;
@@ -21,8 +22,8 @@ mod queries;
 mod roles;
 mod sessions;
 mod settings;
+mod single_use_tokens;
 mod tokens;
-mod user_tokens;
 mod users;
 mod views;
 
@@ -94,8 +95,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(settings::router())
         .merge(users::router())
-        .merge(access::router())
-        .merge(user_tokens::router())
+        .merge(activation::router())
+        .merge(access_checks::router())
+        .merge(single_use_tokens::router())
         .merge(sessions::router())
 }
 

@@ -17,17 +17,14 @@ use serde::Serialize;
 use super::envelope::ok_page;
 use super::ApiError;
 use crate::service::{Listed, PageRequest};
+use warden_api::ListingQuery;
 use warden_core::domain::Name;
 
 /// The largest page, and the longest listing answered whole when no `limit` is given.
-pub const MAX_PAGE_LIMIT: usize = 1000;
+pub const MAX_PAGE_LIMIT: usize = warden_api::params::MAX_LISTING_LIMIT as usize;
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct PagingQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-    min_revision: Option<String>,
-}
+const LIMIT_RULE: &str =
+    "`limit` must be a whole number from 1 to 1000, `min_revision` a whole number from 0";
 
 /// The page a listing request asks for, with what its `next` link needs.
 #[derive(Debug, Clone)]
@@ -36,27 +33,22 @@ pub struct Paging {
     limit: usize,
     /// The request's path as sent (still percent-encoded), for the `next` link.
     path: String,
-    min_revision: Option<String>,
+    min_revision: Option<i64>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Paging {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Query(query) = Query::<PagingQuery>::from_request_parts(parts, state)
+        let Query(query) = Query::<ListingQuery>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-        let limit = match query.limit.as_deref() {
+            .map_err(|_| ApiError::bad_request(LIMIT_RULE))?;
+        let limit = match query.limit {
             None => MAX_PAGE_LIMIT,
-            Some(text) => text
-                .parse::<usize>()
+            Some(n) => usize::try_from(n)
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}"
-                    ))
-                })?,
+                .ok_or_else(|| ApiError::bad_request(LIMIT_RULE))?,
         };
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
         let path = parts
@@ -68,10 +60,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             after,
             limit,
             path,
-            // Only a valid one reaches a handler (the `Consistency` extractor checks it).
-            min_revision: query
-                .min_revision
-                .filter(|r| r.bytes().all(|b| b.is_ascii_digit())),
+            min_revision: query.min_revision.filter(|r| *r >= 0),
         })
     }
 }

@@ -6,10 +6,11 @@ use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
-use super::openapi::{Envelope, Failure};
-use super::views::{Created, HasPermission, Removed};
+use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
+use warden_api::Name as WireName;
+use warden_api::{Created, Envelope, Failures, HasPermission, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,12 +28,11 @@ fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Na
     get,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name"), ReadQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the role grants the permission", body = Envelope<HasPermission>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn role_has_permission(
@@ -63,12 +63,11 @@ async fn role_has_permission(
     post,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name")),
+    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "granted, or `created: false`", body = Envelope<Created>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn grant(
@@ -87,19 +86,18 @@ async fn grant(
     } else {
         "permission was already granted"
     };
-    Ok(ok(message, Created::from(written)))
+    Ok(ok(message, views::created(written)))
 }
 
 #[utoipa::path(
     delete,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = String, Path, description = "role name"), ("name" = String, Path, description = "permission name")),
+    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "revoked, or `removed: false`", body = Envelope<Removed>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn revoke(
@@ -118,5 +116,5 @@ async fn revoke(
     } else {
         "permission was not granted"
     };
-    Ok(ok(message, Removed::from(written)))
+    Ok(ok(message, views::removed(written)))
 }

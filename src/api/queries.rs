@@ -6,12 +6,16 @@ use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
-use super::openapi::{Envelope, Failure, PageEnvelope};
 use super::paging::Paging;
-use super::views::{self, HasPermission, PermissionView, RoleView, UserView};
+use super::views;
 use super::{ApiResult, AppState};
 use crate::metrics::Check;
 use crate::service::{NameListing, RoleListing};
+use warden_api::Name as WireName;
+use warden_api::{
+    Envelope, Failures, HasPermission, ListingQuery, PageEnvelope, Permission, ReadQuery, Role,
+    UserName,
+};
 use warden_core::domain::NameKind;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,12 +33,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/has_permission/{user}/{name}",
     tag = "checks",
-    params(("user" = String, Path, description = "user name"), ("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)")),
+    params(("user" = WireName, Path, description = "user name"), ("name" = WireName, Path, description = "permission name"), ReadQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether any of the user's roles grants it", body = Envelope<HasPermission>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn has_permission(
@@ -66,12 +69,11 @@ async fn has_permission(
     get,
     path = "/api/user_permissions/{user}",
     tag = "checks",
-    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("user" = WireName, Path, description = "user name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user's permissions, sorted", body = PageEnvelope<Vec<PermissionView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the user's permissions, sorted", body = PageEnvelope<Vec<Permission>>),
+        Failures,
     )
 )]
 async fn user_permissions(
@@ -99,12 +101,11 @@ async fn user_permissions(
     get,
     path = "/api/user_roles/{user}",
     tag = "checks",
-    params(("user" = String, Path, description = "user name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("user" = WireName, Path, description = "user name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user's roles, sorted", body = PageEnvelope<Vec<RoleView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the user's roles, sorted", body = PageEnvelope<Vec<Role>>),
+        Failures,
     )
 )]
 async fn user_roles(
@@ -131,12 +132,11 @@ async fn user_roles(
     get,
     path = "/api/role_permissions/{role}",
     tag = "checks",
-    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("role" = WireName, Path, description = "role name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the role's permissions, sorted", body = PageEnvelope<Vec<PermissionView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the role's permissions, sorted", body = PageEnvelope<Vec<Permission>>),
+        Failures,
     )
 )]
 async fn role_permissions(
@@ -164,12 +164,11 @@ async fn role_permissions(
     get,
     path = "/api/members/{role}",
     tag = "checks",
-    params(("role" = String, Path, description = "role name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("role" = WireName, Path, description = "role name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the role's members, sorted", body = PageEnvelope<Vec<UserView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the role's members, sorted", body = PageEnvelope<Vec<UserName>>),
+        Failures,
     )
 )]
 async fn members(
@@ -192,12 +191,11 @@ async fn members(
     get,
     path = "/api/which_roles_can/{name}",
     tag = "checks",
-    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("name" = WireName, Path, description = "permission name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "roles granting the permission", body = PageEnvelope<Vec<RoleView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "roles granting the permission", body = PageEnvelope<Vec<Role>>),
+        Failures,
     )
 )]
 async fn which_roles_can(
@@ -229,12 +227,11 @@ async fn which_roles_can(
     get,
     path = "/api/which_users_can/{name}",
     tag = "checks",
-    params(("name" = String, Path, description = "permission name"), ("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(("name" = WireName, Path, description = "permission name"), ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "users holding the permission", body = PageEnvelope<Vec<UserView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "users holding the permission", body = PageEnvelope<Vec<UserName>>),
+        Failures,
     )
 )]
 async fn which_users_can(

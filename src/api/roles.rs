@@ -2,17 +2,17 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, OptionalJson, Tenant};
-use super::openapi::{Envelope, Failure, PageEnvelope};
 use super::paging::Paging;
-use super::views::{self, Created, Removed, RoleView};
+use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::service::RoleListing;
+use warden_api::Name as WireName;
+use warden_api::{Created, Envelope, Failures, ListingQuery, NewRole, PageEnvelope, Removed, Role};
 use warden_core::domain::{Change, Description, NameKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,12 +25,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/roles",
     tag = "roles",
-    params(("min_revision" = Option<i64>, Query, description = "answer from a model at least this new (a `revision` from a write)"), ("limit" = Option<u32>, Query, description = "page size, 1 to 1000; without it a listing of up to 1000 comes whole and a longer one as its first page"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(ListingQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the tenant's roles, sorted", body = PageEnvelope<Vec<RoleView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the tenant's roles, sorted", body = PageEnvelope<Vec<Role>>),
+        Failures,
     )
 )]
 async fn list_roles(
@@ -56,22 +55,16 @@ async fn list_roles(
     ))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-struct NewRole {
-    description: Option<String>,
-}
-
 #[utoipa::path(
     post,
     path = "/api/role/{role}",
     tag = "roles",
-    params(("role" = String, Path, description = "role name")),
+    params(("role" = WireName, Path, description = "role name")),
     request_body(content = Option<NewRole>, description = "optional description", content_type = "application/json"),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "created, or `created: false` when it exists", body = Envelope<Created>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn create_role(
@@ -96,19 +89,18 @@ async fn create_role(
     } else {
         "role already exists"
     };
-    Ok(ok(message, Created::from(written)))
+    Ok(ok(message, views::created(written)))
 }
 
 #[utoipa::path(
     delete,
     path = "/api/role/{role}",
     tag = "roles",
-    params(("role" = String, Path, description = "role name")),
+    params(("role" = WireName, Path, description = "role name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "removed with its grants and memberships, or `removed: false`", body = Envelope<Removed>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn delete_role(
@@ -127,5 +119,5 @@ async fn delete_role(
     } else {
         "role did not exist"
     };
-    Ok(ok(message, Removed::from(written)))
+    Ok(ok(message, views::removed(written)))
 }

@@ -1,20 +1,22 @@
 //! Sessions with permission sets: `POST /api/sessions`, `GET|DELETE /api/sessions/{id}`, `…/check`, `…/ttl`,
-//! `…/permissions` and `POST /api/sessions/cleanup`. (Per-user listing and log-out live under `/api/users`.)
+//! `…/permissions`, `POST /api/sessions/cleanup`, and a user's sessions: `GET|DELETE /api/users/{user}/sessions`.
 //!
 //! An unknown, expired, deleted or voided session id answers 404 `session not found`, all alike.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accounts::{time, RequiredJson};
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, Tenant};
-use super::openapi::{Envelope, Failure, PermissionAnswers, RemovedCount, SessionCreated};
 use super::{ApiResult, AppState};
 use crate::service::{Session, SessionInput};
+use warden_api::Name as WireName;
+use warden_api::{
+    Envelope, Failures, NewSession, PermissionAnswers, RemovedCount, Session as SessionView,
+    SessionCreated, SessionEnded, SessionPermissions, SessionTtl,
+};
 use warden_core::domain::NameKind;
 use warden_core::domain::TenantScope;
 
@@ -26,55 +28,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check))
         .routes(routes!(set_ttl))
         .routes(routes!(set_permissions))
+        .routes(routes!(user_sessions, delete_user_sessions))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    user_id: String,
-    permissions: Vec<String>,
-    ttl_seconds: Option<i64>,
-    metadata: Option<Value>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct PermissionsBody {
-    permissions: Vec<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[schema(as = SessionTtlBody)]
-#[serde(deny_unknown_fields)]
-struct TtlBody {
-    ttl_seconds: Option<i64>,
-}
-
-/// A session as shown: never its id, only its public `session_ref`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    session_ref: String,
-    user_id: String,
-    permissions: Vec<String>,
-    metadata: Option<Value>,
-    created_at: String,
-    expires_at: String,
-    /// Whole seconds left, rounded down.
-    ttl_remaining: i64,
-}
-
-impl From<Session> for SessionView {
-    fn from(s: Session) -> Self {
-        let now = chrono::Utc::now().timestamp_millis();
-        Self {
-            session_ref: s.session_ref,
-            user_id: s.user,
-            permissions: s.permissions,
-            metadata: s.metadata,
-            created_at: time(s.created_at),
-            expires_at: time(s.expires_at),
-            ttl_remaining: ((s.expires_at - now) / 1000).max(0),
-        }
+fn session_view(s: Session) -> SessionView {
+    let now = chrono::Utc::now().timestamp_millis();
+    SessionView {
+        session_ref: s.session_ref,
+        user_id: s.user,
+        permissions: s.permissions,
+        metadata: s.metadata,
+        created_at: time(s.created_at),
+        expires_at: time(s.expires_at),
+        ttl_remaining: ((s.expires_at - now) / 1000).max(0),
     }
 }
 
@@ -82,19 +48,18 @@ impl From<Session> for SessionView {
     post,
     path = "/api/sessions",
     tag = "sessions",
-    request_body = CreateBody,
+    request_body = NewSession,
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the session, with its secret `session_id`", body = Envelope<SessionCreated>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn create(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
     Context(context): Context,
-    RequiredJson(body): RequiredJson<CreateBody>,
+    RequiredJson(body): RequiredJson<NewSession>,
 ) -> ApiResult {
     let input = SessionInput {
         user: name(NameKind::User, &body.user_id)?,
@@ -103,9 +68,13 @@ async fn create(
         metadata: body.metadata,
     };
     let (id, session) = state.sessions.create(&tenant, &context, input).await?;
-    let mut view = serde_json::to_value(SessionView::from(session)).unwrap_or_default();
-    view["session_id"] = json!(id);
-    Ok(ok("session created", view))
+    Ok(ok(
+        "session created",
+        SessionCreated {
+            session_id: id,
+            session: session_view(session),
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -116,8 +85,7 @@ async fn create(
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the session; 404 when unknown, expired or voided", body = Envelope<SessionView>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn show(
@@ -127,7 +95,7 @@ async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let session = state.sessions.get(&tenant, &context, &id).await?;
-    Ok(ok("session found", SessionView::from(session)))
+    Ok(ok("session found", session_view(session)))
 }
 
 #[utoipa::path(
@@ -135,12 +103,11 @@ async fn show(
     path = "/api/sessions/{id}/check",
     tag = "sessions",
     params(("id" = String, Path, description = "session id")),
-    request_body = PermissionsBody,
+    request_body = SessionPermissions,
     security(("client_key" = [])),
     responses(
         (status = 200, description = "each asked permission and whether the session grants it (wildcards apply)", body = Envelope<PermissionAnswers>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn check(
@@ -148,7 +115,7 @@ async fn check(
     Tenant(TenantScope { id: tenant, .. }): Tenant,
     Context(context): Context,
     ApiPath(id): ApiPath<String>,
-    RequiredJson(body): RequiredJson<PermissionsBody>,
+    RequiredJson(body): RequiredJson<SessionPermissions>,
 ) -> ApiResult {
     let answers = state
         .sessions
@@ -162,12 +129,11 @@ async fn check(
     path = "/api/sessions/{id}/ttl",
     tag = "sessions",
     params(("id" = String, Path, description = "session id")),
-    request_body = TtlBody,
+    request_body = SessionTtl,
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the session, expiring that long from now", body = Envelope<SessionView>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn set_ttl(
@@ -175,13 +141,13 @@ async fn set_ttl(
     Tenant(TenantScope { id: tenant, .. }): Tenant,
     Context(context): Context,
     ApiPath(id): ApiPath<String>,
-    RequiredJson(body): RequiredJson<TtlBody>,
+    RequiredJson(body): RequiredJson<SessionTtl>,
 ) -> ApiResult {
     let session = state
         .sessions
         .set_ttl(&tenant, &context, &id, body.ttl_seconds)
         .await?;
-    Ok(ok("session ttl set", SessionView::from(session)))
+    Ok(ok("session ttl set", session_view(session)))
 }
 
 #[utoipa::path(
@@ -189,12 +155,11 @@ async fn set_ttl(
     path = "/api/sessions/{id}/permissions",
     tag = "sessions",
     params(("id" = String, Path, description = "session id")),
-    request_body = PermissionsBody,
+    request_body = SessionPermissions,
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the session with its new permissions", body = Envelope<SessionView>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn set_permissions(
@@ -202,13 +167,13 @@ async fn set_permissions(
     Tenant(TenantScope { id: tenant, .. }): Tenant,
     Context(context): Context,
     ApiPath(id): ApiPath<String>,
-    RequiredJson(body): RequiredJson<PermissionsBody>,
+    RequiredJson(body): RequiredJson<SessionPermissions>,
 ) -> ApiResult {
     let session = state
         .sessions
         .set_permissions(&tenant, &context, &id, body.permissions)
         .await?;
-    Ok(ok("session permissions set", SessionView::from(session)))
+    Ok(ok("session permissions set", session_view(session)))
 }
 
 #[utoipa::path(
@@ -218,9 +183,8 @@ async fn set_permissions(
     params(("id" = String, Path, description = "session id")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the session ended", body = Envelope<RemovedCount>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the session ended", body = Envelope<SessionEnded>),
+        Failures,
     )
 )]
 async fn remove(
@@ -230,7 +194,7 @@ async fn remove(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     state.sessions.delete(&tenant, &context, &id).await?;
-    Ok(ok("session removed", json!({ "removed": true })))
+    Ok(ok("session removed", SessionEnded { removed: true }))
 }
 
 #[utoipa::path(
@@ -240,8 +204,7 @@ async fn remove(
     security(("client_key" = [])),
     responses(
         (status = 200, description = "expired or voided sessions of this tenant removed", body = Envelope<RemovedCount>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn cleanup(
@@ -250,8 +213,52 @@ async fn cleanup(
     Context(context): Context,
 ) -> ApiResult {
     let removed = state.sessions.cleanup(&tenant, &context).await?;
-    Ok(ok(
-        "expired sessions removed",
-        json!({ "removed": removed }),
-    ))
+    Ok(ok("expired sessions removed", RemovedCount { removed }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/users/{user}/sessions",
+    tag = "sessions",
+    params(("user" = WireName, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's live sessions (without ids)", body = Envelope<Vec<SessionView>>),
+        Failures,
+    )
+)]
+async fn user_sessions(
+    State(state): State<AppState>,
+    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    ApiPath(user): ApiPath<String>,
+) -> ApiResult {
+    let user = name(NameKind::User, &user)?;
+    let sessions = state.sessions.user_sessions(&tenant, &user).await?;
+    let views: Vec<SessionView> = sessions.into_iter().map(session_view).collect();
+    Ok(ok("sessions listed", views))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}/sessions",
+    tag = "sessions",
+    params(("user" = WireName, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "log out everywhere; `removed` counts the sessions", body = Envelope<RemovedCount>),
+        Failures,
+    )
+)]
+async fn delete_user_sessions(
+    State(state): State<AppState>,
+    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
+    ApiPath(user): ApiPath<String>,
+) -> ApiResult {
+    let user = name(NameKind::User, &user)?;
+    let removed = state
+        .sessions
+        .delete_user_sessions(&tenant, &context, &user)
+        .await?;
+    Ok(ok("sessions removed", RemovedCount { removed }))
 }

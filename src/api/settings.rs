@@ -2,15 +2,14 @@
 //! absent ones as they are; `null` puts a field back to its default.
 
 use axum::extract::State;
-use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accounts::RequiredJson;
 use super::envelope::ok;
 use super::extract::{Context, Tenant};
-use super::openapi::{Envelope, Failure};
 use super::{ApiResult, AppState};
+use warden_api::{Envelope, Failures, Settings, SettingsChange};
 use warden_core::domain::TenantId;
 use warden_store::TenantSettingsRow;
 
@@ -18,40 +17,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))
 }
 
-/// The tenant's settings, with their effective values.
-#[derive(Serialize, utoipa::ToSchema)]
-struct SettingsView {
-    /// The `aud` claim of the tenant's access tokens, which verification requires.
-    jwt_audience: String,
-    /// Whether `jwt_audience` is the default (the tenant id).
-    jwt_audience_is_default: bool,
-}
-
-fn view(tenant: &TenantId, row: TenantSettingsRow) -> SettingsView {
-    SettingsView {
+fn view(tenant: &TenantId, row: TenantSettingsRow) -> Settings {
+    Settings {
         jwt_audience_is_default: row.jwt_audience.is_none(),
         jwt_audience: row
             .jwt_audience
             .unwrap_or_else(|| tenant.as_str().to_owned()),
     }
-}
-
-/// Absent fields stay as they are; `null` resets to the default.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct SettingsBody {
-    /// 1 to 255 characters; `null` for the default (the tenant id). Access tokens issued under another audience
-    /// stop verifying.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    jwt_audience: Option<Option<String>>,
-}
-
-/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, by `default`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[utoipa::path(
@@ -60,9 +32,8 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     tag = "settings",
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the tenant's settings", body = Envelope<SettingsView>),
-        (status = "4XX", description = "refused: bad key (401), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the tenant's settings", body = Envelope<Settings>),
+        Failures,
     )
 )]
 async fn get_settings(State(state): State<AppState>, Tenant(tenant): Tenant) -> ApiResult {
@@ -74,19 +45,18 @@ async fn get_settings(State(state): State<AppState>, Tenant(tenant): Tenant) -> 
     put,
     path = "/api/settings",
     tag = "settings",
-    request_body = SettingsBody,
+    request_body = SettingsChange,
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the tenant's settings after the change (audited)", body = Envelope<SettingsView>),
-        (status = "4XX", description = "refused: bad value (400), bad key (401), bad body (422), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the tenant's settings after the change (audited)", body = Envelope<Settings>),
+        Failures,
     )
 )]
 async fn put_settings(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     Context(context): Context,
-    RequiredJson(body): RequiredJson<SettingsBody>,
+    RequiredJson(body): RequiredJson<SettingsChange>,
 ) -> ApiResult {
     let mut row = state.tokens.settings(&tenant.id).await?;
     if let Some(audience) = body.jwt_audience {

@@ -5,17 +5,19 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accounts::ApiQuery;
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
-use super::openapi::{Envelope, Failure, Revoked};
 use super::{ApiError, ApiResult, AppState};
-use crate::service::{AccessClaims, IssuedTokens};
+use crate::service::IssuedTokens;
+use warden_api::Name as WireName;
+use warden_api::{
+    Claims, Envelope, Failure, Failures, JwkSet, JwksQuery, RefreshRequest, Revoked, TokenPair,
+    Verified, VerifyRequest,
+};
 use warden_core::domain::NameKind;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,24 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_user))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-struct TokenPair {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
-    refresh_token: String,
-    refresh_expires_in: u64,
-}
-
-impl From<IssuedTokens> for TokenPair {
-    fn from(issued: IssuedTokens) -> Self {
-        Self {
-            access_token: issued.access_token,
-            token_type: "Bearer",
-            expires_in: issued.expires_in,
-            refresh_token: issued.refresh_token,
-            refresh_expires_in: issued.refresh_expires_in,
-        }
+fn token_pair(issued: IssuedTokens) -> TokenPair {
+    TokenPair {
+        access_token: issued.access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: issued.expires_in,
+        refresh_token: issued.refresh_token,
+        refresh_expires_in: issued.refresh_expires_in,
     }
 }
 
@@ -52,12 +43,11 @@ impl From<IssuedTokens> for TokenPair {
     post,
     path = "/api/token/{user}",
     tag = "jwt",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "an access JWT and a refresh token; 404 for a user without roles", body = Envelope<TokenPair>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn issue(
@@ -68,12 +58,7 @@ async fn issue(
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
     let issued = state.tokens.issue(&tenant, &context, &user).await?;
-    Ok(ok("token issued", TokenPair::from(issued)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-struct RefreshRequest {
-    refresh_token: String,
+    Ok(ok("token issued", token_pair(issued)))
 }
 
 #[utoipa::path(
@@ -84,8 +69,7 @@ struct RefreshRequest {
     security(("client_key" = [])),
     responses(
         (status = 200, description = "a new pair; the old refresh token stops working (reusing it revokes the family)", body = Envelope<TokenPair>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn refresh(
@@ -99,20 +83,7 @@ async fn refresh(
         .tokens
         .refresh(&tenant, &context, &body.refresh_token)
         .await?;
-    Ok(ok("token refreshed", TokenPair::from(issued)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-struct VerifyRequest {
-    token: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct Verified {
-    valid: bool,
-    /// `sub`, `tid`, `roles`, `permissions`, `iss`, `aud`, `iat`, `exp`, `jti`, `fam`.
-    #[schema(value_type = Object)]
-    claims: AccessClaims,
+    Ok(ok("token refreshed", token_pair(issued)))
 }
 
 #[utoipa::path(
@@ -123,8 +94,7 @@ struct Verified {
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the token is valid; 401 otherwise", body = Envelope<Verified>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn verify(
@@ -139,22 +109,25 @@ async fn verify(
         "token verified",
         Verified {
             valid: true,
-            claims,
+            claims: Claims {
+                sub: claims.sub,
+                tid: claims.tid,
+                roles: claims.roles,
+                permissions: claims.permissions,
+                iss: claims.iss,
+                aud: claims.aud,
+                iat: claims.iat,
+                exp: claims.exp,
+                jti: claims.jti,
+                fam: claims.fam,
+            },
         },
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct JwksQuery {
-    /// The tenant id: the `tid` claim of its tokens (64 hex digits).
-    tenant: Option<String>,
-}
-
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "jwt", params(JwksQuery),
     responses(
-        (status = 200, description = "an RFC 7517 JWK Set, not in the envelope: the public key of `?tenant=` (EdDSA); empty with HS256 or without `tenant`", body = Object),
+        (status = 200, description = "an RFC 7517 JWK Set, not in the envelope: the public key of `?tenant=` (EdDSA); empty with HS256 or without `tenant`", body = JwkSet),
         (status = 400, description = "`tenant` is not a tenant id", body = Failure),
     ))]
 /// A tenant's public signing key as an RFC 7517 JWK Set, bare (not in the envelope) so that JWT libraries can read
@@ -170,12 +143,11 @@ async fn jwks(
     delete,
     path = "/api/users/{user}/jwt",
     tag = "jwt",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "every refresh family of the user revoked, with every access token issued from them; `revoked` counts the families", body = Envelope<Revoked>),
-        (status = "4XX", description = "refused: bad name (400), bad key (401), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn revoke_user(
@@ -189,7 +161,7 @@ async fn revoke_user(
         .tokens
         .revoke_user(&tenant.id, &context, &user)
         .await?;
-    Ok(ok("jwt families revoked", json!({ "revoked": revoked })))
+    Ok(ok("jwt families revoked", Revoked { revoked }))
 }
 
 fn required(field: &str) -> ApiError {

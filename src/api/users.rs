@@ -1,122 +1,41 @@
-//! Users: `PUT|GET|DELETE /api/users/{user}`, `GET /api/users`, sensitive changes, activation codes, the request
-//! history, and the per-user token and session endpoints.
+//! Users: `PUT|GET|DELETE /api/users/{user}`, `GET /api/users` and sensitive changes. (Activation, access
+//! checks with their history, single-use tokens and a user's sessions each have their own module.)
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::{optional_time, time, ApiQuery, RequiredJson};
+use super::accounts::{optional_time, page, time, ApiQuery, RequiredJson};
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Context, OptionalJson, Tenant};
-use super::openapi::{
-    Activated, CodeIssued, Envelope, Failure, RemovedCount, Revoked, SensitiveChanged, TokenIssued,
+use super::extract::{name, ApiPath, Context, Tenant};
+use super::{ApiError, ApiResult, AppState};
+use crate::service::{QuotasInput, UserInput};
+use warden_api::Name as WireName;
+use warden_api::{
+    Envelope, Failures, Page, Quotas, Removed, SensitiveChanged, User, UserBody, UserListQuery,
     UserSaved,
 };
-use super::sessions::SessionView;
-use super::views::Removed;
-use super::{ApiResult, AppState};
-use crate::service::{Page, QuotasInput, UserInput};
-use warden_core::domain::NameKind;
-use warden_core::domain::TenantScope;
-use warden_store::{RequestRecord, UserRecord};
+use warden_core::domain::{Name, NameKind, TenantScope};
+use warden_store::UserRecord;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users))
         .routes(routes!(get_user, put_user, delete_user))
         .routes(routes!(sensitive_change))
-        .routes(routes!(issue_activation))
-        .routes(routes!(activate))
-        .routes(routes!(requests))
-        .routes(routes!(issue_token, revoke_tokens))
-        .routes(routes!(user_sessions, delete_user_sessions))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct QuotasBody {
-    requests_per_hour: Option<i64>,
-    requests_per_day: Option<i64>,
-    random_shift_minutes: Option<i64>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UserBody {
-    status: String,
-    enabled: Option<bool>,
-    profile: Option<Value>,
-    quotas: Option<QuotasBody>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TtlBody {
-    ttl_minutes: Option<i64>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CodeBody {
-    code: String,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    status: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct PageQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct QuotasView {
-    requests_per_hour: Option<i64>,
-    requests_per_day: Option<i64>,
-    random_shift_minutes: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = User)]
-pub struct UserView {
-    user_id: String,
-    uuid: String,
-    status: String,
-    enabled: bool,
-    profile: Value,
-    quotas: QuotasView,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    roles: Option<Vec<String>>,
-    /// The end of the request limit in force, if one is.
-    rate_limits: Option<String>,
-    created_at: String,
-    updated_at: String,
-    last_seen_at: Option<String>,
-    activated_at: Option<String>,
-    sensitive_changed_at: String,
-}
-
-fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> UserView {
+fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> User {
     let now = chrono::Utc::now().timestamp_millis();
-    UserView {
+    User {
         user_id: record.user_name,
         uuid: record.uuid,
-        status: record.status.as_str().to_owned(),
+        status: super::accounts::wire_status(record.status),
         enabled: record.enabled,
         // Stored by us as a JSON object; an unreadable one would be a bug, shown as an empty object.
         profile: serde_json::from_str(&record.profile).unwrap_or_else(|_| json!({})),
-        quotas: QuotasView {
+        quotas: Quotas {
             requests_per_hour: record.requests_per_hour,
             requests_per_day: record.requests_per_day,
             random_shift_minutes: record.random_shift_minutes,
@@ -131,42 +50,16 @@ fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> UserView {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-struct RequestView {
-    id: i64,
-    chat_id: Option<String>,
-    message_id: Option<String>,
-    role_id: Option<String>,
-    access: String,
-    permissions: Option<String>,
-    rate_limits: Option<String>,
-    created_at: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct PageView<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-fn page<R, T>(page: Page<R>, f: impl Fn(R) -> T) -> PageView<T> {
-    PageView {
-        items: page.items.into_iter().map(f).collect(),
-        next_cursor: page.next_cursor,
-    }
-}
-
 #[utoipa::path(
     put,
     path = "/api/users/{user}",
     tag = "users",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     request_body = UserBody,
     security(("client_key" = [])),
     responses(
         (status = 200, description = "created or replaced (a status or enabled change is a sensitive change)", body = Envelope<UserSaved>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn put_user(
@@ -184,7 +77,7 @@ async fn put_user(
         quotas: body.quotas.map(|q| QuotasInput {
             requests_per_hour: q.requests_per_hour,
             requests_per_day: q.requests_per_day,
-            random_shift_minutes: q.random_shift_minutes,
+            random_shift_minutes: Some(q.random_shift_minutes),
         }),
     };
     let (created, record) = state
@@ -198,7 +91,10 @@ async fn put_user(
     };
     Ok(ok(
         message,
-        json!({ "created": created, "user": user_view(record, None) }),
+        UserSaved {
+            created,
+            user: user_view(record, None),
+        },
     ))
 }
 
@@ -206,12 +102,11 @@ async fn put_user(
     get,
     path = "/api/users/{user}",
     tag = "users",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user with `roles` from memberships; 404 when unknown", body = Envelope<UserView>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "the user with `roles` from memberships; 404 when unknown", body = Envelope<User>),
+        Failures,
     )
 )]
 async fn get_user(
@@ -228,25 +123,34 @@ async fn get_user(
     get,
     path = "/api/users",
     tag = "users",
-    params(ListQuery),
+    params(UserListQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "users in name order", body = Envelope<PageView<UserView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        (status = 200, description = "users in name order", body = Envelope<Page<User>>),
+        Failures,
     )
 )]
 async fn list_users(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> ApiResult {
+    // The cursor is the last name of the previous page: anything longer than a name is not one.
+    if query
+        .cursor
+        .as_ref()
+        .is_some_and(|c| c.len() > Name::MAX_LEN)
+    {
+        return Err(ApiError::bad_request(
+            "`cursor` is not a cursor this listing returned",
+        ));
+    }
     let users = state
         .users
         .list_users(
             &tenant,
             query.status.as_deref(),
-            query.limit,
+            query.limit.map(i64::from),
             query.cursor.as_deref(),
         )
         .await?;
@@ -257,12 +161,11 @@ async fn list_users(
     delete,
     path = "/api/users/{user}",
     tag = "users",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "deleted with memberships, tokens, activation code, sessions and history", body = Envelope<Removed>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn delete_user(
@@ -287,12 +190,11 @@ async fn delete_user(
     post,
     path = "/api/users/{user}/sensitive-change",
     tag = "users",
-    params(("user" = String, Path, description = "user name")),
+    params(("user" = WireName, Path, description = "user name")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "every token and session issued so far is void", body = Envelope<SensitiveChanged>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
+        Failures,
     )
 )]
 async fn sensitive_change(
@@ -308,208 +210,8 @@ async fn sensitive_change(
         .await?;
     Ok(ok(
         "sensitive change recorded",
-        json!({ "sensitive_changed_at": time(at) }),
+        SensitiveChanged {
+            sensitive_changed_at: time(at),
+        },
     ))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/users/{user}/activation",
-    tag = "users",
-    params(("user" = String, Path, description = "user name")),
-    request_body(content = Option<TtlBody>, content_type = "application/json"),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "a new one-time activation code, replacing the old one", body = Envelope<CodeIssued>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn issue_activation(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    Context(context): Context,
-    ApiPath(user): ApiPath<String>,
-    OptionalJson(body): OptionalJson<TtlBody>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let ttl = body.and_then(|b| b.ttl_minutes);
-    let (code, expires_at) = state
-        .users
-        .issue_activation_code(&tenant, &context, &user, ttl)
-        .await?;
-    Ok(ok(
-        "activation code issued",
-        json!({ "code": code, "expires_at": time(expires_at) }),
-    ))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/users/{user}/activate",
-    tag = "users",
-    params(("user" = String, Path, description = "user name")),
-    request_body = CodeBody,
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "activated; any wrong, expired or used code is the same 400", body = Envelope<Activated>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn activate(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    Context(context): Context,
-    ApiPath(user): ApiPath<String>,
-    RequiredJson(body): RequiredJson<CodeBody>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let at = state
-        .users
-        .activate(&tenant, &context, &user, &body.code)
-        .await?;
-    Ok(ok("user activated", json!({ "activated_at": time(at) })))
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/users/{user}/requests",
-    tag = "users",
-    params(("user" = String, Path, description = "user name"), PageQuery),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "the user's access-check history, newest first", body = Envelope<PageView<RequestView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn requests(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    ApiPath(user): ApiPath<String>,
-    ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let history = state
-        .users
-        .requests(&tenant, &user, query.limit, query.cursor.as_deref())
-        .await?;
-    Ok(ok(
-        "requests listed",
-        page(history, |r: RequestRecord| RequestView {
-            id: r.id,
-            chat_id: r.chat_id,
-            message_id: r.message_id,
-            role_id: r.role_id,
-            access: r.access,
-            permissions: r.permissions,
-            rate_limits: optional_time(r.rate_limited_until),
-            created_at: time(r.created_at),
-        }),
-    ))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/users/{user}/tokens",
-    tag = "tokens",
-    params(("user" = String, Path, description = "user name")),
-    request_body(content = Option<TtlBody>, content_type = "application/json"),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "a single-use token", body = Envelope<TokenIssued>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn issue_token(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    Context(context): Context,
-    ApiPath(user): ApiPath<String>,
-    OptionalJson(body): OptionalJson<TtlBody>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let ttl = body.and_then(|b| b.ttl_minutes);
-    let (token, expires_at) = state
-        .users
-        .issue_token(&tenant, &context, &user, ttl)
-        .await?;
-    Ok(ok(
-        "token issued",
-        json!({ "token": token, "expires_at": time(expires_at) }),
-    ))
-}
-
-#[utoipa::path(
-    delete,
-    path = "/api/users/{user}/tokens",
-    tag = "tokens",
-    params(("user" = String, Path, description = "user name")),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "every unused token revoked", body = Envelope<Revoked>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn revoke_tokens(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    Context(context): Context,
-    ApiPath(user): ApiPath<String>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let revoked = state.users.revoke_tokens(&tenant, &context, &user).await?;
-    Ok(ok("tokens revoked", json!({ "revoked": revoked })))
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/users/{user}/sessions",
-    tag = "sessions",
-    params(("user" = String, Path, description = "user name")),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "the user's live sessions (without ids)", body = Envelope<Vec<SessionView>>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn user_sessions(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    ApiPath(user): ApiPath<String>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let sessions = state.sessions.user_sessions(&tenant, &user).await?;
-    let views: Vec<SessionView> = sessions.into_iter().map(SessionView::from).collect();
-    Ok(ok("sessions listed", views))
-}
-
-#[utoipa::path(
-    delete,
-    path = "/api/users/{user}/sessions",
-    tag = "sessions",
-    params(("user" = String, Path, description = "user name")),
-    security(("client_key" = [])),
-    responses(
-        (status = 200, description = "log out everywhere", body = Envelope<RemovedCount>),
-        (status = "4XX", description = "refused: bad name or body (400, 422), bad key (401), unknown role (404), rate limited (429)", body = Failure),
-        (status = "5XX", description = "internal error, or the database is unavailable (503)", body = Failure),
-    )
-)]
-async fn delete_user_sessions(
-    State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
-    Context(context): Context,
-    ApiPath(user): ApiPath<String>,
-) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let removed = state
-        .sessions
-        .delete_user_sessions(&tenant, &context, &user)
-        .await?;
-    Ok(ok("sessions removed", json!({ "removed": removed })))
 }

@@ -21,9 +21,9 @@
 //! - `AUTH_TENANT_SECRET`: the server secret that turns client keys into tenant ids (`hex:<digits>` for raw bytes).
 //!   When unset: on SQLite one is generated into the owner-only file `<database file>.secrets`; on PostgreSQL
 //!   start-up is refused outside `AUTH_DEBUG_MODE` (see `service::server_secrets`).
-//! - Users, access checks, tokens and sessions: see [`users`].
+//! - Users, access checks, tokens and sessions: see `config/users.rs`.
 //!
-//! Audit, model memory and per-tenant quota settings: see [`audit`].
+//! Audit, model memory and per-tenant quota settings: see `config/audit.rs`.
 //! - JWT (`AUTH_JWT_*`): see [`jwt`]; tenant mode (`AUTH_TENANT_MODE`): see [`tenancy`]; rate limit
 //!   (`AUTH_RATE_LIMIT_PER_SECOND`): see [`limits`].
 //!

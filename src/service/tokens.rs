@@ -187,9 +187,13 @@ impl TokenService {
         settings: TenantSettingsRow,
     ) -> Result<TenantSettingsRow, ServiceError> {
         if let Some(audience) = &settings.jwt_audience {
-            if audience.trim().is_empty() || audience.len() > 255 {
+            if audience.trim().is_empty()
+                || audience.chars().count() > 255
+                || audience.chars().any(char::is_control)
+            {
                 return Err(ServiceError::Invalid(
-                    "`jwt_audience` must be 1 to 255 characters".to_owned(),
+                    "`jwt_audience` must be 1 to 255 characters, not all white space, without control characters"
+                        .to_owned(),
                 ));
             }
         }

@@ -2,8 +2,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
-
 use super::VaultError;
 
 /// Vault's state as last seen by any Warden call to it; cheap to clone.
@@ -57,10 +55,5 @@ impl VaultHealth {
 
     pub fn is_ok(&self) -> bool {
         self.status() == "ok"
-    }
-
-    /// The `vault` entry of `/readyz`'s data.
-    pub fn readiness(&self) -> Value {
-        json!(self.status())
     }
 }

@@ -15,6 +15,7 @@ mod flood;
 mod jwt;
 mod jwt_revocation;
 mod limits;
+mod openapi_contract;
 mod operations;
 mod outage;
 mod overload;

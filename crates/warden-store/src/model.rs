@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// The current revisions of the given tenants (those without a head row are left out), read in chunks of
-    /// [`REVISIONS_PER_QUERY`], for the periodic consistency sweep: its cost follows the tenants loaded here, not
+    /// `REVISIONS_PER_QUERY`, for the periodic consistency sweep: its cost follows the tenants loaded here, not
     /// the tenants in the database.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revisions_of(

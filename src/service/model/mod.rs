@@ -216,7 +216,7 @@ impl Models {
     /// A tenant that is not loaded here costs one primary-key read of its head: without data (no head row or
     /// revision 0) it is answered from the shared empty model and gets no slot. A `min_revision` beyond the
     /// head is answered [`ModelError::RevisionNotFound`] at once; one that exists is caught up to, waiting (on
-    /// the slot's notification, for at most [`MIN_REVISION_WAIT`]) only if another task is applying it.
+    /// the slot's notification, for at most `MIN_REVISION_WAIT`) only if another task is applying it.
     pub async fn get(
         &self,
         scope: &TenantScope,

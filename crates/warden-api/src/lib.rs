@@ -1,0 +1,38 @@
+//! Warden's wire contract: the envelope every answer wears, the error shape, and every request and response body,
+//! with serde for both directions and utoipa schemas carrying the constraints the server enforces (patterns,
+//! lengths, ranges, enums).
+//!
+//! The server (`warden`) answers with these types and documents them in its OpenAPI document; the Rust client
+//! (`warden-client`) sends and reads the same types. Nothing else defines a wire type, so the two cannot drift.
+//!
+//! Answers ignore unknown fields when read, so a server adding a field does not break an older client.
+
+pub mod access;
+pub mod activation;
+pub mod audit;
+pub mod envelope;
+pub mod health;
+pub mod jwt;
+pub mod numbers;
+pub mod params;
+pub mod rbac;
+pub mod sessions;
+pub mod settings;
+pub mod single_use_tokens;
+pub mod users;
+
+pub use access::{AccessDecision, AccessRecord, AccessRequest, TextOrNumber, Verdict};
+pub use activation::{Activated, ActivationCode, CodeIssued, TtlMinutes};
+pub use audit::{AuditEntry, AuditPage, AuditQuery};
+pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
+pub use health::Health;
+pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, VerifyRequest};
+pub use params::{ListingQuery, Name, Page, PageQuery, ReadQuery, UserListQuery};
+pub use rbac::{Created, HasPermission, IsMember, NewRole, Permission, Removed, Role, UserName};
+pub use sessions::{
+    NewSession, PermissionAnswers, RemovedCount, Session, SessionCreated, SessionEnded,
+    SessionPermissions, SessionTtl,
+};
+pub use settings::{Settings, SettingsChange};
+pub use single_use_tokens::{Revoked, TokenIssued, TokenOwner, TokenToUse, TokenTtl};
+pub use users::{Quotas, SensitiveChanged, User, UserBody, UserSaved, UserStatus};

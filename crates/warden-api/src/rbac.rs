@@ -1,0 +1,74 @@
+//! Roles, grants and memberships: the listing items, the write answers and the check answers.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `{"role": …, "description": …}`: one role in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Role {
+    /// The role's name.
+    pub role: String,
+    /// The description given when the role was created, if any.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `{"user": …}`: one user in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserName {
+    /// The user's name, as given in memberships.
+    pub user: String,
+}
+
+/// `{"name": …}`: one permission in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Permission {
+    /// The permission's name.
+    pub name: String,
+}
+
+/// The optional body of `POST /api/role/{role}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NewRole {
+    /// At most 1024 characters, without control characters other than tab and line breaks.
+    #[schema(
+        max_length = 1024,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A create's answer: `false` when the thing already existed (creating is idempotent). `revision` is the
+/// tenant's revision after the write, for `?min_revision=` reads elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    /// Whether this call created it.
+    pub created: bool,
+    /// The tenant's revision after the write.
+    pub revision: i64,
+}
+
+/// A removal's answer: `false` when there was nothing to remove (removing is idempotent). `revision` is the
+/// tenant's revision after the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Removed {
+    /// Whether this call removed it.
+    pub removed: bool,
+    /// The tenant's revision after the write.
+    pub revision: i64,
+}
+
+/// The answer of a permission check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HasPermission {
+    /// Whether the role (or one of the user's roles) grants the permission.
+    pub has_permission: bool,
+}
+
+/// The answer of a membership check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IsMember {
+    /// Whether the user is in the role.
+    pub is_member: bool,
+}

@@ -1,0 +1,35 @@
+//! `GET|PUT /api/settings`: the tenant's settings.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// The tenant's settings, with their effective values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Settings {
+    /// The `aud` claim of the tenant's access tokens, which verification requires.
+    pub jwt_audience: String,
+    /// Whether `jwt_audience` is the default (the tenant id).
+    pub jwt_audience_is_default: bool,
+}
+
+/// The body of `PUT /api/settings`: absent fields stay as they are; `null` resets one to its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// 1 to 255 characters without control characters, not all white space; `null` for the default (the tenant
+    /// id). Access tokens issued under another audience stop verifying.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$")]
+    pub jwt_audience: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, by `default`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
