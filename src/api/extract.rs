@@ -139,7 +139,7 @@ pub fn name(kind: NameKind, raw: &str) -> Result<Name, ApiError> {
     Ok(Name::parse(kind, raw)?)
 }
 
-/// A JSON body that may be absent: an empty body is `None` (the seed's clients send
+/// A JSON body that may be absent: an empty body (no bytes at all) is `None` (the seed's clients send
 /// `Content-Type: application/json` with no body at all). A non-empty body must be JSON: a wrong content type is
 /// 415, a syntax error 400, a well-formed body of the wrong shape 422.
 pub struct OptionalJson<T>(pub Option<T>);
@@ -160,13 +160,10 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-        // JSON's own whitespace only: a form feed (which `is_ascii_whitespace` also counts) is not an empty body.
-        let Some(&first) = bytes
-            .iter()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        else {
+        // No body at all is no body; anything else, white space included, must be JSON.
+        if bytes.is_empty() {
             return Ok(Self(None));
-        };
+        }
         if is_json != Some(true) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -174,7 +171,10 @@ where
             ));
         }
         // Every body Warden reads is an object, but serde also fills a struct from an array (`["x"]`).
-        if first == b'[' {
+        let first = bytes
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        if first == Some(&b'[') {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid JSON body: expected a JSON object",
