@@ -5,10 +5,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error_envelope, read, TestApp};
+use crate::user_support::send;
 use warden_core::domain::Name;
 
 fn document() -> Value {
@@ -151,22 +152,6 @@ fn body_range(document: &Value, schema: &str, field: &str) -> (i64, i64) {
     )
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(&app.key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    read(request.send().await.expect("sent")).await
-}
-
 /// Each documented range is the server's: both ends are accepted, one past either end is 400.
 async fn documented_ranges_are_the_ones_the_server_applies(app: TestApp) {
     let document = document();
@@ -174,7 +159,7 @@ async fn documented_ranges_are_the_ones_the_server_applies(app: TestApp) {
         &app,
         Method::PUT,
         "/api/users/ann",
-        Some(json!({"status": "allowed"})),
+        Some(&json!({"status": "allowed"})),
     )
     .await;
     assert_eq!(status, 200);
@@ -247,7 +232,7 @@ async fn documented_ranges_are_the_ones_the_server_applies(app: TestApp) {
     for (schema, field, method, path, body) in bodies {
         let (min, max) = body_range(&document, schema, field);
         for (value, accepted) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
-            let (status, answer) = send(&app, method.clone(), path, Some(body(value))).await;
+            let (status, answer) = send(&app, method.clone(), path, Some(&body(value))).await;
             if accepted {
                 assert_eq!(status, 200, "{schema}.{field} = {value}: {answer}");
             } else {
@@ -264,14 +249,14 @@ async fn bodies_are_read_as_the_document_describes_them(app: TestApp) {
         &app,
         Method::PUT,
         "/api/users/bo",
-        Some(json!({"status": "allowed"})),
+        Some(&json!({"status": "allowed"})),
     )
     .await;
     let (status, body) = send(
         &app,
         Method::POST,
         "/api/users/bo/tokens",
-        Some(json!({"ttl_minutes": 60.0})),
+        Some(&json!({"ttl_minutes": 60.0})),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -279,7 +264,7 @@ async fn bodies_are_read_as_the_document_describes_them(app: TestApp) {
         &app,
         Method::POST,
         "/api/users/bo/tokens",
-        Some(json!({"ttl_minutes": 1.5})),
+        Some(&json!({"ttl_minutes": 1.5})),
     )
     .await;
     assert_error_envelope(status, &body, 422);
@@ -288,8 +273,7 @@ async fn bodies_are_read_as_the_document_describes_them(app: TestApp) {
             (Method::POST, "/api/role/r"),
             (Method::POST, "/api/users/bo/tokens"),
         ] {
-            let (status, body) =
-                send(&app, method.clone(), path, Some(not_an_object.clone())).await;
+            let (status, body) = send(&app, method.clone(), path, Some(&not_an_object)).await;
             assert_error_envelope(status, &body, 422);
         }
     }
@@ -298,7 +282,7 @@ async fn bodies_are_read_as_the_document_describes_them(app: TestApp) {
         &app,
         Method::PUT,
         "/api/users/bo",
-        Some(json!({"status": "allowed", "quotas": [null, null]})),
+        Some(&json!({"status": "allowed", "quotas": [null, null]})),
     )
     .await;
     assert_error_envelope(status, &body, 422);
@@ -342,14 +326,14 @@ async fn session_removals_answer_their_documented_shapes(app: TestApp) {
         &app,
         Method::PUT,
         "/api/users/cy",
-        Some(json!({"status": "allowed"})),
+        Some(&json!({"status": "allowed"})),
     )
     .await;
     let (_, created) = send(
         &app,
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": "cy", "permissions": ["a"]})),
+        Some(&json!({"user_id": "cy", "permissions": ["a"]})),
     )
     .await;
     let id = created["data"]["session_id"]
@@ -360,7 +344,7 @@ async fn session_removals_answer_their_documented_shapes(app: TestApp) {
         &app,
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": "cy", "permissions": ["b"]})),
+        Some(&json!({"user_id": "cy", "permissions": ["b"]})),
     )
     .await;
     let (status, ended) = send(&app, Method::DELETE, &format!("/api/sessions/{id}"), None).await;
