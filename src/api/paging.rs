@@ -23,8 +23,12 @@ use warden_core::domain::Name;
 /// The largest page, and the longest listing answered whole when no `limit` is given.
 pub const MAX_PAGE_LIMIT: usize = warden_api::params::MAX_LISTING_LIMIT as usize;
 
-const LIMIT_RULE: &str =
-    "`limit` must be a whole number from 1 to 1000, `min_revision` a whole number from 0";
+/// The answer to a `limit` or `min_revision` that is not one (both are read in one go).
+fn bad_paging() -> ApiError {
+    ApiError::bad_request(format!(
+        "`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}, `min_revision` a whole number from 0"
+    ))
+}
 
 /// The page a listing request asks for, with what its `next` link needs.
 #[derive(Debug, Clone)]
@@ -42,13 +46,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Query(query) = Query::<ListingQuery>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::bad_request(LIMIT_RULE))?;
+            .map_err(|_| bad_paging())?;
         let limit = match query.limit {
             None => MAX_PAGE_LIMIT,
             Some(n) => usize::try_from(n)
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
-                .ok_or_else(|| ApiError::bad_request(LIMIT_RULE))?,
+                .ok_or_else(bad_paging)?,
         };
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
         let path = parts
