@@ -146,6 +146,8 @@ section_health() {
     call --no-key GET /livez 200
     call --no-key GET /readyz 200
     expect data.status '"ok"'
+    call --no-key GET /health 200
+    expect status '"healthy"'
 }
 
 section_roles() {
@@ -202,6 +204,10 @@ section_checks() {
     expect data.has_permission false
     call GET /api/has_permission/nobody@example.com/view_content 200
     expect data.has_permission false
+    call GET /api/workflow/users/manage_users 200
+    expect data '{"count":1,"members":["alice@example.com"]}'
+    call GET /api/workflow/user/bob@example.com/can_run/manage_users 200
+    expect data '{"has_permission":false}'
 }
 
 section_lookups() {
@@ -278,6 +284,17 @@ section_access() {
     expect data.access '"denied"'
     call GET '/api/users/dave@example.com/requests?limit=5' 200
     expect data.items.0.chat_id '"42"'
+    call POST /api/access/check 200 '{"user_id": "dave@example.com", "message_id": 7}'
+    call GET '/api/users/dave@example.com/requests?order=asc&limit=1' 200
+    expect data.items.0.chat_id '"42"'
+    call GET /api/users/dave@example.com/requests/counters 200
+    expect data '{"requests_per_hour":2,"requests_per_day":2}'
+    call PUT /api/settings 200 '{"auto_register_users": true}'
+    call POST /api/access/check 200 '{"user_id": 5550123}'
+    expect data.access '"allowed"'
+    call GET /api/users/5550123 200
+    call PUT /api/settings 200 '{"auto_register_users": false}'
+    call DELETE /api/users/5550123 200
 }
 
 section_single_use_tokens() {
@@ -309,6 +326,14 @@ section_sessions() {
     call DELETE "/api/sessions/$id" 200
     expect data.removed true
     call GET "/api/sessions/$id" 404
+    call POST /api/sessions 400 '{"user_id": "dave@example.com", "permissions": []}'
+    call POST /api/sessions 200 '{"user_id": "dave@example.com", "permissions": ["read"], "session_id": "session_123"}'
+    call POST /api/sessions 409 '{"user_id": "dave@example.com", "permissions": ["read"], "session_id": "session_123"}'
+    call GET /api/sessions/session_123 200
+    local session_ref
+    session_ref=$(value data.session_ref)
+    call DELETE "/api/users/dave@example.com/sessions/$session_ref" 200
+    call GET /api/sessions/session_123 404
 }
 
 section_jwt() {

@@ -140,6 +140,7 @@ async fn sessions_answer_checks_and_end() {
             permissions: vec!["docs:read".into(), "admin:*".into()],
             ttl_seconds: Some(600),
             metadata: None,
+            session_id: None,
         })
         .await
         .unwrap();

@@ -1,5 +1,5 @@
 //! Access checks with quotas: `POST /api/access/check` (the seed's `user_access_check`) and the history it
-//! records, `GET /api/users/{user}/requests`.
+//! records, `GET /api/users/{user}/requests` and `…/requests/counters`.
 
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
@@ -9,11 +9,11 @@ use super::accounts::{optional_time, page, time, ApiQuery, RequiredJson};
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Context, Tenant};
 use super::{ApiResult, AppState};
-use crate::service::AccessInput;
+use crate::service::{AccessInput, RequestListing};
 use warden_api::Name as WireName;
 use warden_api::{
-    AccessDecision, AccessRecord, AccessRequest, Envelope, Failures, Page, PageQuery, TextOrNumber,
-    Verdict,
+    AccessDecision, AccessRecord, AccessRequest, Envelope, Failures, Order, Page, RequestCounters,
+    RequestsQuery, TextOrNumber, Verdict,
 };
 use warden_core::domain::{NameKind, TenantScope};
 use warden_store::RequestRecord;
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(check))
         .routes(routes!(requests))
+        .routes(routes!(request_counters))
 }
 
 #[utoipa::path(
@@ -42,7 +43,7 @@ async fn check(
     RequiredJson(body): RequiredJson<AccessRequest>,
 ) -> ApiResult {
     let input = AccessInput {
-        user: name(NameKind::User, &body.user_id)?,
+        user: name(NameKind::User, &body.user_id.into_text())?,
         role: body
             .role_id
             .as_deref()
@@ -66,10 +67,10 @@ async fn check(
     get,
     path = "/api/users/{user}/requests",
     tag = "users",
-    params(("user" = WireName, Path, description = "user name"), PageQuery),
+    params(("user" = WireName, Path, description = "user name"), RequestsQuery),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "the user's access-check history, newest first", body = Envelope<Page<AccessRecord>>),
+        (status = 200, description = "the user's access-check history, newest first (or oldest first with `order=asc`)", body = Envelope<Page<AccessRecord>>),
         Failures,
     )
 )]
@@ -77,18 +78,15 @@ async fn requests(
     State(state): State<AppState>,
     Tenant(TenantScope { id: tenant, .. }): Tenant,
     ApiPath(user): ApiPath<String>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<RequestsQuery>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let history = state
-        .users
-        .requests(
-            &tenant,
-            &user,
-            query.limit.map(i64::from),
-            query.cursor.as_deref(),
-        )
-        .await?;
+    let listing = RequestListing {
+        limit: query.limit.map(i64::from),
+        cursor: query.cursor.as_deref(),
+        oldest_first: query.order == Some(Order::Asc),
+    };
+    let history = state.users.requests(&tenant, &user, listing).await?;
     Ok(ok(
         "requests listed",
         page(history, |r: RequestRecord| AccessRecord {
@@ -101,5 +99,33 @@ async fn requests(
             rate_limits: optional_time(r.rate_limited_until),
             created_at: time(r.created_at),
         }),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/users/{user}/requests/counters",
+    tag = "users",
+    params(("user" = WireName, Path, description = "user name")),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the user's access checks in the last hour and the last day", body = Envelope<RequestCounters>),
+        Failures,
+    )
+)]
+async fn request_counters(
+    State(state): State<AppState>,
+    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    ApiPath(user): ApiPath<String>,
+) -> ApiResult {
+    let user = name(NameKind::User, &user)?;
+    let (requests_per_hour, requests_per_day) =
+        state.users.request_counters(&tenant, &user).await?;
+    Ok(ok(
+        "request counters",
+        RequestCounters {
+            requests_per_hour,
+            requests_per_day,
+        },
     ))
 }

@@ -86,6 +86,7 @@ impl From<UsersError> for ApiError {
             UsersError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             UsersError::InvalidToken => Self::unauthorized(err.to_string()),
             UsersError::InvalidActivationCode => Self::bad_request(err.to_string()),
+            UsersError::SessionIdTaken => Self::new(StatusCode::CONFLICT, err.to_string()),
             UsersError::UserConfigUnavailable => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
             }

@@ -67,7 +67,7 @@ pub fn failure(status: StatusCode, error: &str) -> Response {
     )
 }
 
-fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+pub(super) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,

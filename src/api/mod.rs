@@ -26,6 +26,7 @@ mod single_use_tokens;
 mod tokens;
 mod users;
 mod views;
+mod workflow;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -99,6 +100,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(access_checks::router())
         .merge(single_use_tokens::router())
         .merge(sessions::router())
+        .merge(workflow::router())
 }
 
 /// The OpenAPI document, as `GET /openapi.json` serves it.

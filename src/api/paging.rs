@@ -99,7 +99,7 @@ impl Paging {
         message: &str,
         page: Listed<T>,
         key: impl Fn(&T) -> &str,
-        view: impl Fn(Vec<T>) -> Vec<V>,
+        view: impl FnOnce(Vec<T>) -> V,
     ) -> Response {
         let next = page
             .more

@@ -1,5 +1,6 @@
 //! Sessions with permission sets: `POST /api/sessions`, `GET|DELETE /api/sessions/{id}`, `…/check`, `…/ttl`,
-//! `…/permissions`, `POST /api/sessions/cleanup`, and a user's sessions: `GET|DELETE /api/users/{user}/sessions`.
+//! `…/permissions`, `POST /api/sessions/cleanup`, and a user's sessions: `GET|DELETE /api/users/{user}/sessions`
+//! and `DELETE /api/users/{user}/sessions/{session_ref}`.
 //!
 //! An unknown, expired, deleted or voided session id answers 404 `session not found`, all alike.
 
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_ttl))
         .routes(routes!(set_permissions))
         .routes(routes!(user_sessions, delete_user_sessions))
+        .routes(routes!(delete_session_by_ref))
 }
 
 fn session_view(s: Session) -> SessionView {
@@ -63,6 +65,7 @@ async fn create(
 ) -> ApiResult {
     let input = SessionInput {
         user: name(NameKind::User, &body.user_id)?,
+        id: body.session_id,
         permissions: body.permissions,
         ttl_seconds: body.ttl_seconds,
         metadata: body.metadata,
@@ -261,4 +264,32 @@ async fn delete_user_sessions(
         .delete_user_sessions(&tenant, &context, &user)
         .await?;
     Ok(ok("sessions removed", RemovedCount { removed }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user}/sessions/{session_ref}",
+    tag = "sessions",
+    params(
+        ("user" = WireName, Path, description = "user name"),
+        ("session_ref" = String, Path, description = "the session's `session_ref`, as the user's listing shows it"),
+    ),
+    security(("client_key" = [])),
+    responses(
+        (status = 200, description = "the session ended; 404 when the user has no live session with that ref", body = Envelope<SessionEnded>),
+        Failures,
+    )
+)]
+async fn delete_session_by_ref(
+    State(state): State<AppState>,
+    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Context(context): Context,
+    ApiPath((user, session_ref)): ApiPath<(String, String)>,
+) -> ApiResult {
+    let user = name(NameKind::User, &user)?;
+    state
+        .sessions
+        .delete_by_ref(&tenant, &context, &user, &session_ref)
+        .await?;
+    Ok(ok("session removed", SessionEnded { removed: true }))
 }

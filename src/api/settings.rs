@@ -23,6 +23,7 @@ fn view(tenant: &TenantId, row: TenantSettingsRow) -> Settings {
         jwt_audience: row
             .jwt_audience
             .unwrap_or_else(|| tenant.as_str().to_owned()),
+        auto_register_users: row.auto_register_users,
     }
 }
 
@@ -61,6 +62,9 @@ async fn put_settings(
     let mut row = state.tokens.settings(&tenant.id).await?;
     if let Some(audience) = body.jwt_audience {
         row.jwt_audience = audience;
+    }
+    if let Some(auto_register) = body.auto_register_users {
+        row.auto_register_users = auto_register.unwrap_or(false);
     }
     let row = state.tokens.put_settings(&tenant.id, &context, row).await?;
     Ok(ok("settings saved", view(&tenant.id, row)))

@@ -30,4 +30,6 @@ pub use server_secrets::{SecretHome, ServerSecret, ServerSecretError};
 pub use sessions::{Session, SessionInput, SessionsService};
 pub use tenants::{TenantSetupError, Tenants};
 pub use tokens::{AccessClaims, IssuedTokens, TokenService};
-pub use users::{AccessInput, Page, QuotasInput, TokenOwner, UserInput, UsersError, UsersService};
+pub use users::{
+    AccessInput, Page, QuotasInput, RequestListing, TokenOwner, UserInput, UsersError, UsersService,
+};

@@ -17,7 +17,7 @@ use serde_json::Value;
 use warden_core::crypto::{random_secret, KeyedHasher};
 use warden_core::domain::{actions, Name, NameKind, RequestContext, TenantId};
 use warden_core::rules::wildcard::{grants, MAX_CHECK_PAIRS};
-use warden_store::{NewSession, SessionRecord, SessionUpdate, Store, UserGate};
+use warden_store::{NewSession, SessionRecord, SessionUpdate, Store, StoreError, UserGate};
 
 use super::users::{invalid, printable, UsersError, MAX_PROFILE_BYTES};
 use super::{AuditLog, Tenants};
@@ -69,6 +69,8 @@ impl Session {
 #[derive(Debug, Clone)]
 pub struct SessionInput {
     pub user: Name,
+    /// The caller's own session id; `None` for a random one.
+    pub id: Option<String>,
     pub permissions: Vec<String>,
     pub ttl_seconds: Option<i64>,
     pub metadata: Option<Value>,
@@ -113,6 +115,17 @@ fn permission_list(permissions: Vec<String>) -> Result<Vec<String>, UsersError> 
     Ok(kept)
 }
 
+/// Validates a caller-chosen session id: 1 to 255 characters without control characters.
+fn chosen_id(id: String) -> Result<String, UsersError> {
+    let chars = id.chars().count();
+    if chars == 0 || chars > MAX_PERMISSION_CHARS || id.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "`session_id` must be 1 to {MAX_PERMISSION_CHARS} characters without control characters"
+        )));
+    }
+    Ok(id)
+}
+
 fn ttl_seconds(value: Option<i64>) -> Result<i64, UsersError> {
     match value.unwrap_or(DEFAULT_SESSION_TTL_SECONDS) {
         n if (1..=MAX_SESSION_TTL_SECONDS).contains(&n) => Ok(n),
@@ -145,7 +158,8 @@ impl SessionsService {
     /// The hash a session id is stored under; `None` for text that cannot be a session id, which is then treated
     /// as unknown.
     fn id_hash(&self, tenant: &TenantId, id: &str) -> Option<String> {
-        (id.len() <= MAX_PERMISSION_CHARS).then(|| self.ids.hash(tenant, id))
+        (id.len() <= 4 * MAX_PERMISSION_CHARS && id.chars().count() <= MAX_PERMISSION_CHARS)
+            .then(|| self.ids.hash(tenant, id))
     }
 
     /// Creates a session for an allowed, enabled user; returns its id (shown only now) and the session.
@@ -155,7 +169,12 @@ impl SessionsService {
         context: &RequestContext,
         input: SessionInput,
     ) -> Result<(String, Session), UsersError> {
+        // As permission-storage-manager validates it: a session grants something.
+        if input.permissions.is_empty() {
+            return Err(invalid("`permissions` must list at least one permission"));
+        }
         let permissions = permission_list(input.permissions)?;
+        let own_id = input.id.map(chosen_id).transpose()?;
         let ttl = ttl_seconds(input.ttl_seconds)?;
         let metadata = match input.metadata {
             None | Some(Value::Null) => None,
@@ -180,7 +199,7 @@ impl SessionsService {
                 Some(_) => {}
             }
         }
-        let id = random_secret();
+        let id = own_id.clone().unwrap_or_else(random_secret);
         let session_ref = uuid::Uuid::new_v4().to_string();
         let now = now_millis();
         let expires_at = now + ttl * 1000;
@@ -195,13 +214,18 @@ impl SessionsService {
             now,
             expires_at,
             gate_checked_elsewhere,
+            chosen_id: own_id.is_some(),
         };
         let target = format!(
             "session={session_ref} {}",
             self.audit.user_target(tenant, input.user.as_str())
         );
         let audit = self.audit.draft(actions::SESSION_CREATE, target, context);
-        match self.store.create_session(tenant, &new, audit).await? {
+        let created = match self.store.create_session(tenant, &new, audit).await {
+            Err(StoreError::Conflict) if new.chosen_id => return Err(UsersError::SessionIdTaken),
+            other => other?,
+        };
+        match created {
             UserGate::Open => {}
             UserGate::UserMissing => return Err(UsersError::UserNotFound(input.user)),
             UserGate::Closed => return Err(UsersError::UserNotAllowed(input.user)),
@@ -412,6 +436,27 @@ impl SessionsService {
         if self
             .store
             .delete_session(tenant, &hash, now_millis(), audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(UsersError::SessionNotFound)
+        }
+    }
+
+    /// Ends a user's live session by the `session_ref` its listing shows.
+    pub async fn delete_by_ref(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        user: &Name,
+        session_ref: &str,
+    ) -> Result<(), UsersError> {
+        let target = self.audit.user_target(tenant, user.as_str());
+        let audit = self.audit.draft(actions::SESSION_DELETE, target, context);
+        if self
+            .store
+            .delete_session_by_ref(tenant, user, session_ref, now_millis(), audit)
             .await?
         {
             Ok(())

@@ -1,6 +1,7 @@
 //! User configuration from Vault, as the seed keeps it: a KV v2 secret with `status` (`allowed` or `denied`,
 //! exactly), `roles` (a list of role names) and `requests` (quotas), read through a short-TTL cache so an access
-//! check does not cost a Vault round trip each time.
+//! check does not cost a Vault round trip each time. users-package's real data stores `roles` and `requests` as
+//! JSON-encoded strings (`"roles": "[\"admin\"]"`); both that and native JSON are read.
 //!
 //! Users are per tenant, like everything else in Warden: tenant `T`'s user `u` is the secret
 //! `{AUTH_VAULT_USER_CONFIG_PATH}/{T}/{u}` (`T` the tenant id, the 64-hex fingerprint of its client key), and the
@@ -54,10 +55,26 @@ pub enum UserConfigError {
 #[derive(Deserialize)]
 struct RawUserConfig {
     status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "native_or_encoded")]
     roles: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "native_or_encoded")]
     requests: Option<RequestQuotas>,
+}
+
+/// A value given as itself or as a string holding its JSON text (users-package writes the latter).
+fn native_or_encoded<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Value::deserialize(deserializer)?;
+    let value = match value {
+        Value::String(text) => serde_json::from_str(&text).map_err(|err| {
+            serde::de::Error::custom(format!("a JSON-encoded string that does not parse: {err}"))
+        })?,
+        other => other,
+    };
+    T::deserialize(value).map_err(serde::de::Error::custom)
 }
 
 /// Answers by tenant and user id, with when they were read (`None`: Vault has no configuration for the user).

@@ -219,7 +219,7 @@ async fn user_token_session_and_jwt_writes_are_audited_without_names_or_secrets(
         "session-2",
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": USER, "permissions": []})),
+        Some(json!({"user_id": USER, "permissions": ["read"]})),
     )
     .await;
     secrets.push(other["session_id"].as_str().unwrap().to_owned());
@@ -599,7 +599,7 @@ async fn a_write_and_its_audit_entry_commit_together_or_not_at_all(app: TestApp)
         "session",
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": USER, "permissions": []})),
+        Some(json!({"user_id": USER, "permissions": ["read"]})),
     )
     .await;
     assert!(status.is_server_error(), "{status}: {body}");
@@ -621,7 +621,7 @@ async fn a_write_and_its_audit_entry_commit_together_or_not_at_all(app: TestApp)
         "session-2",
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": USER, "permissions": []})),
+        Some(json!({"user_id": USER, "permissions": ["read"]})),
     )
     .await;
     assert!(status.is_server_error(), "{status}: {body}");
@@ -673,7 +673,7 @@ async fn with_change_logging_off_user_session_and_jwt_writes_leave_no_entries(ap
         "session",
         Method::POST,
         "/api/sessions",
-        Some(json!({"user_id": USER, "permissions": []})),
+        Some(json!({"user_id": USER, "permissions": ["read"]})),
     )
     .await;
     tagged(

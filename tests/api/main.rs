@@ -23,6 +23,7 @@ mod pagination;
 mod pruning;
 mod rbac;
 mod registered;
+mod seed_parity;
 mod server_secrets;
 mod session_bounds;
 mod sessions;

@@ -69,6 +69,21 @@ async fn standin() -> StandIn {
         &format!("configuration/users/{}/bob", tenant()),
         json!({ "status": "denied", "roles": [] }),
     );
+    // users-package's real data: `roles` and `requests` as JSON-encoded strings.
+    vault.put_secret(
+        "secret",
+        &format!("configuration/users/{}/dave", tenant()),
+        json!({
+            "status": "allowed",
+            "roles": "[\"admin_role\"]",
+            "requests": "{\"requests_per_day\": 7, \"requests_per_hour\": 2, \"random_shift_time\": 3}"
+        }),
+    );
+    vault.put_secret(
+        "secret",
+        &format!("configuration/users/{}/erin", tenant()),
+        json!({ "status": "allowed", "roles": "not json" }),
+    );
     vault.put_secret(
         "secret",
         &format!("configuration/users/{}/carol", tenant()),
@@ -97,6 +112,25 @@ async fn user_configuration_is_read_as_the_seed_writes_it() {
     assert_eq!(bob.status, UserStatus::Denied);
     assert_eq!(bob.requests, None);
     assert_eq!(users.get(&tenant(), "nobody").await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_encoded_roles_and_requests_are_read_like_native_ones() {
+    let vault = standin().await;
+    let users = reader(&vault, "30").await;
+    let dave = users.get(&tenant(), "dave").await.unwrap().unwrap();
+    assert_eq!(dave.roles, ["admin_role"]);
+    assert_eq!(
+        dave.requests,
+        Some(RequestQuotas {
+            requests_per_hour: 2,
+            requests_per_day: 7,
+            random_shift_minutes: 3
+        })
+    );
+    // A string that is not JSON of the right shape is a wrong configuration, not an empty one.
+    let err = users.get(&tenant(), "erin").await.unwrap_err();
+    assert!(matches!(err, UserConfigError::Wrong { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,6 +57,25 @@ impl utoipa::PartialSchema for TextOrNumber {
 
 impl ToSchema for TextOrNumber {}
 
+/// The schema of `user_id`: a user name or, as Telegram bots send it, an integer (its decimal text is the name).
+#[derive(Debug)]
+pub struct UserIdSchema;
+
+impl utoipa::PartialSchema for UserIdSchema {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(crate::Name::schema())
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for UserIdSchema {}
+
 impl TextOrNumber {
     /// The id as it is recorded.
     pub fn into_text(self) -> String {
@@ -79,6 +98,13 @@ impl From<&str> for TextOrNumber {
     }
 }
 
+impl Default for TextOrNumber {
+    /// Empty text.
+    fn default() -> Self {
+        Self::Text(String::new())
+    }
+}
+
 impl From<i64> for TextOrNumber {
     fn from(n: i64) -> Self {
         Self::Number(n)
@@ -89,9 +115,9 @@ impl From<i64> for TextOrNumber {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
-    /// The user asking.
-    #[schema(value_type = crate::Name)]
-    pub user_id: String,
+    /// The user asking: a name, or an integer whose decimal text is the name.
+    #[schema(value_type = UserIdSchema)]
+    pub user_id: TextOrNumber,
     /// With a role, `permissions` says whether the user is a member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::Name>)]
@@ -108,7 +134,7 @@ impl AccessRequest {
     /// A check of `user` without a role.
     pub fn user(user: impl Into<String>) -> Self {
         Self {
-            user_id: user.into(),
+            user_id: TextOrNumber::Text(user.into()),
             ..Self::default()
         }
     }
@@ -174,4 +200,42 @@ pub struct AccessRecord {
     pub rate_limits: Option<String>,
     /// When.
     pub created_at: String,
+}
+
+/// The order of a request-history listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first (the default).
+    #[default]
+    Desc,
+}
+
+/// `?limit=&cursor=&order=` on `GET /api/users/{user}/requests`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsQuery {
+    /// 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, listed in the same order.
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// `desc` (newest first, the default) or `asc` (oldest first), as users-package's `get_user_requests` takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
+}
+
+/// `GET /api/users/{user}/requests/counters`: users-package's `get_user_request_counters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RequestCounters {
+    /// Access checks recorded in the last hour.
+    pub requests_per_hour: i64,
+    /// Access checks recorded in the last 24 hours.
+    pub requests_per_day: i64,
 }

@@ -20,12 +20,16 @@ pub mod sessions;
 pub mod settings;
 pub mod single_use_tokens;
 pub mod users;
+pub mod workflow;
 
-pub use access::{AccessDecision, AccessRecord, AccessRequest, TextOrNumber, Verdict};
+pub use access::{
+    AccessDecision, AccessRecord, AccessRequest, Order, RequestCounters, RequestsQuery,
+    TextOrNumber, UserIdSchema, Verdict,
+};
 pub use activation::{Activated, ActivationCode, CodeIssued, TtlMinutes};
 pub use audit::{AuditEntry, AuditPage, AuditQuery};
 pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
-pub use health::Health;
+pub use health::{Health, HealthCheck};
 pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, VerifyRequest};
 pub use params::{ListingQuery, Name, Page, PageQuery, ReadQuery, UserListQuery};
 pub use rbac::{Created, HasPermission, IsMember, NewRole, Permission, Removed, Role, UserName};
@@ -36,3 +40,4 @@ pub use sessions::{
 pub use settings::{Settings, SettingsChange};
 pub use single_use_tokens::{Revoked, TokenIssued, TokenOwner, TokenToUse, TokenTtl};
 pub use users::{Quotas, SensitiveChanged, User, UserBody, UserSaved, UserStatus};
+pub use workflow::{CanRun, WorkflowUsers};

@@ -16,9 +16,15 @@ pub struct NewSession {
     /// The session's user (who must exist and be allowed).
     #[schema(value_type = crate::Name)]
     pub user_id: String,
-    /// Granted permissions; `*` matches any run of characters. Duplicates are dropped.
-    #[schema(value_type = Vec<SessionPermission>, max_items = 1000)]
+    /// Granted permissions, at least one; `*` matches any run of characters. Duplicates are dropped.
+    #[schema(value_type = Vec<SessionPermission>, min_items = 1, max_items = 1000)]
     pub permissions: Vec<String>,
+    /// The caller's own session id (as permission-storage-manager's callers bring one), 1 to 255 characters
+    /// without control characters; stored only as a keyed hash; 409 while a live session has it. Without it
+    /// Warden picks a random 256-bit id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SessionPermission>)]
+    pub session_id: Option<String>,
     /// 1 to 31 536 000 (a year); 3600 when absent.
     #[serde(
         default,

@@ -10,6 +10,9 @@ pub struct Settings {
     pub jwt_audience: String,
     /// Whether `jwt_audience` is the default (the tenant id).
     pub jwt_audience_is_default: bool,
+    /// Whether an access check of a user the tenant does not know registers them (status `allowed`, no quotas)
+    /// instead of answering `denied`; off by default.
+    pub auto_register_users: bool,
 }
 
 /// The body of `PUT /api/settings`: absent fields stay as they are; `null` resets one to its default.
@@ -25,6 +28,14 @@ pub struct SettingsChange {
     )]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub jwt_audience: Option<Option<String>>,
+    /// `true` to register unknown users at their first access check; `null` for the default (`false`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<bool>)]
+    pub auto_register_users: Option<Option<bool>>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, by `default`).

@@ -39,6 +39,10 @@ pub struct AccessRequest<'a> {
     pub now: i64,
 }
 
+/// The quota windows, in milliseconds.
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
 fn outcome_label(allowed: bool) -> &'static str {
     if allowed {
         "allowed"
@@ -113,7 +117,7 @@ impl Store {
                 return Ok(None);
             };
             let mut counts = [0i64; 2];
-            for (slot, window) in counts.iter_mut().zip([3_600_000i64, 86_400_000]) {
+            for (slot, window) in counts.iter_mut().zip([HOUR_MS, DAY_MS]) {
                 let (count,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM user_requests WHERE tenant = $1 AND user_name = $2 AND created_at > $3",
                 )
@@ -191,27 +195,59 @@ impl Store {
         })
     }
 
-    /// One page of a user's request history, newest first, with ids below `before`.
+    /// One page of a user's request history: newest first with ids below `cursor` (`i64::MAX` for the first
+    /// page), or with `oldest_first` oldest first with ids above it (0 for the first page).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_requests(
         &self,
         tenant: &TenantId,
         user: &Name,
-        before: i64,
+        cursor: i64,
+        oldest_first: bool,
         limit: i64,
     ) -> Result<Vec<RequestRecord>, StoreError> {
+        let (beyond, order) = if oldest_first {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        let sql = format!(
+            "SELECT id, chat_id, message_id, role_id, access, permissions, rate_limited_until, created_at \
+             FROM user_requests WHERE tenant = $1 AND user_name = $2 AND id {beyond} $3 ORDER BY id {order} LIMIT $4"
+        );
         Ok(with_reader!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .bind(cursor)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// How many access checks of the user were recorded in the hour and in the day before `now` (the windows the
+    /// quotas count in).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn request_counters(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let (hour, day): (i64, i64) = with_reader!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, chat_id, message_id, role_id, access, permissions, rate_limited_until, created_at \
-                 FROM user_requests WHERE tenant = $1 AND user_name = $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+                "SELECT COALESCE(SUM(CASE WHEN created_at > $1 THEN 1 ELSE 0 END), 0), COUNT(*) \
+                 FROM user_requests WHERE tenant = $2 AND user_name = $3 AND created_at > $4",
             )
+            .bind(now - HOUR_MS)
             .bind(tenant.as_str())
             .bind(user.as_str())
-            .bind(before)
-            .bind(limit)
-            .fetch_all(pool)
+            .bind(now - DAY_MS)
+            .fetch_one(pool)
             .await?
-        }))
+        });
+        Ok((hour, day))
     }
 }
 
@@ -246,7 +282,7 @@ impl Store {
                     .await?;
             }
             let mut counts = [0i64; 2];
-            for (slot, window) in counts.iter_mut().zip([3_600_000i64, 86_400_000]) {
+            for (slot, window) in counts.iter_mut().zip([HOUR_MS, DAY_MS]) {
                 let (count,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM user_requests WHERE tenant = $1 AND user_name = $2 AND created_at > $3",
                 )

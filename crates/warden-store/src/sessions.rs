@@ -39,6 +39,9 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     /// The user's status was checked by the caller (user configuration from Vault): no `users` row is needed.
     pub gate_checked_elsewhere: bool,
+    /// The caller chose the id: a dead session that had it gives it up, and a live one makes the insert fail
+    /// with [`StoreError::Conflict`].
+    pub chosen_id: bool,
 }
 
 /// What a session update sets; `None` keeps the stored value.
@@ -66,7 +69,9 @@ fn live(now: &str) -> String {
 }
 
 impl Store {
-    /// Stores a session for an allowed, enabled user. The audit outcome is `created`.
+    /// Stores a session for an allowed, enabled user. The audit outcome is `created`. A chosen id that a live
+    /// session of the tenant holds is [`StoreError::Conflict`] (the unique key refuses it, also between
+    /// concurrent requests); one held by a dead session is taken over.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_session(
         &self,
@@ -81,6 +86,18 @@ impl Store {
                 if gate != UserGate::Open {
                     return Ok(gate);
                 }
+            }
+            if session.chosen_id {
+                let sql = format!(
+                    "DELETE FROM sessions AS s WHERE s.tenant = $1 AND s.id_hash = $2 AND NOT ({})",
+                    live("$3")
+                );
+                sqlx::query(&sql)
+                    .bind(tenant.as_str())
+                    .bind(session.id_hash)
+                    .bind(session.now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query(
                 "INSERT INTO sessions (id_hash, tenant, session_ref, user_name, permissions, metadata, created_at, \
@@ -182,6 +199,41 @@ impl Store {
             let deleted: Option<(String,)> = sqlx::query_as(&sql)
                 .bind(tenant.as_str())
                 .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((session_ref,)) = deleted else {
+                return Ok(false);
+            };
+            let audit =
+                audit.map(|draft| draft.noting("session", session_ref).with_outcome("changed"));
+            commit_audited!(tx, tenant.as_str(), audit, now);
+            Ok(true)
+        })
+    }
+
+    /// Deletes a user's live session by its public `session_ref` (as listings show it); `false` when the user has
+    /// no live session with that ref. The audit outcome is `changed`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn delete_session_by_ref(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        session_ref: &str,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "DELETE FROM sessions AS s WHERE s.tenant = $1 AND s.user_name = $2 AND s.session_ref = $3 AND {} \
+             RETURNING session_ref",
+            live("$4")
+        );
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let deleted: Option<(String,)> = sqlx::query_as(&sql)
+                .bind(tenant.as_str())
+                .bind(user.as_str())
+                .bind(session_ref)
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;

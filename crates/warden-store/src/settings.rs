@@ -1,5 +1,6 @@
 //! Per-tenant settings (`GET|PUT /api/settings`): one row per tenant that changed one; no row, or a NULL field,
-//! means the default. Today: the `aud` claim of the tenant's access tokens.
+//! means the default: the `aud` claim of the tenant's access tokens, and whether an access check registers users
+//! the tenant does not know.
 
 use super::audit::{commit_audited, AuditDraft};
 use super::BeginWrite;
@@ -10,6 +11,8 @@ use warden_core::domain::TenantId;
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct TenantSettingsRow {
     pub jwt_audience: Option<String>,
+    /// Off by default.
+    pub auto_register_users: bool,
 }
 
 impl Store {
@@ -20,10 +23,12 @@ impl Store {
         tenant: &TenantId,
     ) -> Result<TenantSettingsRow, StoreError> {
         let row: Option<TenantSettingsRow> = with_reader!(self, |pool| {
-            sqlx::query_as("SELECT jwt_audience FROM tenant_settings WHERE tenant = $1")
-                .bind(tenant.as_str())
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_as(
+                "SELECT jwt_audience, auto_register_users FROM tenant_settings WHERE tenant = $1",
+            )
+            .bind(tenant.as_str())
+            .fetch_optional(pool)
+            .await?
         });
         Ok(row.unwrap_or_default())
     }
@@ -41,12 +46,14 @@ impl Store {
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO tenant_settings (tenant, jwt_audience, updated_at) VALUES ($1, $2, $3) \
+                "INSERT INTO tenant_settings (tenant, jwt_audience, auto_register_users, updated_at) \
+                 VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant) DO UPDATE SET jwt_audience = excluded.jwt_audience, \
-                 updated_at = excluded.updated_at",
+                 auto_register_users = excluded.auto_register_users, updated_at = excluded.updated_at",
             )
             .bind(tenant.as_str())
             .bind(settings.jwt_audience.as_deref())
+            .bind(settings.auto_register_users)
             .bind(now)
             .execute(&mut *tx)
             .await?;

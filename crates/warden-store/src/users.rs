@@ -108,6 +108,48 @@ macro_rules! void_credentials {
 }
 
 impl Store {
+    /// Creates the user with `write` unless the tenant already has them (nothing changes then); `true` when this
+    /// call created them. The audit entry (outcome `created`) is written only with the row.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn register_user(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        write: &UserWrite,
+        new_uuid: &str,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
+                   requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .bind(new_uuid)
+            .bind(write.status.as_str())
+            .bind(write.enabled)
+            .bind(&write.profile)
+            .bind(write.requests_per_hour)
+            .bind(write.requests_per_day)
+            .bind(write.random_shift_minutes)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                return Ok(false);
+            }
+            let audit = audit.map(|draft| draft.with_outcome("created"));
+            commit_audited!(tx, tenant.as_str(), audit, now);
+            Ok(true)
+        })
+    }
+
     /// Creates or replaces a user; returns whether it was created, and the stored row. Changing the status or
     /// `enabled` moves the sensitive-change time to `now` and voids the user's tokens and sessions, in the same
     /// transaction. The audit outcome is `created`, `changed` or `credentials_voided`.

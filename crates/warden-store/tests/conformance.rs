@@ -219,7 +219,7 @@ async fn concurrent_access_checks_are_counted_exactly(store: Store) {
     let stored = store.get_user(&scope.id, &user).await.expect("get user");
     let stored = stored.expect("the user");
     assert_eq!(stored.rate_limited_until, Some(limit_end));
-    let history = store.list_requests(&scope.id, &user, i64::MAX, 1_000);
+    let history = store.list_requests(&scope.id, &user, i64::MAX, false, 1_000);
     let history = history.await.expect("history");
     assert_eq!(history.len(), RACERS, "every check is recorded");
     assert_eq!(count(&history, |r| r.rate_limited_until.is_none()), 10);

@@ -3,7 +3,7 @@
 
 use rand::Rng;
 use warden_core::domain::{actions, Name, RequestContext, TenantId};
-use warden_core::rules::access::{decide, AccessOutcome, MINUTE_MS};
+use warden_core::rules::access::{decide, AccessFacts, AccessOutcome, MINUTE_MS};
 use warden_store::{AccessRequest, ExternalUser, RequestRecord};
 
 use super::*;
@@ -78,9 +78,20 @@ impl UsersService {
                 }
             }
         } else {
-            self.store
-                .record_access_check(tenant, &request, |facts| decide(facts, now, random_shift))
+            let decide = |facts: &AccessFacts| decide(facts, now, random_shift);
+            match self
+                .store
+                .record_access_check(tenant, &request, decide)
                 .await?
+            {
+                None if self.registers_unknown_users(tenant).await? => {
+                    self.register(tenant, context, &input.user, now).await?;
+                    self.store
+                        .record_access_check(tenant, &request, decide)
+                        .await?
+                }
+                outcome => outcome,
+            }
         };
         let outcome = outcome.unwrap_or(AccessOutcome {
             access: false,
@@ -106,25 +117,91 @@ impl UsersService {
         &self,
         tenant: &TenantId,
         user: &Name,
-        limit: Option<i64>,
-        cursor: Option<&str>,
+        listing: RequestListing<'_>,
     ) -> Result<Page<RequestRecord>, UsersError> {
-        let limit = page_limit(limit)?;
-        let before = parse_id_cursor(cursor)?;
-        if self.store.get_user(tenant, user).await?.is_none()
-            && self.directory.lookup(tenant, user).await?.is_none()
-        {
-            return Err(UsersError::UserNotFound(user.clone()));
-        }
+        let limit = page_limit(listing.limit)?;
+        let cursor = match listing.cursor {
+            Some(_) => parse_id_cursor(listing.cursor)?,
+            None if listing.oldest_first => 0,
+            None => i64::MAX,
+        };
+        self.known_user(tenant, user).await?;
         let items = self
             .store
-            .list_requests(tenant, user, before, limit)
+            .list_requests(tenant, user, cursor, listing.oldest_first, limit)
             .await?;
         let next_cursor = (items.len() as i64 == limit)
             .then(|| items.last().map(|r| r.id.to_string()))
             .flatten();
         Ok(Page { items, next_cursor })
     }
+
+    /// The user's recorded access checks in the last hour and the last day: `(per_hour, per_day)`.
+    pub async fn request_counters(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<(i64, i64), UsersError> {
+        self.known_user(tenant, user).await?;
+        Ok(self
+            .store
+            .request_counters(tenant, user, now_millis())
+            .await?)
+    }
+
+    /// Whether the tenant turned on `auto_register_users` (read only when a check finds no user).
+    async fn registers_unknown_users(&self, tenant: &TenantId) -> Result<bool, UsersError> {
+        Ok(self
+            .store
+            .tenant_settings(tenant)
+            .await?
+            .auto_register_users)
+    }
+
+    /// Registers a user an access check found unknown: status `allowed`, enabled, no quotas, no profile. A user
+    /// created meanwhile by someone else is left as they are.
+    async fn register(
+        &self,
+        tenant: &TenantId,
+        context: &RequestContext,
+        user: &Name,
+        now: i64,
+    ) -> Result<(), UsersError> {
+        let write = UserWrite {
+            status: UserStatus::Allowed,
+            enabled: true,
+            profile: "{}".to_owned(),
+            requests_per_hour: None,
+            requests_per_day: None,
+            random_shift_minutes: 0,
+        };
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let audit = self.user_draft(actions::USER_PUT, tenant, user, context);
+        self.store
+            .register_user(tenant, user, &write, &uuid, now, audit)
+            .await?;
+        Ok(())
+    }
+
+    /// `UserNotFound` unless the user has a row or the directory knows them.
+    async fn known_user(&self, tenant: &TenantId, user: &Name) -> Result<(), UsersError> {
+        if self.store.get_user(tenant, user).await?.is_none()
+            && self.directory.lookup(tenant, user).await?.is_none()
+        {
+            return Err(UsersError::UserNotFound(user.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Which page of a user's request history to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestListing<'a> {
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<&'a str>,
+    /// Oldest first (`?order=asc`) instead of newest first.
+    pub oldest_first: bool,
 }
 
 #[cfg(test)]

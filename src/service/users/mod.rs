@@ -10,7 +10,7 @@ mod access_checks;
 mod activation;
 mod single_use_tokens;
 
-pub use access_checks::AccessInput;
+pub use access_checks::{AccessInput, RequestListing};
 pub use single_use_tokens::TokenOwner;
 
 use serde_json::Value;
@@ -54,6 +54,9 @@ pub enum UsersError {
     /// Unknown, expired, deleted and voided sessions alike.
     #[error("session not found")]
     SessionNotFound,
+    /// A caller-chosen session id that a live session of the tenant already has.
+    #[error("a live session already has this session id")]
+    SessionIdTaken,
     /// `AUTH_USER_CONFIG_SOURCE=vault` and Vault did not answer (503).
     #[error("user configuration is unavailable, try again shortly")]
     UserConfigUnavailable,
