@@ -11,9 +11,10 @@ use warden_api::{
 use crate::client::{encode_query, segment, Request};
 use crate::{
     AccessDecision, AccessRecord, AccessRequest, Activated, AuditPage, AuditQuery, Client,
-    CodeIssued, Error, NewSession, Page, PermissionAnswers, Removed, RemovedCount, Revoked,
-    SensitiveChanged, Session, SessionCreated, SessionEnded, TokenIssued, TokenOwner, TokenPair,
-    User, UserBody, UserSaved, UserStatus, Verified,
+    CodeIssued, Error, NewSession, Page, PermissionAnswers, Removed, RemovedCount, RequestCounters,
+    RequestsQuery, Revoked, SensitiveChanged, Session, SessionCreated, SessionEnded, Settings,
+    SettingsChange, TokenIssued, TokenOwner, TokenPair, User, UserBody, UserSaved, UserStatus,
+    Verified,
 };
 
 fn user_path(user: &str, tail: &str) -> Result<String, Error> {
@@ -121,6 +122,25 @@ impl Client {
             .await
     }
 
+    /// `GET /api/users/{user}/requests?order=…`: the user's access-check history in either order
+    /// ([`Order::Asc`] is oldest first, as users-package's `get_user_requests(order="asc")`).
+    pub async fn user_requests_with(
+        &self,
+        user: &str,
+        query: &RequestsQuery,
+    ) -> Result<Page<AccessRecord>, Error> {
+        let query = encode_query(query)?;
+        self.send(Request::get(user_path(user, &format!("/requests{query}"))?))
+            .await
+    }
+
+    /// `GET /api/users/{user}/requests/counters`: the user's access checks in the last hour and the last day
+    /// (users-package's `get_user_request_counters`).
+    pub async fn user_request_counters(&self, user: &str) -> Result<RequestCounters, Error> {
+        self.send(Request::get(user_path(user, "/requests/counters")?))
+            .await
+    }
+
     /// `POST /api/users/{user}/tokens`: a single-use token `<user>.<secret>` (in [`TokenIssued::token`]).
     pub async fn issue_single_use_token(
         &self,
@@ -207,6 +227,34 @@ impl Client {
     pub async fn delete_user_sessions(&self, user: &str) -> Result<RemovedCount, Error> {
         self.send(Request::delete(user_path(user, "/sessions")?))
             .await
+    }
+
+    /// `DELETE /api/users/{user}/sessions/{session_ref}`: ends one of the user's sessions by the `session_ref`
+    /// its listing shows; a ref the user has no live session with is [`Error::Refused`] with 404.
+    pub async fn delete_user_session(
+        &self,
+        user: &str,
+        session_ref: &str,
+    ) -> Result<SessionEnded, Error> {
+        let path = user_path(user, &format!("/sessions/{}", segment(session_ref)?))?;
+        self.send(Request::delete(path)).await
+    }
+
+    /// `GET /api/settings`: the tenant's settings.
+    pub async fn settings(&self) -> Result<Settings, Error> {
+        self.send(Request::get("/api/settings".into())).await
+    }
+
+    /// `PUT /api/settings`: changes the fields `change` sets (absent ones stay; `Some(None)` resets one).
+    pub async fn put_settings(&self, change: &SettingsChange) -> Result<Settings, Error> {
+        let request = Request::put("/api/settings".into()).json(to_json(change)?);
+        self.send(request).await
+    }
+
+    /// `DELETE /api/users/{user}/jwt`: revokes every refresh family of the user and every access token issued
+    /// from them.
+    pub async fn revoke_user_jwts(&self, user: &str) -> Result<Revoked, Error> {
+        self.send(Request::delete(user_path(user, "/jwt")?)).await
     }
 
     /// `POST /api/sessions/cleanup`: removes this tenant's expired or voided sessions now.

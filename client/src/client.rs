@@ -186,7 +186,10 @@ impl Client {
     }
 
     /// Sends `request` and returns the whole envelope `E`, retrying as the request allows.
-    async fn send_envelope<E: DeserializeOwned>(&self, request: Request) -> Result<E, Error> {
+    pub(crate) async fn send_envelope<E: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<E, Error> {
         let mut retries = 0;
         loop {
             match self.attempt(&request).await {
@@ -194,6 +197,7 @@ impl Client {
                 Err(failure)
                     if request.idempotent
                         && failure.error.is_retryable()
+                        && failure.waits_within(MAX_BACKOFF)
                         && retries < self.inner.max_retries =>
                 {
                     let wait = backoff(self.inner.initial_backoff, retries)
@@ -299,6 +303,12 @@ impl Failure {
             error: Error::Transport { source },
             retry_after: None,
         }
+    }
+
+    /// Whether the server's `Retry-After` (if any) asks for no longer than `limit`: a 429 that names a longer
+    /// wait is returned at once rather than retried too early.
+    fn waits_within(&self, limit: Duration) -> bool {
+        self.retry_after.is_none_or(|wait| wait <= limit)
     }
 }
 

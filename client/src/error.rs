@@ -69,11 +69,13 @@ impl Error {
         }
     }
 
-    /// Whether trying the same call again later may succeed: transport failures and 503 answers.
+    /// Whether trying the same call again later may succeed: transport failures, 503 answers and 429 (too many
+    /// requests, which names its wait in `Retry-After`).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { .. } => true,
             Self::Server { status, .. } => *status == 503,
+            Self::Refused { status, .. } => *status == 429,
             _ => false,
         }
     }

@@ -1,7 +1,7 @@
-//! The health endpoints: `/ping`, `/livez`, `/readyz`. They need no client key, and none is sent.
+//! The health endpoints: `/ping`, `/livez`, `/readyz`, `/health`. They need no client key, and none is sent.
 
 use crate::client::Request;
-use crate::{Client, Error, Health};
+use crate::{Client, Error, Health, HealthCheck};
 
 impl Client {
     /// `GET /ping`: the seed's health check; answers while the process is up.
@@ -18,5 +18,12 @@ impl Client {
     /// returned as [`Error::Server`] with status 503.
     pub async fn readyz(&self) -> Result<Health, Error> {
         self.send(Request::get("/readyz".into()).public()).await
+    }
+
+    /// `GET /health`: `auth` 3.7.1's probe; [`HealthCheck::status`] is `healthy`. When the database is
+    /// unreachable Warden answers 503 (`unhealthy`), which is retried and then returned as [`Error::Server`].
+    pub async fn health(&self) -> Result<HealthCheck, Error> {
+        self.send_envelope(Request::get("/health".into()).public())
+            .await
     }
 }

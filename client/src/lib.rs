@@ -90,9 +90,11 @@
 //! A call is repeated, up to [`ClientBuilder::max_retries`] times (default 2) with exponential backoff and jitter,
 //! only when **both** hold:
 //!
-//! - the failure is a transport error or a 503 (Warden's answer while its database is unreachable). Other 5xx
-//!   and every 4xx are returned at once: a 4xx says the request is wrong, not that the server is unwell, so it
-//!   neither triggers a retry nor affects later calls (there is no circuit breaker);
+//! - the failure is a transport error, a 503 (Warden's answer while its database is unreachable) or a 429 (too
+//!   many requests); the wait is the backoff or the answer's `Retry-After`, whichever is longer, and an answer
+//!   whose `Retry-After` asks for more than [`MAX_BACKOFF`] is returned at once. Other 5xx and every other 4xx
+//!   are returned at once: a 4xx says the request is wrong, not that the server is unwell, so it neither
+//!   triggers a retry nor affects later calls (there is no circuit breaker);
 //! - the call is idempotent, so that running it twice leaves the same state as running it once. All of
 //!   Warden's core endpoints are: the GETs and DELETEs, and also the POSTs that create a role, grant a permission
 //!   or add a membership, because repeating them answers `created: false` and changes nothing. A consequence to
@@ -112,15 +114,19 @@ mod client;
 mod error;
 mod health;
 mod rbac;
+mod workflow;
+
+pub use workflow::WorkflowWatch;
 
 /// Warden's wire contract, the crate the server answers with: every body, the envelope and the query types.
 pub use warden_api as api;
 /// The bodies and answers of the client's methods.
 pub use warden_api::{
     AccessDecision, AccessRecord, AccessRequest, Activated, AuditEntry, AuditPage, AuditQuery,
-    Claims, CodeIssued, Created, HasPermission, Health, IsMember, NewSession, Page, Permission,
-    PermissionAnswers, Quotas, Removed, RemovedCount, Revoked, Role, SensitiveChanged, Session,
-    SessionCreated, SessionEnded, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody,
+    Claims, CodeIssued, Created, HasPermission, Health, HealthCheck, IsMember, NewSession, Order,
+    Page, Permission, PermissionAnswers, Quotas, Removed, RemovedCount, RequestCounters,
+    RequestsQuery, Revoked, Role, SensitiveChanged, Session, SessionCreated, SessionEnded,
+    Settings, SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody,
     UserName, UserSaved, UserStatus, Verdict, Verified,
 };
 

@@ -19,6 +19,8 @@ struct Scripted {
 struct Script {
     statuses: Vec<u16>,
     attempts: Arc<AtomicUsize>,
+    /// Sent as `Retry-After` with every answer that is not a success.
+    retry_after: Option<&'static str>,
 }
 
 async fn answer(State(script): State<Arc<Script>>) -> impl IntoResponse {
@@ -33,19 +35,31 @@ async fn answer(State(script): State<Arc<Script>>) -> impl IntoResponse {
             "message": status.canonical_reason(), "error": format!("scripted {code}"),
             "timestamp": "2026-01-01T00:00:00Z"})
     };
-    (
+    let mut response = (
         status,
         [("content-type", "application/json")],
         body.to_string(),
     )
+        .into_response();
+    if let (Some(wait), false) = (script.retry_after, status.is_success()) {
+        response
+            .headers_mut()
+            .insert("retry-after", wait.parse().unwrap());
+    }
+    response
 }
 
 impl Scripted {
     async fn start(statuses: &[u16]) -> Self {
+        Self::start_with(statuses, None).await
+    }
+
+    async fn start_with(statuses: &[u16], retry_after: Option<&'static str>) -> Self {
         let attempts = Arc::new(AtomicUsize::new(0));
         let script = Arc::new(Script {
             statuses: statuses.to_vec(),
             attempts: attempts.clone(),
+            retry_after,
         });
         let router = axum::Router::new().fallback(answer).with_state(script);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -75,6 +89,47 @@ async fn a_503_is_retried_until_the_server_answers() {
 
     assert_eq!(roles[0].role, "admin");
     assert_eq!(server.attempts(), 3);
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_its_retry_after() {
+    let server = Scripted::start_with(&[429, 200], Some("1")).await;
+    let started = Instant::now();
+
+    let roles = server.client().list_roles().await.unwrap();
+
+    assert_eq!(roles[0].role, "admin");
+    assert_eq!(server.attempts(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited {:?}, not the second Retry-After asked for",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_429_asking_for_a_long_wait_is_returned_at_once() {
+    let server = Scripted::start_with(&[429, 200], Some("120")).await;
+
+    let err = server.client().list_roles().await.unwrap_err();
+
+    assert!(matches!(err, Error::Refused { status: 429, .. }), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(server.attempts(), 1);
+}
+
+#[tokio::test]
+async fn a_429_on_a_call_that_is_not_idempotent_is_not_retried() {
+    let server = Scripted::start_with(&[429, 200], Some("0")).await;
+
+    let err = server
+        .client()
+        .issue_single_use_token("alice", None)
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(server.attempts(), 1);
 }
 
 #[tokio::test]
