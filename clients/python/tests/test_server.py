@@ -119,10 +119,10 @@ def test_users(api: Any) -> None:
     assert user["status"] == "allowed" and user["profile"] == {"name": "One"} and user["enabled"] is True
     api.create_role("staff")
     api.add_membership("u1", "staff")
-    assert "staff" in str(api.get_user("u1")["roles"])
+    assert api.get_user("u1")["roles"] == ["staff"]
     page = api.list_users_page(limit=2)
     assert len(page["items"]) == 2 and page["next_cursor"]
-    assert [u.get("user_id", u.get("user", u.get("name"))) for u in api.list_users()] == ["u1", "u2", "u3"]
+    assert [u["user_id"] for u in api.list_users()] == ["u1", "u2", "u3"]
     assert len(api.list_users(status="denied")) == 1
     changed = api.sensitive_change("u1")
     assert changed["sensitive_changed_at"]
