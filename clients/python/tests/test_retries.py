@@ -235,7 +235,7 @@ def test_future_endpoints_shapes() -> None:
     script = Script(
         ok({"api_key": "rak_secret", "key_id": "k", "user": "u", "label": "ci", "key_prefix": "rak_se"}),
         ok({"count": 1, "keys": [{"key_id": "k", "is_active": True}]}),
-        ok({"count": 1, "members": [{"user": "u"}]}),
+        ok({"count": 1, "members": ["u"]}, next_cursor=None),
         ok({"has_permission": True}),
         ok({"strict_users": True}),
     )
@@ -243,7 +243,7 @@ def test_future_endpoints_shapes() -> None:
     assert client.create_api_key("u", "ci", "2030-01-01T00:00:00Z")["api_key"] == "rak_secret"
     assert json.loads(script.requests[0].content) == {"label": "ci", "expires_at": "2030-01-01T00:00:00Z"}
     assert client.list_api_keys("u") == [{"key_id": "k", "is_active": True}]
-    assert client.get_users_for_workflow("deploy") == [{"user": "u"}]
+    assert client.get_users_for_workflow("deploy") == ["u"]
     assert client.check_user_workflow_permission("u", "deploy") is True
     assert client.set_strict_users(True) == {"strict_users": True}
     assert json.loads(script.requests[4].content) == {"strict_users": True}

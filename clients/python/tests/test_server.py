@@ -13,6 +13,21 @@ def test_health(api: Any) -> None:
     assert api.ping()["status"] == "ok"
     assert api.livez()["status"] == "ok"
     assert api.readyz()["status"] == "ok"
+    assert api.health()["status"] == "healthy"
+    assert api.is_healthy() is True
+
+
+def test_workflows(api: Any, factory: Any) -> None:
+    api.create_role("deployer")
+    api.add_permission("deployer", "deploy")
+    api.add_membership("zoe", "deployer")
+    api.add_membership("adam", "deployer")
+    assert api.get_users_for_workflow("deploy") == ["adam", "zoe"]
+    assert api.check_user_workflow_permission("zoe", "deploy") is True
+    assert api.check_user_workflow_permission("eve", "deploy") is False
+    assert factory().get_users_for_workflow("deploy") == []
+    api.remove_membership("zoe", "deployer")
+    assert api.check_user_workflow_permission("zoe", "deploy") is False
 
 
 def test_roles(api: Any) -> None:
@@ -161,6 +176,7 @@ def test_access_checks_and_quotas(api: Any) -> None:
     second = api.check_access("q")
     assert second["access"] == "allowed" and second["rate_limits"] is not None
     assert api.check_access("stranger")["access"] == "denied"
+    assert api.request_counters("q") == {"requests_per_hour": 2, "requests_per_day": 2}
     history = api.user_requests("q")
     assert len(history) == 2
     page = api.user_requests_page("q", limit=1)
@@ -197,13 +213,16 @@ def test_sessions(api: Any) -> None:
     assert api.set_session_ttl(sid, 1200)["ttl_remaining"] > 600
     assert sorted(api.set_session_permissions(sid, ["write"])["permissions"]) == ["write"]
     assert api.check_session(sid, ["read", "write"]) == {"read": False, "write": True}
-    assert len(api.user_sessions("s")) == 1
+    listed = api.user_sessions("s")
+    assert len(listed) == 1 and "session_id" not in listed[0]
     assert api.delete_session(sid)["removed"] is True
     with pytest.raises(RefusedError) as err:
         api.get_session(sid)
     assert err.value.status == 404 and sid not in str(err.value) + repr(err.value)
     api.create_session("s", ["x"])
     api.create_session("s", ["y"])
+    third = api.create_session("s", ["z"])
+    assert api.delete_user_session("s", third["session_ref"])["removed"] is True
     assert api.delete_user_sessions("s")["removed"] == 2
     assert api.user_sessions("s") == []
     assert api.cleanup_sessions()["removed"] >= 0
@@ -235,6 +254,10 @@ def test_jwt_and_settings(api: Any) -> None:
     assert updated["jwt_audience"] == "my-app" and updated["jwt_audience_is_default"] is False
     assert api.get_settings()["jwt_audience"] == "my-app"
     assert api.set_jwt_audience(None)["jwt_audience_is_default"] is True
+    assert settings["auto_register_users"] is False
+    assert api.set_auto_register_users(True)["auto_register_users"] is True
+    assert api.check_access("newcomer")["access"] == "allowed"
+    assert api.get_user("newcomer")["status"] == "allowed"
 
 
 def test_audit(api: Any) -> None:

@@ -22,7 +22,7 @@ KEY = "0f0e6d7c-1111-4222-8333-444455556666"
 def users_answer(request: httpx.Request) -> httpx.Response:
     assert request.url.path == "/api/workflow/users/deploy"
     return httpx.Response(200, json={"success": True, "code": 200, "message": "ok", "timestamp": "t",
-                                     "data": {"count": 1, "members": [{"user": "alice"}]}})
+                                     "data": {"count": 1, "members": ["alice"]}, "next_cursor": None})
 
 
 def test_thread_watcher_survives_callback_errors_and_stops() -> None:
@@ -30,7 +30,7 @@ def test_thread_watcher_survives_callback_errors_and_stops() -> None:
     seen: list[Any] = []
     done = threading.Event()
 
-    def callback(users: list[dict[str, Any]]) -> None:
+    def callback(users: list[str]) -> None:
         seen.append(users)
         if len(seen) == 1:
             raise RuntimeError("callback failure")
@@ -41,7 +41,7 @@ def test_thread_watcher_survives_callback_errors_and_stops() -> None:
     assert done.wait(5)
     watcher.stop(timeout=5)
     assert not watcher.running
-    assert seen[0] == [{"user": "alice"}]
+    assert seen[0] == ["alice"]
     assert watcher.errors == 1 and watcher.runs >= 3
     runs = watcher.runs
     time.sleep(0.1)
@@ -69,7 +69,7 @@ async def test_async_watcher_with_async_callback() -> None:
     client = AsyncEnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(users_answer))
     seen: list[Any] = []
 
-    async def callback(users: list[dict[str, Any]]) -> None:
+    async def callback(users: list[str]) -> None:
         seen.append(users)
         if len(seen) == 2:
             raise ValueError("boom")
@@ -82,5 +82,5 @@ async def test_async_watcher_with_async_callback() -> None:
     assert watcher.running
     await watcher.stop()
     assert not watcher.running
-    assert watcher.errors == 1 and seen[0] == [{"user": "alice"}] and len(seen) >= 4
+    assert watcher.errors == 1 and seen[0] == ["alice"] and len(seen) >= 4
     await client.close()

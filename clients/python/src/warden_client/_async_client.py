@@ -182,9 +182,12 @@ class AsyncEnhancedAuthClient:
         return await self._object("GET", "/ping", auth=False)
 
     async def health(self) -> JSON:
-        """``GET /health``: ``{"status": "healthy"}``, or the unhealthy answer of a 503 (not raised)."""
+        """``GET /health``: ``{"status": "healthy", "database"}``, or ``{"status": "unhealthy", "reason"}`` for a
+        503 (returned, not raised; not retried)."""
         try:
-            return await self._object("GET", "/health", auth=False, idempotent=False)
+            envelope = await self._send("GET", "/health", auth=False, idempotent=False)
+            data = envelope.get("data")
+            return data if isinstance(data, dict) else {"status": envelope.get("status", "healthy")}
         except WardenError as exc:
             if exc.status == 503:
                 data = (exc.envelope or {}).get("data")
@@ -280,10 +283,10 @@ class AsyncEnhancedAuthClient:
 
     # ------------------------------------------------------------------ workflows (seed names)
 
-    async def get_users_for_workflow(self, workflow_name: str) -> list[JSON]:
-        """``GET /api/workflow/users/{workflow}``: the users who may run it (``[{"user", …}]``)."""
-        route = "/api/workflow/users/{workflow}"
-        return _core.expect_list(await self._data("GET", route, workflow_name, rbac_read=True), route)
+    async def get_users_for_workflow(self, workflow_name: str) -> list[str]:
+        """``GET /api/workflow/users/{workflow}``: the names of the users who may run it (every page)."""
+        items = await self._listing("/api/workflow/users/{workflow}", workflow_name)
+        return [str(m["user"]) if isinstance(m, dict) else str(m) for m in items]
 
     async def check_user_workflow_permission(self, user: str, workflow_name: str) -> bool:
         """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it?"""
@@ -357,7 +360,8 @@ class AsyncEnhancedAuthClient:
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self) -> JSON:
-        """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "strict_users"?}``."""
+        """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
+        "strict_users"?}``."""
         return await self._object("GET", "/api/settings")
 
     async def update_settings(self, **fields: Any) -> JSON:
@@ -368,6 +372,10 @@ class AsyncEnhancedAuthClient:
     async def set_strict_users(self, enabled: bool) -> JSON:
         """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name)."""
         return await self.update_settings(strict_users=enabled)
+
+    async def set_auto_register_users(self, enabled: Optional[bool]) -> JSON:
+        """``PUT /api/settings`` ``{"auto_register_users": enabled}`` (``None``: the default, off)."""
+        return await self.update_settings(auto_register_users=enabled)
 
     async def set_jwt_audience(self, audience: Optional[str]) -> JSON:
         """``PUT /api/settings`` ``{"jwt_audience": audience}`` (``None``: back to the default, the tenant id)."""
@@ -479,6 +487,10 @@ class AsyncEnhancedAuthClient:
         params = drop_none({"limit": str(limit) if limit else None, "cursor": cursor})
         return await self._object("GET", "/api/users/{user}/requests", user, params=params)
 
+    async def request_counters(self, user: str) -> JSON:
+        """``GET /api/users/{user}/requests/counters``: ``{"requests_per_hour", "requests_per_day"}``."""
+        return await self._object("GET", "/api/users/{user}/requests/counters", user)
+
     async def user_requests(self, user: str) -> list[JSON]:
         """The user's whole access-check history, newest first."""
         items: list[JSON] = []
@@ -551,6 +563,10 @@ class AsyncEnhancedAuthClient:
         """``GET /api/users/{user}/sessions``: the user's live sessions (no ids)."""
         route = "/api/users/{user}/sessions"
         return _core.expect_list(await self._data("GET", route, user), route)
+
+    async def delete_user_session(self, user: str, session_ref: str) -> JSON:
+        """``DELETE /api/users/{user}/sessions/{session_ref}``: end one session by its listing ref."""
+        return await self._object("DELETE", "/api/users/{user}/sessions/{session_ref}", user, session_ref)
 
     async def delete_user_sessions(self, user: str) -> JSON:
         """``DELETE /api/users/{user}/sessions``: log out everywhere, ``{"removed": n}``."""

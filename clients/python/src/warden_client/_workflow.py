@@ -13,7 +13,7 @@ from ._sync_client import EnhancedAuthClient
 
 logger = logging.getLogger("warden_client.workflow")
 
-Users = list[dict[str, Any]]
+Users = list[str]
 
 
 class WorkflowWatcher:
