@@ -260,6 +260,8 @@ def test_health_reports_unhealthy_without_raising() -> None:
     assert client.health()["status"] == "unhealthy"
     assert client.is_healthy() is False
     assert len(script.requests) == 2  # one per call: not retried
+    down = sync_client(Script(httpx.ConnectError("refused")))
+    assert down.is_healthy() is False
 
 
 def test_secrets_never_in_exceptions() -> None:

@@ -198,8 +198,11 @@ class AsyncEnhancedAuthClient:
             raise
 
     async def is_healthy(self) -> bool:
-        """``True`` when ``GET /health`` answers 200 healthy."""
-        return (await self.health()).get("status") == "healthy"
+        """``True`` when ``GET /health`` answers 200 healthy; ``False`` for unhealthy, no answer or any error."""
+        try:
+            return (await self.health()).get("status") == "healthy"
+        except WardenError:
+            return False
 
     async def livez(self) -> JSON:
         """``GET /livez``: the process is up."""
