@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from warden_client import AsyncEnhancedAuthClient, EnhancedAuthClient
+from warden_client import AsyncEnhancedAuthClient, AsyncWardenClient, EnhancedAuthClient, WardenClient
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
@@ -79,9 +79,9 @@ def key() -> str:
 
 
 class Blocking:
-    """Runs an AsyncEnhancedAuthClient's coroutines on a private loop, so one test body covers both clients."""
+    """Runs an async client's coroutines on a private loop, so one test body covers the sync and async clients."""
 
-    def __init__(self, client: AsyncEnhancedAuthClient, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, client: AsyncWardenClient | AsyncEnhancedAuthClient, loop: asyncio.AbstractEventLoop) -> None:
         self._client = client
         self._loop = loop
 
@@ -93,17 +93,20 @@ class Blocking:
             return call
         if name == "at_least":
             return lambda revision: Blocking(attr(revision), self._loop)
+        if name == "warden":
+            return Blocking(attr, self._loop)
         return attr
 
     def __repr__(self) -> str:
         return repr(self._client)
 
 
-def make_client(kind: str, url: str, key: str, **kwargs: Any) -> Any:
+def make_client(kind: str, url: str, key: str, seed: bool = False, **kwargs: Any) -> Any:
+    """A Warden client (``seed=False``) or a seed-compatible one of the given kind."""
     if kind == "sync":
-        return EnhancedAuthClient(api_key=key, service_url=url, **kwargs)
+        return (EnhancedAuthClient if seed else WardenClient)(api_key=key, service_url=url, **kwargs)
     loop = asyncio.new_event_loop()
-    client = AsyncEnhancedAuthClient(api_key=key, service_url=url, **kwargs)
+    client = (AsyncEnhancedAuthClient if seed else AsyncWardenClient)(api_key=key, service_url=url, **kwargs)
     wrapped = Blocking(client, loop)
     wrapped._closer = lambda: (loop.run_until_complete(client.close()), loop.close())  # type: ignore[attr-defined]
     return wrapped
@@ -116,11 +119,12 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def factory(kind: str, server_url: str) -> Iterator[Any]:
-    """``factory(key=None, **kwargs)``: a client of the given kind on the test server (closed afterwards)."""
+    """``factory(key=None, seed=False, **kwargs)``: a client of the given kind on the test server (closed
+    afterwards); ``seed=True`` gives the seed-compatible ``EnhancedAuthClient``."""
     made: list[Any] = []
 
-    def make(key: str | None = None, **kwargs: Any) -> Any:
-        client = make_client(kind, server_url, key or str(uuid.uuid4()), **kwargs)
+    def make(key: str | None = None, seed: bool = False, **kwargs: Any) -> Any:
+        client = make_client(kind, server_url, key or str(uuid.uuid4()), seed, **kwargs)
         made.append(client)
         return client
 
@@ -134,4 +138,11 @@ def factory(kind: str, server_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 def api(factory: Any, key: str) -> Any:
+    """A Warden client (answers are ``data``)."""
     return factory(key)
+
+
+@pytest.fixture
+def seed(factory: Any, key: str) -> Any:
+    """A seed-compatible client on the same tenant as ``api``."""
+    return factory(key, seed=True)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from warden_client import (
-    AsyncEnhancedAuthClient,
-    EnhancedAuthClient,
+    AsyncWardenClient,
+    WardenClient,
     RefusedError,
     watch_workflow,
     watch_workflow_async,
@@ -19,7 +19,7 @@ from warden_client import (
 
 
 async def test_concurrent_checks(server_url: str) -> None:
-    async with AsyncEnhancedAuthClient(api_key=str(uuid.uuid4()), service_url=server_url,
+    async with AsyncWardenClient(api_key=str(uuid.uuid4()), service_url=server_url,
                                        read_your_writes=True) as auth:
         await auth.create_role("reader")
         await asyncio.gather(*(auth.add_permission("reader", f"doc:{i}") for i in range(20)))
@@ -33,7 +33,7 @@ async def test_concurrent_checks(server_url: str) -> None:
 
 
 async def test_async_watcher_on_server(server_url: str) -> None:
-    async with AsyncEnhancedAuthClient(api_key=str(uuid.uuid4()), service_url=server_url) as auth:
+    async with AsyncWardenClient(api_key=str(uuid.uuid4()), service_url=server_url) as auth:
         await auth.create_role("ops")
         await auth.add_permission("ops", "backup")
         await auth.add_membership("olga", "ops")
@@ -48,7 +48,7 @@ async def test_async_watcher_on_server(server_url: str) -> None:
 
 
 def test_thread_watcher_on_server(server_url: str) -> None:
-    with EnhancedAuthClient(api_key=str(uuid.uuid4()), service_url=server_url) as auth:
+    with WardenClient(api_key=str(uuid.uuid4()), service_url=server_url) as auth:
         auth.create_role("ops")
         auth.add_permission("ops", "backup")
         auth.add_membership("olga", "ops")

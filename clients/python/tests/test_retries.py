@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from warden_client import (
-    AsyncEnhancedAuthClient,
+    AsyncWardenClient,
     CircuitBreaker,
     CircuitOpenError,
-    EnhancedAuthClient,
+    WardenClient,
     RateLimitedError,
     RefusedError,
     RetryPolicy,
@@ -51,14 +51,14 @@ class Script:
         return answer  # type: ignore[no-any-return]
 
 
-def sync_client(script: Script, **kwargs: Any) -> EnhancedAuthClient:
+def sync_client(script: Script, **kwargs: Any) -> WardenClient:
     kwargs.setdefault("retry", RetryPolicy(max_retries=3, backoff_factor=0.01, max_backoff=0.5))
-    return EnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(script), **kwargs)
+    return WardenClient(KEY, "http://warden.test", transport=httpx.MockTransport(script), **kwargs)
 
 
-def async_client(script: Script, **kwargs: Any) -> AsyncEnhancedAuthClient:
+def async_client(script: Script, **kwargs: Any) -> AsyncWardenClient:
     kwargs.setdefault("retry", RetryPolicy(max_retries=3, backoff_factor=0.01, max_backoff=0.5))
-    return AsyncEnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(script), **kwargs)
+    return AsyncWardenClient(KEY, "http://warden.test", transport=httpx.MockTransport(script), **kwargs)
 
 
 def test_503_retried_honouring_retry_after() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from warden_client import (
-    AsyncEnhancedAuthClient,
-    EnhancedAuthClient,
+    AsyncWardenClient,
+    WardenClient,
     watch_workflow,
     watch_workflow_async,
 )
@@ -26,7 +26,7 @@ def users_answer(request: httpx.Request) -> httpx.Response:
 
 
 def test_thread_watcher_survives_callback_errors_and_stops() -> None:
-    client = EnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(users_answer))
+    client = WardenClient(KEY, "http://warden.test", transport=httpx.MockTransport(users_answer))
     seen: list[Any] = []
     done = threading.Event()
 
@@ -58,7 +58,7 @@ def test_thread_watcher_survives_server_errors() -> None:
                                              "error": "x", "timestamp": "t"})
         return users_answer(request)
 
-    client = EnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(flaky))
+    client = WardenClient(KEY, "http://warden.test", transport=httpx.MockTransport(flaky))
     got = threading.Event()
     with watch_workflow(client, "deploy", lambda users: got.set(), interval_seconds=0.02) as watcher:
         assert got.wait(5)
@@ -66,7 +66,7 @@ def test_thread_watcher_survives_server_errors() -> None:
 
 
 async def test_async_watcher_with_async_callback() -> None:
-    client = AsyncEnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(users_answer))
+    client = AsyncWardenClient(KEY, "http://warden.test", transport=httpx.MockTransport(users_answer))
     seen: list[Any] = []
 
     async def callback(users: list[str]) -> None:

@@ -1,10 +1,12 @@
 """Python client of the Warden authorization service.
 
 ``from warden_client import EnhancedAuthClient`` replaces ``from auth.client import EnhancedAuthClient``:
-same method names and arguments; answers are the values of Warden's envelope ``data``.
+same method names and arguments, and the same answers (the seed's envelope or ``{"result": …}``).
+``WardenClient`` / ``AsyncWardenClient`` have the same methods answering with Warden's envelope ``data``.
 """
 
-from ._async_client import AsyncEnhancedAuthClient
+from ._async_client import AsyncWardenClient
+from ._async_seed import AsyncEnhancedAuthClient
 from ._core import CircuitBreaker, RetryPolicy
 from ._errors import (
     ApiError,
@@ -18,7 +20,8 @@ from ._errors import (
     TransportError,
     WardenError,
 )
-from ._sync_client import EnhancedAuthClient
+from ._sync_client import WardenClient
+from ._sync_seed import EnhancedAuthClient
 from ._workflow import AsyncWorkflowWatcher, WorkflowWatcher, watch_workflow, watch_workflow_async
 
 
@@ -34,6 +37,7 @@ __all__ = [
     "ApiError",
     "AsyncClient",
     "AsyncEnhancedAuthClient",
+    "AsyncWardenClient",
     "AsyncWorkflowWatcher",
     "AuthRefused",
     "AuthTransportError",
@@ -47,6 +51,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "TransportError",
+    "WardenClient",
     "WardenError",
     "WorkflowWatcher",
     "watch_workflow",

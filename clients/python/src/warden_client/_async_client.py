@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 import httpx
 
@@ -16,15 +16,14 @@ from ._errors import DecodeError, TransportError, WardenError
 logger = logging.getLogger("warden_client")
 
 Moment = Union[str, datetime]
+_Client = TypeVar("_Client", bound="_AsyncBase")
+_View = TypeVar("_View", bound="_AsyncBase")
 
 
-class AsyncEnhancedAuthClient:
-    """Client of Warden's REST API with the seed ``auth.client.EnhancedAuthClient`` method names.
-
-    Seed-named methods return the value taken from Warden's envelope ``data`` (checks a ``bool``, listings
-    the whole list with every page followed, writes the ``data`` object such as ``{"created", "revision"}``).
-    Every failure raises a :class:`~warden_client.WardenError` subclass.
-    """
+class _AsyncBase:
+    """What both clients share: connections, retries, circuit breaker, revisions, and the methods that are not
+    the seed's (health probes, users, access checks, tokens, sessions, JWT, audit, settings, key recovery).
+    Every failure raises a :class:`~warden_client.WardenError` subclass."""
 
     def __init__(
         self,
@@ -84,15 +83,21 @@ class AsyncEnhancedAuthClient:
 
     __str__ = __repr__
 
-    def at_least(self, revision: int) -> "AsyncEnhancedAuthClient":
+    def at_least(self: _Client, revision: int) -> _Client:
         """A client sharing this one's connections whose RBAC reads send ``?min_revision=``: at least
         ``revision`` (and at least this client's own floor, whichever is larger)."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
+        clone = self._view(type(self))
         floor = revision if self.revision is None else max(revision, self.revision)
         clone._revisions = Revisions(floor, self._revisions.track)
-        clone._owns_http = False
         return clone
+
+    def _view(self, cls: type[_View]) -> _View:
+        """An instance of ``cls`` sharing this client's connections, breaker, key and revisions (closing it
+        closes nothing)."""
+        view = object.__new__(cls)
+        view.__dict__.update(self.__dict__)
+        view._owns_http = False
+        return view
 
     async def _send(
         self,
@@ -169,17 +174,13 @@ class AsyncEnhancedAuthClient:
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> "AsyncEnhancedAuthClient":
+    async def __aenter__(self: _Client) -> _Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # ------------------------------------------------------------------ health (seed: ping)
-
-    async def ping(self) -> JSON:
-        """``GET /ping``: ``{"status": "ok"}`` (no key needed)."""
-        return await self._object("GET", "/ping", auth=False)
+    # ------------------------------------------------------------------ health
 
     async def health(self) -> JSON:
         """``GET /health``: ``{"status": "healthy", "database"}``, or ``{"status": "unhealthy", "reason"}`` for a
@@ -212,102 +213,6 @@ class AsyncEnhancedAuthClient:
         """``GET /readyz``: the database is reachable (503 raises :class:`ServerError`)."""
         return await self._object("GET", "/readyz", auth=False, idempotent=False)
 
-    # ------------------------------------------------------------------ RBAC (seed names)
-
-    async def create_role(self, role: str, description: Optional[str] = None) -> JSON:
-        """``POST /api/role/{role}``: ``{"created", "revision"}`` (``created: false`` if it existed)."""
-        body = {"description": description} if description is not None else None
-        return await self._write("POST", "/api/role/{role}", role, json=body, idempotent=True)
-
-    async def delete_role(self, role: str) -> JSON:
-        """``DELETE /api/role/{role}``: ``{"removed", "revision"}``."""
-        return await self._write("DELETE", "/api/role/{role}", role)
-
-    async def list_roles(self) -> list[JSON]:
-        """``GET /api/roles``: every role, ``[{"role", "description"}]``."""
-        return await self._listing("/api/roles")
-
-    async def add_permission(self, group: str, name: str) -> JSON:
-        """``POST /api/permission/{role}/{name}``: grant ``name`` to role ``group``."""
-        return await self._write("POST", "/api/permission/{role}/{name}", group, name, idempotent=True)
-
-    async def remove_permission(self, group: str, name: str) -> JSON:
-        """``DELETE /api/permission/{role}/{name}``: revoke it."""
-        return await self._write("DELETE", "/api/permission/{role}/{name}", group, name)
-
-    async def has_permission(self, group: str, name: str) -> bool:
-        """``GET /api/permission/{role}/{name}``: does the role have the permission?"""
-        route = "/api/permission/{role}/{name}"
-        return _core.flag(await self._data("GET", route, group, name, rbac_read=True), "has_permission", route)
-
-    role_has_permission = has_permission
-
-    async def add_membership(self, user: str, group: str) -> JSON:
-        """``POST /api/membership/{user}/{role}``: add the user to the role."""
-        return await self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
-
-    async def remove_membership(self, user: str, group: str) -> JSON:
-        """``DELETE /api/membership/{user}/{role}``."""
-        return await self._write("DELETE", "/api/membership/{user}/{role}", user, group)
-
-    async def has_membership(self, user: str, group: str) -> bool:
-        """``GET /api/membership/{user}/{role}``: is the user in the role?"""
-        route = "/api/membership/{user}/{role}"
-        return _core.flag(await self._data("GET", route, user, group, rbac_read=True), "is_member", route)
-
-    async def user_has_permission(self, user: str, name: str) -> bool:
-        """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it?"""
-        route = "/api/has_permission/{user}/{name}"
-        return _core.flag(await self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
-
-    async def get_user_permissions(self, user: str) -> list[JSON]:
-        """``GET /api/user_permissions/{user}``: ``[{"name"}]``."""
-        return await self._listing("/api/user_permissions/{user}", user)
-
-    async def get_role_permissions(self, role: str) -> list[JSON]:
-        """``GET /api/role_permissions/{role}``: ``[{"name"}]``."""
-        return await self._listing("/api/role_permissions/{role}", role)
-
-    async def get_user_roles(self, user: str) -> list[JSON]:
-        """``GET /api/user_roles/{user}``: ``[{"role", "description"}]``."""
-        return await self._listing("/api/user_roles/{user}", user)
-
-    async def get_role_members(self, role: str) -> list[JSON]:
-        """``GET /api/members/{role}``: ``[{"user"}]``."""
-        return await self._listing("/api/members/{role}", role)
-
-    async def which_roles_can(self, name: str) -> list[JSON]:
-        """``GET /api/which_roles_can/{name}``: ``[{"role", "description"}]``."""
-        return await self._listing("/api/which_roles_can/{name}", name)
-
-    async def which_users_can(self, name: str) -> list[JSON]:
-        """``GET /api/which_users_can/{name}``: ``[{"user"}]``."""
-        return await self._listing("/api/which_users_can/{name}", name)
-
-    # ------------------------------------------------------------------ workflows (seed names)
-
-    async def get_users_for_workflow(self, workflow_name: str) -> list[str]:
-        """``GET /api/workflow/users/{workflow}``: the names of the users who may run it (every page)."""
-        items = await self._listing("/api/workflow/users/{workflow}", workflow_name)
-        return [str(m["user"]) if isinstance(m, dict) else str(m) for m in items]
-
-    async def check_user_workflow_permission(self, user: str, workflow_name: str) -> bool:
-        """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it?"""
-        route = "/api/workflow/user/{user}/can_run/{workflow}"
-        data = await self._data("GET", route, user, workflow_name, rbac_read=True)
-        return _core.flag(data, "has_permission", route)
-
-    # ------------------------------------------------------------------ client key (seed names)
-
-    async def rotate_key(self) -> JSON:
-        """``POST /api/keys/rotate``: a new client key for the tenant (``data.new_key``); this client switches
-        to it. Persist it: it is the only copy. Never retried."""
-        data = await self._object("POST", "/api/keys/rotate")
-        new_key = data.get("new_key") or data.get("client_key")
-        if isinstance(new_key, str) and new_key:
-            self._api_key = new_key
-        return data
-
     async def get_rotate_key(self) -> JSON:
         """``POST /api/keys/get_rotate_key``: the tenant's recovery key ``{"rotate_key": "rrk_…"}``, shown once
         (a second call is 409). Never retried."""
@@ -323,58 +228,10 @@ class AsyncEnhancedAuthClient:
             self._api_key = client_key
         return data
 
-    # ------------------------------------------------------------------ per-user API keys (seed names)
-
-    async def create_api_key(
-        self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
-    ) -> JSON:
-        """``POST /api/apikeys/user/{user}``: ``data.api_key`` (``rak_…``) is shown only once. Never retried."""
-        body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
-        return await self._object("POST", "/api/apikeys/user/{user}", user, json=body or None)
-
-    async def list_api_keys(self, user: str) -> list[JSON]:
-        """``GET /api/apikeys/user/{user}``: the user's keys, metadata only (revoked ones included)."""
-        route = "/api/apikeys/user/{user}"
-        return _core.expect_list(await self._data("GET", route, user), route)
-
-    async def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
-        """``PATCH /api/apikeys/user/{user}/{key_id}`` ``{"expires_at"}`` (setting a value: retried)."""
-        return await self._object(
-            "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
-            json={"expires_at": iso(expires_at)}, idempotent=True,
-        )
-
-    async def revoke_api_key(self, user: str, key_id: str) -> JSON:
-        """``DELETE /api/apikeys/user/{user}/{key_id}`` (idempotent)."""
-        return await self._object("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
-
-    async def validate_api_key(self, api_key: str) -> JSON:
-        """``POST /api/apikeys/validate``: ``{"valid": true, "user", "key_id", "label", "expires_at"}`` or
-        ``{"valid": false, "reason"}``. The secret travels in the body only."""
-        return await self._object("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
-
-    async def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
-        """``POST /api/apikeys/check_permission``: validate AND check in one call (``data.has_permission``)."""
-        return await self._object(
-            "POST", "/api/apikeys/check_permission",
-            json={"api_key": api_key, "permission": permission}, idempotent=True,
-        )
-
-    # ------------------------------------------------------------------ settings
-
-    async def get_settings(self) -> JSON:
-        """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
-        "strict_users"?}``."""
-        return await self._object("GET", "/api/settings")
-
     async def update_settings(self, **fields: Any) -> JSON:
         """``PUT /api/settings`` with the given fields, e.g. ``jwt_audience="app"`` (``None``: the default) or
         ``strict_users=True``. Absent fields are unchanged."""
         return await self._object("PUT", "/api/settings", json=dict(fields))
-
-    async def set_strict_users(self, enabled: bool) -> JSON:
-        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name)."""
-        return await self.update_settings(strict_users=enabled)
 
     async def set_auto_register_users(self, enabled: Optional[bool]) -> JSON:
         """``PUT /api/settings`` ``{"auto_register_users": enabled}`` (``None``: the default, off)."""
@@ -643,3 +500,159 @@ class AsyncEnhancedAuthClient:
             cursor = page.get("next_cursor") or None
             if cursor is None:
                 return items
+
+
+class AsyncWardenClient(_AsyncBase):
+    """Warden's own answers: every method returns the value of the envelope's ``data``, typed (checks a ``bool``,
+    listings the whole list with every page followed, writes the ``data`` object such as ``{"created",
+    "revision"}``). Same methods and arguments as :class:`AsyncEnhancedAuthClient`, whose seed-named methods return
+    the seed's answers instead."""
+
+    async def ping(self) -> JSON:
+        """``GET /ping``: ``{"status": "ok"}`` (no key needed)."""
+        return await self._object("GET", "/ping", auth=False)
+
+    # ------------------------------------------------------------------ RBAC
+
+    async def create_role(self, role: str, description: Optional[str] = None) -> JSON:
+        """``POST /api/role/{role}``: ``{"created", "revision"}`` (``created: false`` if it existed)."""
+        body = {"description": description} if description is not None else None
+        return await self._write("POST", "/api/role/{role}", role, json=body, idempotent=True)
+
+    async def delete_role(self, role: str) -> JSON:
+        """``DELETE /api/role/{role}``: ``{"removed", "revision"}``."""
+        return await self._write("DELETE", "/api/role/{role}", role)
+
+    async def list_roles(self) -> list[JSON]:
+        """``GET /api/roles``: every role, ``[{"role", "description"}]``."""
+        return await self._listing("/api/roles")
+
+    async def add_permission(self, group: str, name: str) -> JSON:
+        """``POST /api/permission/{role}/{name}``: grant ``name`` to role ``group``."""
+        return await self._write("POST", "/api/permission/{role}/{name}", group, name, idempotent=True)
+
+    async def remove_permission(self, group: str, name: str) -> JSON:
+        """``DELETE /api/permission/{role}/{name}``: revoke it."""
+        return await self._write("DELETE", "/api/permission/{role}/{name}", group, name)
+
+    async def has_permission(self, group: str, name: str) -> bool:
+        """``GET /api/permission/{role}/{name}``: does the role have the permission?"""
+        route = "/api/permission/{role}/{name}"
+        return _core.flag(await self._data("GET", route, group, name, rbac_read=True), "has_permission", route)
+
+    role_has_permission = has_permission
+
+    async def add_membership(self, user: str, group: str) -> JSON:
+        """``POST /api/membership/{user}/{role}``: add the user to the role."""
+        return await self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
+
+    async def remove_membership(self, user: str, group: str) -> JSON:
+        """``DELETE /api/membership/{user}/{role}``."""
+        return await self._write("DELETE", "/api/membership/{user}/{role}", user, group)
+
+    async def has_membership(self, user: str, group: str) -> bool:
+        """``GET /api/membership/{user}/{role}``: is the user in the role?"""
+        route = "/api/membership/{user}/{role}"
+        return _core.flag(await self._data("GET", route, user, group, rbac_read=True), "is_member", route)
+
+    async def user_has_permission(self, user: str, name: str) -> bool:
+        """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it?"""
+        route = "/api/has_permission/{user}/{name}"
+        return _core.flag(await self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
+
+    async def get_user_permissions(self, user: str) -> list[JSON]:
+        """``GET /api/user_permissions/{user}``: ``[{"name"}]``."""
+        return await self._listing("/api/user_permissions/{user}", user)
+
+    async def get_role_permissions(self, role: str) -> list[JSON]:
+        """``GET /api/role_permissions/{role}``: ``[{"name"}]``."""
+        return await self._listing("/api/role_permissions/{role}", role)
+
+    async def get_user_roles(self, user: str) -> list[JSON]:
+        """``GET /api/user_roles/{user}``: ``[{"role", "description"}]``."""
+        return await self._listing("/api/user_roles/{user}", user)
+
+    async def get_role_members(self, role: str) -> list[JSON]:
+        """``GET /api/members/{role}``: ``[{"user"}]``."""
+        return await self._listing("/api/members/{role}", role)
+
+    async def which_roles_can(self, name: str) -> list[JSON]:
+        """``GET /api/which_roles_can/{name}``: ``[{"role", "description"}]``."""
+        return await self._listing("/api/which_roles_can/{name}", name)
+
+    async def which_users_can(self, name: str) -> list[JSON]:
+        """``GET /api/which_users_can/{name}``: ``[{"user"}]``."""
+        return await self._listing("/api/which_users_can/{name}", name)
+
+    # ------------------------------------------------------------------ workflows
+
+    async def get_users_for_workflow(self, workflow_name: str) -> list[str]:
+        """``GET /api/workflow/users/{workflow}``: the names of the users who may run it (every page)."""
+        items = await self._listing("/api/workflow/users/{workflow}", workflow_name)
+        return [str(m["user"]) if isinstance(m, dict) else str(m) for m in items]
+
+    async def check_user_workflow_permission(self, user: str, workflow_name: str) -> bool:
+        """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it?"""
+        route = "/api/workflow/user/{user}/can_run/{workflow}"
+        data = await self._data("GET", route, user, workflow_name, rbac_read=True)
+        return _core.flag(data, "has_permission", route)
+
+    # ------------------------------------------------------------------ client key
+
+    async def rotate_key(self) -> JSON:
+        """``POST /api/keys/rotate``: a new client key for the tenant (``data.new_key``); this client switches
+        to it. Persist it: it is the only copy. Never retried."""
+        data = await self._object("POST", "/api/keys/rotate")
+        new_key = data.get("new_key") or data.get("client_key")
+        if isinstance(new_key, str) and new_key:
+            self._api_key = new_key
+        return data
+
+    # ------------------------------------------------------------------ per-user API keys
+
+    async def create_api_key(
+        self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
+    ) -> JSON:
+        """``POST /api/apikeys/user/{user}``: ``data.api_key`` (``rak_…``) is shown only once. Never retried."""
+        body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
+        return await self._object("POST", "/api/apikeys/user/{user}", user, json=body or None)
+
+    async def list_api_keys(self, user: str) -> list[JSON]:
+        """``GET /api/apikeys/user/{user}``: the user's keys, metadata only (revoked ones included)."""
+        route = "/api/apikeys/user/{user}"
+        return _core.expect_list(await self._data("GET", route, user), route)
+
+    async def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
+        """``PATCH /api/apikeys/user/{user}/{key_id}`` ``{"expires_at"}`` (setting a value: retried)."""
+        return await self._object(
+            "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
+            json={"expires_at": iso(expires_at)}, idempotent=True,
+        )
+
+    async def revoke_api_key(self, user: str, key_id: str) -> JSON:
+        """``DELETE /api/apikeys/user/{user}/{key_id}`` (idempotent)."""
+        return await self._object("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
+
+    async def validate_api_key(self, api_key: str) -> JSON:
+        """``POST /api/apikeys/validate``: ``{"valid": true, "user", "key_id", "label", "expires_at"}`` or
+        ``{"valid": false, "reason"}``. The secret travels in the body only."""
+        return await self._object("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
+
+    async def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
+        """``POST /api/apikeys/check_permission``: validate AND check in one call (``data.has_permission``)."""
+        return await self._object(
+            "POST", "/api/apikeys/check_permission",
+            json={"api_key": api_key, "permission": permission}, idempotent=True,
+        )
+
+    # ------------------------------------------------------------------ settings
+
+    async def get_settings(self) -> JSON:
+        """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
+        "strict_users"?}``."""
+        return await self._object("GET", "/api/settings")
+
+    async def set_strict_users(self, enabled: bool) -> JSON:
+        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name)."""
+        return await self.update_settings(strict_users=enabled)
+

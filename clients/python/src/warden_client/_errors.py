@@ -14,14 +14,18 @@ class WardenError(Exception):
 
     ``status`` is the HTTP status (``None`` when no answer was obtained), ``code`` the envelope's ``code``,
     ``message`` the envelope's ``message``, ``error`` the envelope's ``error`` and ``envelope`` the decoded
-    answer (``None`` without one).
+    answer (``None`` without one; also readable as ``payload``, the seed's name).
+
+    ``status`` and ``payload`` may be given positionally, as with the seed's ``AuthRefused(message, status,
+    payload=None)``, so code that raises the seed's exceptions itself (in tests, say) keeps working.
     """
 
     def __init__(
         self,
         message: str,
-        *,
         status: Optional[int] = None,
+        payload: Optional[dict[str, Any]] = None,
+        *,
         code: Optional[int] = None,
         error: Optional[str] = None,
         envelope: Optional[dict[str, Any]] = None,
@@ -32,7 +36,7 @@ class WardenError(Exception):
         self.code = code
         self.message = message
         self.error = error
-        self.envelope = envelope
+        self.envelope = envelope if envelope is not None else payload
         self.route = route
 
     @property

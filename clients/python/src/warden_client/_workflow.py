@@ -8,8 +8,10 @@ import logging
 import threading
 from typing import Any, Awaitable, Callable, Optional, Union
 
-from ._async_client import AsyncEnhancedAuthClient
-from ._sync_client import EnhancedAuthClient
+from ._async_client import AsyncWardenClient
+from ._async_seed import AsyncEnhancedAuthClient
+from ._sync_client import WardenClient
+from ._sync_seed import EnhancedAuthClient
 
 logger = logging.getLogger("warden_client.workflow")
 
@@ -24,14 +26,15 @@ class WorkflowWatcher:
 
     def __init__(
         self,
-        client: EnhancedAuthClient,
+        client: Union[EnhancedAuthClient, WardenClient],
         workflow_name: str,
         callback: Callable[[Users], Any],
         interval_seconds: float = 300,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
-        self._client = client
+        # Warden's answer (the user names), whichever client was given.
+        self._client = client.warden if isinstance(client, EnhancedAuthClient) else client
         self.workflow_name = workflow_name
         self._callback = callback
         self.interval_seconds = interval_seconds
@@ -79,14 +82,15 @@ class AsyncWorkflowWatcher:
 
     def __init__(
         self,
-        client: AsyncEnhancedAuthClient,
+        client: Union[AsyncEnhancedAuthClient, AsyncWardenClient],
         workflow_name: str,
         callback: Callable[[Users], Union[Any, Awaitable[Any]]],
         interval_seconds: float = 300,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
-        self._client = client
+        # Warden's answer (the user names), whichever client was given.
+        self._client = client.warden if isinstance(client, AsyncEnhancedAuthClient) else client
         self.workflow_name = workflow_name
         self._callback = callback
         self.interval_seconds = interval_seconds
@@ -134,7 +138,7 @@ class AsyncWorkflowWatcher:
 
 
 def watch_workflow(
-    client: EnhancedAuthClient,
+    client: Union[EnhancedAuthClient, WardenClient],
     workflow_name: str,
     callback: Callable[[Users], Any],
     interval_seconds: float = 300,
@@ -144,7 +148,7 @@ def watch_workflow(
 
 
 def watch_workflow_async(
-    client: AsyncEnhancedAuthClient,
+    client: Union[AsyncEnhancedAuthClient, AsyncWardenClient],
     workflow_name: str,
     callback: Callable[[Users], Union[Any, Awaitable[Any]]],
     interval_seconds: float = 300,
