@@ -1,17 +1,35 @@
-"""Every public method of the seed's ``auth.client.EnhancedAuthClient`` (auth 3.7.1) exists on both clients with
-the same parameters in the same order and the same defaults, so a switch is one import. The seed's signatures
-are recorded here (taken from auth 3.7.1 with ``inspect``); when ``auth`` is installed they are also read live."""
+"""The seed's ``auth.client`` (auth 3.7.1, a test dependency) read live: every public method of its
+``EnhancedAuthClient`` exists on both of ours with the same parameters in the same order and the same defaults, the
+constructor too, and its exceptions have counterparts under the same names that ``except`` alike. What each method
+answers is checked against the real server in ``test_seed_answers.py``."""
 
 from __future__ import annotations
 
 import inspect
 from typing import Any, Optional
 
+import auth.client as seed_client
 import pytest
 
-from warden_client import AsyncEnhancedAuthClient, AuthRefused, AuthTransportError, Client, EnhancedAuthClient
+import warden_client
+from warden_client import AsyncEnhancedAuthClient, AsyncWardenClient, Client, EnhancedAuthClient, WardenClient
 
-SEED: dict[str, list[tuple[str, Optional[str]]]] = {
+Params = list[tuple[str, Optional[str]]]
+
+
+def params(fn: Any) -> Params:
+    values = list(inspect.signature(fn).parameters.values())[1:]
+    return [(p.name, None if p.default is inspect.Parameter.empty else repr(p.default)) for p in values]
+
+
+SEED_METHODS: dict[str, Params] = {
+    name: params(fn)
+    for name, fn in inspect.getmembers(seed_client.EnhancedAuthClient, inspect.isfunction)
+    if not name.startswith("_")
+}
+
+#: The seed's methods as auth 3.7.1 has them, so a change of the installed seed is noticed.
+RECORDED: dict[str, Params] = {
     "add_membership": [("user", None), ("group", None)],
     "add_permission": [("group", None), ("name", None)],
     "check_api_key_permission": [("api_key", None), ("permission", None)],
@@ -42,39 +60,57 @@ SEED: dict[str, list[tuple[str, Optional[str]]]] = {
     "which_roles_can": [("name", None)],
     "which_users_can": [("name", None)],
 }
-SEED_INIT = [
-    ("api_key", None), ("service_url", None), ("max_retries", "3"), ("pool_connections", "10"),
-    ("pool_maxsize", "64"), ("timeout", "30"), ("circuit_breaker_enabled", "True"), ("raise_on_error", "None"),
-]
 
 
-def params(fn: Any) -> list[tuple[str, Optional[str]]]:
-    values = list(inspect.signature(fn).parameters.values())[1:]
-    return [(p.name, None if p.default is inspect.Parameter.empty else repr(p.default)) for p in values]
+def test_installed_seed_is_3_7_1() -> None:
+    from importlib.metadata import version
+
+    assert version("auth") == "3.7.1"
+    assert SEED_METHODS == RECORDED
 
 
-def live_seed() -> dict[str, list[tuple[str, Optional[str]]]]:
-    seed = pytest.importorskip("auth.client")
-    return {name: params(fn) for name, fn in inspect.getmembers(seed.EnhancedAuthClient, inspect.isfunction)
-            if not name.startswith("_")}
+@pytest.mark.parametrize("cls", [EnhancedAuthClient, AsyncEnhancedAuthClient, Client, WardenClient, AsyncWardenClient])
+@pytest.mark.parametrize("name", sorted(SEED_METHODS))
+def test_seed_method_and_arguments(cls: type, name: str) -> None:
+    method = getattr(cls, name, None)
+    assert method is not None, f"{cls.__name__} lacks the seed's {name}"
+    expected = SEED_METHODS[name]
+    got = params(method)
+    # Same parameters, order and defaults; extra parameters only after them and only with defaults.
+    assert got[: len(expected)] == expected
+    assert all(default is not None for _, default in got[len(expected):])
+    # Async where ours is async, plain where ours is sync.
+    assert inspect.iscoroutinefunction(method) == cls.__name__.startswith("Async") or name == "close"
 
 
-@pytest.mark.parametrize("cls", [EnhancedAuthClient, AsyncEnhancedAuthClient, Client])
-def test_seed_methods_and_arguments(cls: type) -> None:
-    for name, expected in SEED.items():
-        method = getattr(cls, name, None)
-        assert method is not None, f"{cls.__name__} lacks the seed's {name}"
-        got = params(method)
-        # Same leading parameters and defaults; extra parameters only after them and only with defaults.
-        assert got[: len(expected)] == expected, name
-        assert all(default is not None for _, default in got[len(expected):]), name
-    init = params(cls.__init__)
-    assert init[: len(SEED_INIT)] == SEED_INIT
+@pytest.mark.parametrize("cls", [EnhancedAuthClient, AsyncEnhancedAuthClient, Client, WardenClient, AsyncWardenClient])
+def test_seed_constructor(cls: type) -> None:
+    expected = params(seed_client.EnhancedAuthClient.__init__)
+    assert params(cls.__init__)[: len(expected)] == expected
+    client = cls(api_key="3f6b9a52-8d1e-4c27-9b0a-1e2d3c4b5a69", service_url="http://warden.test")
+    assert client.api_key == "3f6b9a52-8d1e-4c27-9b0a-1e2d3c4b5a69"
+    assert client.service_url == "http://warden.test"
+    assert client.timeout == 30 and client.circuit_breaker_enabled is True
 
 
-def test_seed_exception_names() -> None:
-    assert issubclass(AuthRefused, AuthTransportError)
+def test_seed_client_names() -> None:
+    assert issubclass(Client, EnhancedAuthClient)
+    for name in ("EnhancedAuthClient", "Client", "AuthRefused", "AuthTransportError"):
+        assert hasattr(seed_client, name) and hasattr(warden_client, name), name
 
 
-def test_against_installed_seed() -> None:
-    assert live_seed() == SEED
+def test_seed_exceptions() -> None:
+    """Raised, built and caught like the seed's: ``AuthRefused(message, status, payload=None)`` with ``.status``
+    and ``.payload``, a subclass of ``AuthTransportError``; our typed errors are the same classes."""
+    assert issubclass(seed_client.AuthRefused, seed_client.AuthTransportError)
+    assert issubclass(warden_client.AuthRefused, warden_client.AuthTransportError)
+    ours = warden_client.AuthRefused("auth refused the request: HTTP 404", 404, {"success": False})
+    theirs = seed_client.AuthRefused("auth refused the request: HTTP 404", 404, {"success": False})
+    assert (ours.status, ours.payload) == (theirs.status, theirs.payload)
+    assert warden_client.AuthRefused is warden_client.RefusedError
+    assert warden_client.AuthTransportError is warden_client.WardenError
+    for cls in (warden_client.TransportError, warden_client.ServerError, warden_client.CircuitOpenError,
+                warden_client.DecodeError, warden_client.RefusedError):
+        assert issubclass(cls, warden_client.AuthTransportError)
+    with pytest.raises(warden_client.AuthTransportError):
+        raise warden_client.AuthTransportError("no answer")
