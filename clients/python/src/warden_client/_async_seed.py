@@ -1,0 +1,282 @@
+"""The async seed-compatible client. ``_sync_seed.py`` is generated from this file by ``tools/unasync.py``: edit here."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from . import _core, _seed
+from ._async_client import AsyncWardenClient, Moment, _AsyncBase
+from ._core import JSON, drop_none, iso
+from ._errors import RefusedError
+
+
+class AsyncEnhancedAuthClient(_AsyncBase):
+    """Drop-in for the seed's ``auth.client.EnhancedAuthClient`` (auth 3.7.1): the seed's method names and
+    arguments, and for each of them the body the seed's method returned for the same call — its envelope
+    (``resp["data"]["has_permission"]``) or its bare ``{"result": …}`` — rebuilt from Warden's answers. Errors
+    raise like the seed's: ``AuthRefused`` (``.status``, ``.payload``) for a refusal, ``AuthTransportError`` for
+    anything else.
+
+    The methods that are not the seed's (users, access checks, sessions, JWT, audit, …) are Warden's and return
+    ``data``; :attr:`warden` is the same client with Warden's answers for the seed-named methods too.
+    """
+
+    @property
+    def warden(self) -> AsyncWardenClient:
+        """This client answering with Warden's ``data`` (same connections, key and revisions; closing it closes
+        nothing; a key it rotates is not seen by this client)."""
+        return self._view(AsyncWardenClient)
+
+    # ------------------------------------------------------------------ health
+
+    async def ping(self) -> JSON:
+        """``GET /ping``: ``{"message": "PONG"}``."""
+        await self._send("GET", "/ping", auth=False)
+        return dict(_seed.PONG)
+
+    # ------------------------------------------------------------------ roles
+
+    async def create_role(self, role: str, description: Optional[str] = None) -> JSON:
+        """``POST /api/role/{role}``: ``{"result": True}`` (also when it existed)."""
+        body = {"description": description} if description is not None else None
+        await self._write("POST", "/api/role/{role}", role, json=body, idempotent=True)
+        return _seed.result(True)
+
+    async def delete_role(self, role: str) -> JSON:
+        """``DELETE /api/role/{role}``: envelope, ``data: {"result": bool}`` (``False``: there was no such role)."""
+        route = "/api/role/{role}"
+        answer = await self._send("DELETE", route, role)
+        removed = _core.flag(_core.data_of(answer), "removed", route)
+        self._revisions.saw(_core.data_of(answer))
+        return _seed.envelope(_seed.result(removed), _seed.delete_role_message(role), answer)
+
+    async def list_roles(self) -> JSON:
+        """``GET /api/roles`` (every page): ``{"result": [{"role", "description"}]}``."""
+        roles = await self._listing("/api/roles")
+        return _seed.result([{"role": r["role"], "description": r.get("description")} for r in roles])
+
+    # ------------------------------------------------------------------ permissions of roles
+
+    async def add_permission(self, group: str, name: str) -> JSON:
+        """``POST /api/permission/{role}/{name}``: ``{"result": True}``; ``{"result": False}`` for a missing role."""
+        try:
+            await self._write("POST", "/api/permission/{role}/{name}", group, name, idempotent=True)
+        except RefusedError as exc:
+            if _seed.role_missing(exc, group):
+                return _seed.result(False)
+            raise
+        return _seed.result(True)
+
+    async def remove_permission(self, group: str, name: str) -> JSON:
+        """``DELETE /api/permission/{role}/{name}``: ``{"result": True}`` (also when nothing was granted)."""
+        try:
+            await self._write("DELETE", "/api/permission/{role}/{name}", group, name)
+        except RefusedError as exc:
+            if not _seed.role_missing(exc, group):
+                raise
+        return _seed.result(True)
+
+    async def has_permission(self, group: str, name: str) -> JSON:
+        """``GET /api/permission/{role}/{name}``: ``{"result": bool}`` (``False`` for a missing role)."""
+        route = "/api/permission/{role}/{name}"
+        try:
+            data = await self._data("GET", route, group, name, rbac_read=True)
+        except RefusedError as exc:
+            if _seed.role_missing(exc, group):
+                return _seed.result(False)
+            raise
+        return _seed.result(_core.flag(data, "has_permission", route))
+
+    async def get_role_permissions(self, role: str) -> JSON:
+        """``GET /api/role_permissions/{role}`` (every page): envelope, ``data: [{"name"}]`` (``[]`` for a
+        missing role)."""
+        try:
+            names = await self._listing("/api/role_permissions/{role}", role)
+        except RefusedError as exc:
+            if not _seed.role_missing(exc, role):
+                raise
+            names = []
+        return _seed.envelope([{"name": _seed.name_of(p, "name")} for p in names],
+                              _seed.role_permissions_message(role))
+
+    async def which_roles_can(self, name: str) -> JSON:
+        """``GET /api/which_roles_can/{name}`` (every page): ``{"result": [{"role"}]}``."""
+        roles = await self._listing("/api/which_roles_can/{name}", name)
+        return _seed.result([{"role": _seed.name_of(r, "role")} for r in roles])
+
+    # ------------------------------------------------------------------ memberships
+
+    async def add_membership(self, user: str, group: str) -> JSON:
+        """``POST /api/membership/{user}/{role}``: ``{"result": True}``; ``{"result": False}`` for a missing role."""
+        try:
+            await self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
+        except RefusedError as exc:
+            if _seed.role_missing(exc, group):
+                return _seed.result(False)
+            raise
+        return _seed.result(True)
+
+    async def remove_membership(self, user: str, group: str) -> JSON:
+        """``DELETE /api/membership/{user}/{role}``: ``{"result": True}`` (also when there was no membership)."""
+        try:
+            await self._write("DELETE", "/api/membership/{user}/{role}", user, group)
+        except RefusedError as exc:
+            if not _seed.role_missing(exc, group):
+                raise
+        return _seed.result(True)
+
+    async def has_membership(self, user: str, group: str) -> JSON:
+        """``GET /api/membership/{user}/{role}``: envelope, ``data: {"has_permission": bool}`` (the seed's key;
+        ``False`` for a missing role)."""
+        route = "/api/membership/{user}/{role}"
+        message = _seed.has_membership_message(user, group)
+        try:
+            answer = await self._send("GET", route, user, group, rbac_read=True)
+        except RefusedError as exc:
+            if _seed.role_missing(exc, group):
+                return _seed.envelope({"has_permission": False}, message)
+            raise
+        member = _core.flag(_core.data_of(answer), "is_member", route)
+        return _seed.envelope({"has_permission": member}, message, answer)
+
+    async def get_user_roles(self, user: str) -> JSON:
+        """``GET /api/user_roles/{user}`` (every page): ``{"result": [{"user", "role"}]}``."""
+        roles = await self._listing("/api/user_roles/{user}", user)
+        return _seed.result([{"user": user, "role": _seed.name_of(r, "role")} for r in roles])
+
+    async def get_role_members(self, role: str) -> JSON:
+        """``GET /api/members/{role}`` (every page): ``{"result": [{"user", "role"}]}`` (``[]`` for a missing
+        role)."""
+        return _seed.result(await self._members_of(role))
+
+    async def _members_of(self, role: str) -> list[JSON]:
+        try:
+            members = await self._listing("/api/members/{role}", role)
+        except RefusedError as exc:
+            if _seed.role_missing(exc, role):
+                return []
+            raise
+        return [{"user": _seed.name_of(m, "user"), "role": role} for m in members]
+
+    async def _pairs(self, name: str, users: list[Any]) -> list[JSON]:
+        """The seed's ``which_users_can`` items: one ``{"user", "role"}`` per role granting ``name`` and member of
+        it, kept to the ``users`` Warden answers hold the permission."""
+        allowed = {_seed.name_of(u, "user") for u in users}
+        if not allowed:
+            return []
+        pairs: list[JSON] = []
+        for role in await self._listing("/api/which_roles_can/{name}", name):
+            pairs.extend(m for m in await self._members_of(_seed.name_of(role, "role")) if m["user"] in allowed)
+        return pairs
+
+    # ------------------------------------------------------------------ users' permissions
+
+    async def user_has_permission(self, user: str, name: str) -> JSON:
+        """``GET /api/has_permission/{user}/{name}``: envelope, ``data: {"has_permission": bool}``."""
+        route = "/api/has_permission/{user}/{name}"
+        answer = await self._send("GET", route, user, name, rbac_read=True)
+        allowed = _core.flag(_core.data_of(answer), "has_permission", route)
+        return _seed.envelope({"has_permission": allowed}, _seed.user_has_permission_message(user, name), answer)
+
+    async def get_user_permissions(self, user: str) -> JSON:
+        """``GET /api/user_permissions/{user}`` (every page): envelope, ``data: {"count", "permissions": [{"name"}]}``."""
+        names = await self._listing("/api/user_permissions/{user}", user)
+        permissions = [{"name": _seed.name_of(p, "name")} for p in names]
+        return _seed.envelope({"count": len(permissions), "permissions": permissions},
+                              _seed.user_permissions_message(user))
+
+    async def which_users_can(self, name: str) -> JSON:
+        """``GET /api/which_users_can/{name}``, ``/api/which_roles_can/{name}`` and ``/api/members/{role}`` (every
+        page): ``{"result": [{"user", "role"}]}``, one item per role that grants it and member of that role."""
+        users = await self._listing("/api/which_users_can/{name}", name)
+        return _seed.result(await self._pairs(name, users))
+
+    # ------------------------------------------------------------------ workflows
+
+    async def get_users_for_workflow(self, workflow_name: str) -> JSON:
+        """``GET /api/workflow/users/{workflow}`` with the roles as for :meth:`which_users_can`: envelope,
+        ``data: {"count", "members": [{"user", "role"}]}``."""
+        users = await self._listing("/api/workflow/users/{workflow}", workflow_name)
+        members = await self._pairs(workflow_name, users)
+        return _seed.envelope({"count": len(members), "members": members},
+                              _seed.workflow_users_message(workflow_name))
+
+    async def check_user_workflow_permission(self, user: str, workflow_name: str) -> JSON:
+        """``GET /api/workflow/user/{user}/can_run/{workflow}``: envelope, ``data: {"has_permission": bool}``."""
+        route = "/api/workflow/user/{user}/can_run/{workflow}"
+        answer = await self._send("GET", route, user, workflow_name, rbac_read=True)
+        allowed = _core.flag(_core.data_of(answer), "has_permission", route)
+        return _seed.envelope({"has_permission": allowed},
+                              _seed.workflow_permission_message(user, workflow_name), answer)
+
+    # ------------------------------------------------------------------ client key
+
+    async def rotate_key(self) -> JSON:
+        """``POST /api/keys/rotate``: the answer as it comes (``data.new_key``); this client switches to the new
+        key. Never retried."""
+        answer = await self._send("POST", "/api/keys/rotate")
+        data = _core.data_of(answer)
+        new_key = data.get("new_key") if isinstance(data, dict) else None
+        if isinstance(new_key, str) and new_key:
+            self._api_key = new_key
+        return answer
+
+    # ------------------------------------------------------------------ per-user API keys (answers as they come)
+
+    async def create_api_key(
+        self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
+    ) -> JSON:
+        """``POST /api/apikeys/user/{user}``: envelope, ``data.api_key`` shown only once. Never retried."""
+        body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
+        return await self._send("POST", "/api/apikeys/user/{user}", user, json=body or None)
+
+    async def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
+        """``PATCH /api/apikeys/user/{user}/{key_id}``: envelope, ``data``: the key's metadata."""
+        return await self._send(
+            "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
+            json={"expires_at": iso(expires_at)}, idempotent=True,
+        )
+
+    async def list_api_keys(self, user: str) -> JSON:
+        """``GET /api/apikeys/user/{user}``: envelope, ``data: {"count", "keys"}``."""
+        return await self._send("GET", "/api/apikeys/user/{user}", user)
+
+    async def revoke_api_key(self, user: str, key_id: str) -> JSON:
+        """``DELETE /api/apikeys/user/{user}/{key_id}``: envelope, ``data: {"revoked", "already_revoked"}``."""
+        return await self._send("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
+
+    async def validate_api_key(self, api_key: str) -> JSON:
+        """``POST /api/apikeys/validate``: envelope, ``data.valid``. The secret travels in the body only."""
+        return await self._send("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
+
+    async def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
+        """``POST /api/apikeys/check_permission``: envelope, ``data.valid`` and ``data.has_permission``."""
+        return await self._send(
+            "POST", "/api/apikeys/check_permission",
+            json={"api_key": api_key, "permission": permission}, idempotent=True,
+        )
+
+    # ------------------------------------------------------------------ settings
+
+    async def get_settings(self) -> JSON:
+        """``GET /api/settings``: envelope, ``data: {"strict_users": bool}`` plus Warden's settings
+        (``jwt_audience``, ``jwt_audience_is_default``, ``auto_register_users``). Warden has no strict mode:
+        ``strict_users`` is ``False`` unless Warden answers one."""
+        answer = await self._send("GET", "/api/settings")
+        data = _core.expect_dict(_core.data_of(answer), "/api/settings")
+        return _seed.envelope({"strict_users": bool(data.get("strict_users", False)), **data},
+                              _seed.SETTINGS_MESSAGE, answer)
+
+    async def set_strict_users(self, enabled: bool) -> JSON:
+        """``PUT /api/settings`` ``{"strict_users": enabled}``: envelope, ``data: {"strict_users": enabled}``.
+        Warden has no strict mode: turning it off is what Warden already does (answered from ``GET
+        /api/settings``), turning it on raises ``AuthRefused`` (422)."""
+        try:
+            answer = await self._send("PUT", "/api/settings", json={"strict_users": enabled})
+        except RefusedError as exc:
+            if enabled or exc.status != 422:
+                raise
+            answer = await self._send("GET", "/api/settings")
+        data = _core.data_of(answer)
+        value = data.get("strict_users", enabled) if isinstance(data, dict) else enabled
+        return _seed.envelope({"strict_users": bool(value)}, _seed.SETTINGS_UPDATED_MESSAGE, answer)

@@ -1,0 +1,658 @@
+"""The sync client. GENERATED from ``_async_client.py`` by ``tools/unasync.py``: do not edit."""
+
+from __future__ import annotations
+
+import time
+import logging
+from datetime import datetime
+from typing import Any, Optional, TypeVar, Union
+
+import httpx
+
+from . import _core
+from ._core import JSON, CircuitBreaker, Revisions, RetryPolicy, drop_none, iso, path
+from ._errors import DecodeError, TransportError, WardenError
+
+logger = logging.getLogger("warden_client")
+
+Moment = Union[str, datetime]
+_Client = TypeVar("_Client", bound="_Base")
+_View = TypeVar("_View", bound="_Base")
+
+
+class _Base:
+    """What both clients share: connections, retries, circuit breaker, revisions, and the methods that are not
+    the seed's (health probes, users, access checks, tokens, sessions, JWT, audit, settings, key recovery).
+    Every failure raises a :class:`~warden_client.WardenError` subclass."""
+
+    def __init__(
+        self,
+        api_key: str,
+        service_url: str,
+        max_retries: int = 3,
+        pool_connections: int = 10,
+        pool_maxsize: int = 64,
+        timeout: float = 30,
+        circuit_breaker_enabled: bool = True,
+        raise_on_error: Optional[bool] = None,
+        *,
+        read_your_writes: bool = False,
+        min_revision: Optional[int] = None,
+        retry: Optional[RetryPolicy] = None,
+        circuit_breaker: Optional[CircuitBreaker] = None,
+        transport: Optional[httpx.BaseTransport] = None,
+        http_client: Optional[httpx.Client] = None,
+    ) -> None:
+        """``api_key`` is the tenant's client key (a UUID4); ``service_url`` Warden's base URL.
+
+        ``max_retries``, ``timeout`` and ``circuit_breaker_enabled`` mean what they meant in the seed;
+        ``pool_maxsize`` bounds connections (``pool_connections`` is accepted for compatibility and sets the
+        keep-alive pool), ``raise_on_error`` is accepted and ignored (errors always raise).
+        ``read_your_writes``: remember the highest ``revision`` answered by this client's RBAC writes and send
+        it as ``min_revision`` on RBAC reads. ``min_revision``: a fixed floor (see :meth:`at_least`).
+        """
+        self._api_key = api_key
+        self.service_url = service_url.rstrip("/")
+        self.timeout = timeout
+        self.circuit_breaker_enabled = circuit_breaker_enabled
+        self.retry = retry or RetryPolicy(max_retries=max_retries)
+        self._breaker = circuit_breaker or CircuitBreaker()
+        self._revisions = Revisions(min_revision, read_your_writes)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            base_url=self.service_url,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_connections),
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def api_key(self) -> str:
+        """The client key in use (it changes after :meth:`rotate_key` and :meth:`recover_key`)."""
+        return self._api_key
+
+    @property
+    def revision(self) -> Optional[int]:
+        """The ``min_revision`` this client sends on RBAC reads (``None``: none)."""
+        return self._revisions.floor
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(service_url={self.service_url!r})"
+
+    __str__ = __repr__
+
+    def at_least(self: _Client, revision: int) -> _Client:
+        """A client sharing this one's connections whose RBAC reads send ``?min_revision=``: at least
+        ``revision`` (and at least this client's own floor, whichever is larger)."""
+        clone = self._view(type(self))
+        floor = revision if self.revision is None else max(revision, self.revision)
+        clone._revisions = Revisions(floor, self._revisions.track)
+        return clone
+
+    def _view(self, cls: type[_View]) -> _View:
+        """An instance of ``cls`` sharing this client's connections, breaker, key and revisions (closing it
+        closes nothing)."""
+        view = object.__new__(cls)
+        view.__dict__.update(self.__dict__)
+        view._owns_http = False
+        return view
+
+    def _send(
+        self,
+        method: str,
+        route: str,
+        *values: str,
+        json: Optional[JSON] = None,
+        params: Optional[dict[str, str]] = None,
+        idempotent: Optional[bool] = None,
+        auth: bool = True,
+        rbac_read: bool = False,
+    ) -> JSON:
+        """One call: returns the envelope of a 2xx answer or raises."""
+        url = path(route, *values)
+        query: dict[str, str] = dict(params or {})
+        if rbac_read:
+            query.update(self._revisions.params())
+        retryable = method in _core.IDEMPOTENT_METHODS if idempotent is None else idempotent
+        headers = {"Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        attempts = 1 + (max(self.retry.max_retries, 0) if retryable else 0)
+        for attempt in range(attempts):
+            if self.circuit_breaker_enabled:
+                self._breaker.before(route)
+            last = attempt == attempts - 1
+            try:
+                response = self._http.request(
+                    method, url, json=json, params=query or None, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if last:
+                    self._breaker.failure()
+                    raise TransportError(
+                        f"no answer from Warden ({type(exc).__name__})", route=route
+                    ) from None
+                time.sleep(self.retry.delay(attempt, None))
+                continue
+            if _core.is_retryable_status(response.status_code) and not last:
+                time.sleep(self.retry.delay(attempt, response))
+                continue
+            if response.status_code >= 500:
+                self._breaker.failure()
+            else:
+                self._breaker.success()
+            return _core.decode(response, route)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _data(self, method: str, route: str, *values: str, **kwargs: Any) -> Any:
+        return _core.data_of(self._send(method, route, *values, **kwargs))
+
+    def _object(self, method: str, route: str, *values: str, **kwargs: Any) -> JSON:
+        return _core.expect_dict(self._data(method, route, *values, **kwargs), route)
+
+    def _write(self, method: str, route: str, *values: str, **kwargs: Any) -> JSON:
+        data = self._object(method, route, *values, **kwargs)
+        self._revisions.saw(data)
+        return data
+
+    def _listing(self, route: str, *values: str, rbac_read: bool = True) -> list[Any]:
+        """Every item of a paged listing, following ``next_cursor``."""
+        items: list[Any] = []
+        cursor: Optional[str] = None
+        while True:
+            params = {"cursor": cursor} if cursor else None
+            envelope = self._send("GET", route, *values, params=params, rbac_read=rbac_read)
+            items.extend(_core.expect_list(_core.data_of(envelope), route))
+            cursor = _core.next_cursor(envelope)
+            if cursor is None:
+                return items
+
+    def close(self) -> None:
+        """Close the connections (only those this client opened)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ health
+
+    def health(self) -> JSON:
+        """``GET /health``: ``{"status": "healthy", "database"}``, or ``{"status": "unhealthy", "reason"}`` for a
+        503 (returned, not raised; not retried)."""
+        try:
+            envelope = self._send("GET", "/health", auth=False, idempotent=False)
+            data = envelope.get("data")
+            return data if isinstance(data, dict) else {"status": envelope.get("status", "healthy")}
+        except WardenError as exc:
+            if exc.status == 503:
+                data = (exc.envelope or {}).get("data")
+                if isinstance(data, dict):
+                    return data
+                body = exc.envelope or {}
+                return {"status": body.get("status", "unhealthy"), **({"reason": exc.error} if exc.error else {})}
+            raise
+
+    def is_healthy(self) -> bool:
+        """``True`` when ``GET /health`` answers 200 healthy; ``False`` for unhealthy, no answer or any error."""
+        try:
+            return (self.health()).get("status") == "healthy"
+        except WardenError:
+            return False
+
+    def livez(self) -> JSON:
+        """``GET /livez``: the process is up."""
+        return self._object("GET", "/livez", auth=False)
+
+    def readyz(self) -> JSON:
+        """``GET /readyz``: the database is reachable (503 raises :class:`ServerError`)."""
+        return self._object("GET", "/readyz", auth=False, idempotent=False)
+
+    def get_rotate_key(self) -> JSON:
+        """``POST /api/keys/get_rotate_key``: the tenant's recovery key ``{"rotate_key": "rrk_…"}``, shown once
+        (a second call is 409). Never retried."""
+        return self._object("POST", "/api/keys/get_rotate_key")
+
+    def recover_key(self, rotate_key: str, new_client_key: Optional[str] = None) -> JSON:
+        """``POST /api/keys/recover`` (no bearer): move the tenant to a new client key with its rotate key.
+        Answers ``{"client_key", "rotate_key"}`` (both new); this client switches to the new client key."""
+        body = drop_none({"rotate_key": rotate_key, "new_client_key": new_client_key})
+        data = self._object("POST", "/api/keys/recover", json=body, auth=False)
+        client_key = data.get("client_key")
+        if isinstance(client_key, str) and client_key:
+            self._api_key = client_key
+        return data
+
+    def update_settings(self, **fields: Any) -> JSON:
+        """``PUT /api/settings`` with the given fields, e.g. ``jwt_audience="app"`` (``None``: the default) or
+        ``strict_users=True``. Absent fields are unchanged."""
+        return self._object("PUT", "/api/settings", json=dict(fields))
+
+    def set_auto_register_users(self, enabled: Optional[bool]) -> JSON:
+        """``PUT /api/settings`` ``{"auto_register_users": enabled}`` (``None``: the default, off)."""
+        return self.update_settings(auto_register_users=enabled)
+
+    def set_jwt_audience(self, audience: Optional[str]) -> JSON:
+        """``PUT /api/settings`` ``{"jwt_audience": audience}`` (``None``: back to the default, the tenant id)."""
+        return self.update_settings(jwt_audience=audience)
+
+    # ------------------------------------------------------------------ users
+
+    def put_user(
+        self,
+        user: str,
+        status: str = "allowed",
+        *,
+        enabled: Optional[bool] = None,
+        profile: Optional[JSON] = None,
+        quotas: Optional[JSON] = None,
+    ) -> JSON:
+        """``PUT /api/users/{user}``: create or replace the user (absent fields take their defaults)."""
+        body = drop_none({"status": status, "enabled": enabled, "profile": profile, "quotas": quotas})
+        return self._object("PUT", "/api/users/{user}", user, json=body)
+
+    def get_user(self, user: str) -> JSON:
+        """``GET /api/users/{user}``: the user with ``roles`` (404 raises :class:`RefusedError`)."""
+        return self._object("GET", "/api/users/{user}", user)
+
+    def list_users_page(
+        self, status: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> JSON:
+        """``GET /api/users``: one page ``{"items", "next_cursor"}``."""
+        params = drop_none({"status": status, "limit": str(limit) if limit else None, "cursor": cursor})
+        return self._object("GET", "/api/users", params=params)
+
+    def list_users(self, status: Optional[str] = None) -> list[JSON]:
+        """Every user (optionally only those with ``status``), following ``next_cursor``."""
+        items: list[JSON] = []
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_users_page(status, 500, cursor)
+            items.extend(_core.expect_list(page.get("items"), "/api/users"))
+            cursor = page.get("next_cursor") or None
+            if cursor is None:
+                return items
+
+    def delete_user(self, user: str) -> JSON:
+        """``DELETE /api/users/{user}``: ``{"removed"}``."""
+        return self._object("DELETE", "/api/users/{user}", user)
+
+    def set_user_quotas(
+        self,
+        user: str,
+        requests_per_hour: Optional[int] = None,
+        requests_per_day: Optional[int] = None,
+        random_shift_minutes: int = 0,
+    ) -> JSON:
+        """Replace the user's quotas, keeping status, enabled and profile (a read then ``PUT``)."""
+        current = self.get_user(user)
+        quotas = {
+            "requests_per_hour": requests_per_hour,
+            "requests_per_day": requests_per_day,
+            "random_shift_minutes": random_shift_minutes,
+        }
+        return self.put_user(
+            user,
+            str(current.get("status", "allowed")),
+            enabled=current.get("enabled"),
+            profile=current.get("profile"),
+            quotas=quotas,
+        )
+
+    def sensitive_change(self, user: str) -> JSON:
+        """``POST /api/users/{user}/sensitive-change``: void every token and session issued so far."""
+        return self._object("POST", "/api/users/{user}/sensitive-change", user)
+
+    def issue_activation_code(self, user: str, ttl_minutes: Optional[int] = None) -> JSON:
+        """``POST /api/users/{user}/activation``: ``{"code", "expires_at"}``. Never retried."""
+        return self._object(
+            "POST", "/api/users/{user}/activation", user, json=drop_none({"ttl_minutes": ttl_minutes})
+        )
+
+    def activate_user(self, user: str, code: str) -> JSON:
+        """``POST /api/users/{user}/activate``: ``{"activated_at"}`` (a bad code is 400). Never retried."""
+        return self._object("POST", "/api/users/{user}/activate", user, json={"code": code})
+
+    def set_user_password(self, user: str, password: str) -> JSON:
+        """``PUT /api/users/{user}/password`` ``{"password"}``."""
+        return self._object("PUT", "/api/users/{user}/password", user, json={"password": password})
+
+    def login(self, user: str, password: str) -> JSON:
+        """``POST /api/users/{user}/login`` ``{"password"}``: a JWT pair. Never retried."""
+        return self._object("POST", "/api/users/{user}/login", user, json={"password": password})
+
+    # ------------------------------------------------------------------ access checks
+
+    def check_access(
+        self,
+        user_id: str,
+        role_id: Optional[str] = None,
+        chat_id: Optional[Union[str, int]] = None,
+        message_id: Optional[Union[str, int]] = None,
+    ) -> JSON:
+        """``POST /api/access/check``: ``{"access", "permissions"?, "rate_limits"}``. Recorded and counted
+        against quotas, so never retried."""
+        body = drop_none({"user_id": user_id, "role_id": role_id, "chat_id": chat_id, "message_id": message_id})
+        return self._object("POST", "/api/access/check", json=body)
+
+    def user_requests_page(
+        self, user: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> JSON:
+        """``GET /api/users/{user}/requests``: one page of the access-check history, newest first."""
+        params = drop_none({"limit": str(limit) if limit else None, "cursor": cursor})
+        return self._object("GET", "/api/users/{user}/requests", user, params=params)
+
+    def request_counters(self, user: str) -> JSON:
+        """``GET /api/users/{user}/requests/counters``: ``{"requests_per_hour", "requests_per_day"}``."""
+        return self._object("GET", "/api/users/{user}/requests/counters", user)
+
+    def user_requests(self, user: str) -> list[JSON]:
+        """The user's whole access-check history, newest first."""
+        items: list[JSON] = []
+        cursor: Optional[str] = None
+        while True:
+            page = self.user_requests_page(user, None, cursor)
+            items.extend(_core.expect_list(page.get("items"), "/api/users/{user}/requests"))
+            cursor = page.get("next_cursor") or None
+            if cursor is None:
+                return items
+
+    # ------------------------------------------------------------------ single-use tokens
+
+    def issue_single_use_token(self, user: str, ttl_minutes: Optional[int] = None) -> JSON:
+        """``POST /api/users/{user}/tokens``: ``{"token", "expires_at"}``. Never retried."""
+        return self._object(
+            "POST", "/api/users/{user}/tokens", user, json=drop_none({"ttl_minutes": ttl_minutes})
+        )
+
+    def validate_single_use_token(self, token: str) -> JSON:
+        """``POST /api/tokens/validate``: uses the token; ``{"user_id", "status", "roles"}`` or 401. Never
+        retried (a retry would find it used)."""
+        return self._object("POST", "/api/tokens/validate", json={"token": token})
+
+    def revoke_single_use_tokens(self, user: str) -> JSON:
+        """``DELETE /api/users/{user}/tokens``: ``{"revoked": n}``."""
+        return self._object("DELETE", "/api/users/{user}/tokens", user)
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self,
+        user_id: str,
+        permissions: list[str],
+        ttl_seconds: Optional[int] = None,
+        metadata: Optional[JSON] = None,
+    ) -> JSON:
+        """``POST /api/sessions``: the session with its ``session_id`` (shown once). Never retried."""
+        body = drop_none(
+            {"user_id": user_id, "permissions": permissions, "ttl_seconds": ttl_seconds, "metadata": metadata}
+        )
+        return self._object("POST", "/api/sessions", json=body)
+
+    def get_session(self, session_id: str) -> JSON:
+        """``GET /api/sessions/{id}``."""
+        return self._object("GET", "/api/sessions/{id}", session_id)
+
+    def check_session(self, session_id: str, permissions: list[str]) -> dict[str, bool]:
+        """``POST /api/sessions/{id}/check``: ``{permission: bool}`` (a pure read: retried)."""
+        data = self._object(
+            "POST", "/api/sessions/{id}/check", session_id, json={"permissions": permissions}, idempotent=True
+        )
+        return {str(k): bool(v) for k, v in data.items()}
+
+    def set_session_ttl(self, session_id: str, ttl_seconds: int) -> JSON:
+        """``PUT /api/sessions/{id}/ttl``: expire ``ttl_seconds`` from now."""
+        return self._object("PUT", "/api/sessions/{id}/ttl", session_id, json={"ttl_seconds": ttl_seconds})
+
+    def set_session_permissions(self, session_id: str, permissions: list[str]) -> JSON:
+        """``PUT /api/sessions/{id}/permissions``: replace them, keeping the expiry."""
+        return self._object(
+            "PUT", "/api/sessions/{id}/permissions", session_id, json={"permissions": permissions}
+        )
+
+    def delete_session(self, session_id: str) -> JSON:
+        """``DELETE /api/sessions/{id}``: ``{"removed": true}``."""
+        return self._object("DELETE", "/api/sessions/{id}", session_id)
+
+    def user_sessions(self, user: str) -> list[JSON]:
+        """``GET /api/users/{user}/sessions``: the user's live sessions (no ids)."""
+        route = "/api/users/{user}/sessions"
+        return _core.expect_list(self._data("GET", route, user), route)
+
+    def delete_user_session(self, user: str, session_ref: str) -> JSON:
+        """``DELETE /api/users/{user}/sessions/{session_ref}``: end one session by its listing ref."""
+        return self._object("DELETE", "/api/users/{user}/sessions/{session_ref}", user, session_ref)
+
+    def delete_user_sessions(self, user: str) -> JSON:
+        """``DELETE /api/users/{user}/sessions``: log out everywhere, ``{"removed": n}``."""
+        return self._object("DELETE", "/api/users/{user}/sessions", user)
+
+    def cleanup_sessions(self) -> JSON:
+        """``POST /api/sessions/cleanup``: remove expired or voided sessions now (repeatable: retried)."""
+        return self._object("POST", "/api/sessions/cleanup", idempotent=True)
+
+    # ------------------------------------------------------------------ JWT
+
+    def issue_jwt(self, user: str) -> JSON:
+        """``POST /api/token/{user}``: ``{"access_token", "token_type", "expires_in", "refresh_token",
+        "refresh_expires_in"}``. Never retried."""
+        return self._object("POST", "/api/token/{user}", user)
+
+    def refresh_jwt(self, refresh_token: str) -> JSON:
+        """``POST /api/token/refresh``: rotate the refresh token. Never retried (a late repeat is theft)."""
+        return self._object("POST", "/api/token/refresh", json={"refresh_token": refresh_token})
+
+    def verify_jwt(self, token: str) -> JSON:
+        """``POST /api/token/verify``: ``{"valid": true, "claims"}``; an invalid token raises 401. Retried."""
+        return self._object("POST", "/api/token/verify", json={"token": token}, idempotent=True)
+
+    def revoke_user_jwts(self, user: str) -> JSON:
+        """``DELETE /api/users/{user}/jwt``: ``{"revoked": n}``."""
+        return self._object("DELETE", "/api/users/{user}/jwt", user)
+
+    def jwks(self, tenant: str) -> JSON:
+        """``GET /.well-known/jwks.json?tenant=``: the tenant's public signing keys (bare JSON)."""
+        url = "/.well-known/jwks.json"
+        try:
+            response = self._http.get(url, params={"tenant": tenant})
+        except httpx.TransportError:
+            raise TransportError("no answer from Warden", route=url) from None
+        if response.status_code != 200:
+            _core.decode(response, url)
+        try:
+            body = response.json()
+        except ValueError:
+            raise DecodeError("answer is not JSON", status=response.status_code, route=url) from None
+        return _core.expect_dict(body, url)
+
+    # ------------------------------------------------------------------ audit
+
+    def audit_entries(
+        self,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        action: Optional[str] = None,
+        since: Optional[Moment] = None,
+    ) -> JSON:
+        """``GET /api/audit``: one page ``{"entries", "next_cursor"}``, newest first."""
+        params = drop_none(
+            {
+                "limit": str(limit) if limit else None,
+                "cursor": cursor,
+                "action": action,
+                "since": iso(since) if since is not None else None,
+            }
+        )
+        return self._object("GET", "/api/audit", params=params)
+
+    def all_audit_entries(self, action: Optional[str] = None, since: Optional[Moment] = None) -> list[JSON]:
+        """Every audit entry (optionally of one ``action`` / since a time), following ``next_cursor``."""
+        items: list[JSON] = []
+        cursor: Optional[str] = None
+        while True:
+            page = self.audit_entries(500, cursor, action, since)
+            items.extend(_core.expect_list(page.get("entries"), "/api/audit"))
+            cursor = page.get("next_cursor") or None
+            if cursor is None:
+                return items
+
+
+class WardenClient(_Base):
+    """Warden's own answers: every method returns the value of the envelope's ``data``, typed (checks a ``bool``,
+    listings the whole list with every page followed, writes the ``data`` object such as ``{"created",
+    "revision"}``). Same methods and arguments as :class:`EnhancedAuthClient`, whose seed-named methods return
+    the seed's answers instead."""
+
+    def ping(self) -> JSON:
+        """``GET /ping``: ``{"status": "ok"}`` (no key needed)."""
+        return self._object("GET", "/ping", auth=False)
+
+    # ------------------------------------------------------------------ RBAC
+
+    def create_role(self, role: str, description: Optional[str] = None) -> JSON:
+        """``POST /api/role/{role}``: ``{"created", "revision"}`` (``created: false`` if it existed)."""
+        body = {"description": description} if description is not None else None
+        return self._write("POST", "/api/role/{role}", role, json=body, idempotent=True)
+
+    def delete_role(self, role: str) -> JSON:
+        """``DELETE /api/role/{role}``: ``{"removed", "revision"}``."""
+        return self._write("DELETE", "/api/role/{role}", role)
+
+    def list_roles(self) -> list[JSON]:
+        """``GET /api/roles``: every role, ``[{"role", "description"}]``."""
+        return self._listing("/api/roles")
+
+    def add_permission(self, group: str, name: str) -> JSON:
+        """``POST /api/permission/{role}/{name}``: grant ``name`` to role ``group``."""
+        return self._write("POST", "/api/permission/{role}/{name}", group, name, idempotent=True)
+
+    def remove_permission(self, group: str, name: str) -> JSON:
+        """``DELETE /api/permission/{role}/{name}``: revoke it."""
+        return self._write("DELETE", "/api/permission/{role}/{name}", group, name)
+
+    def has_permission(self, group: str, name: str) -> bool:
+        """``GET /api/permission/{role}/{name}``: does the role have the permission?"""
+        route = "/api/permission/{role}/{name}"
+        return _core.flag(self._data("GET", route, group, name, rbac_read=True), "has_permission", route)
+
+    role_has_permission = has_permission
+
+    def add_membership(self, user: str, group: str) -> JSON:
+        """``POST /api/membership/{user}/{role}``: add the user to the role."""
+        return self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
+
+    def remove_membership(self, user: str, group: str) -> JSON:
+        """``DELETE /api/membership/{user}/{role}``."""
+        return self._write("DELETE", "/api/membership/{user}/{role}", user, group)
+
+    def has_membership(self, user: str, group: str) -> bool:
+        """``GET /api/membership/{user}/{role}``: is the user in the role?"""
+        route = "/api/membership/{user}/{role}"
+        return _core.flag(self._data("GET", route, user, group, rbac_read=True), "is_member", route)
+
+    def user_has_permission(self, user: str, name: str) -> bool:
+        """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it?"""
+        route = "/api/has_permission/{user}/{name}"
+        return _core.flag(self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
+
+    def get_user_permissions(self, user: str) -> list[JSON]:
+        """``GET /api/user_permissions/{user}``: ``[{"name"}]``."""
+        return self._listing("/api/user_permissions/{user}", user)
+
+    def get_role_permissions(self, role: str) -> list[JSON]:
+        """``GET /api/role_permissions/{role}``: ``[{"name"}]``."""
+        return self._listing("/api/role_permissions/{role}", role)
+
+    def get_user_roles(self, user: str) -> list[JSON]:
+        """``GET /api/user_roles/{user}``: ``[{"role", "description"}]``."""
+        return self._listing("/api/user_roles/{user}", user)
+
+    def get_role_members(self, role: str) -> list[JSON]:
+        """``GET /api/members/{role}``: ``[{"user"}]``."""
+        return self._listing("/api/members/{role}", role)
+
+    def which_roles_can(self, name: str) -> list[JSON]:
+        """``GET /api/which_roles_can/{name}``: ``[{"role", "description"}]``."""
+        return self._listing("/api/which_roles_can/{name}", name)
+
+    def which_users_can(self, name: str) -> list[JSON]:
+        """``GET /api/which_users_can/{name}``: ``[{"user"}]``."""
+        return self._listing("/api/which_users_can/{name}", name)
+
+    # ------------------------------------------------------------------ workflows
+
+    def get_users_for_workflow(self, workflow_name: str) -> list[str]:
+        """``GET /api/workflow/users/{workflow}``: the names of the users who may run it (every page)."""
+        items = self._listing("/api/workflow/users/{workflow}", workflow_name)
+        return [str(m["user"]) if isinstance(m, dict) else str(m) for m in items]
+
+    def check_user_workflow_permission(self, user: str, workflow_name: str) -> bool:
+        """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it?"""
+        route = "/api/workflow/user/{user}/can_run/{workflow}"
+        data = self._data("GET", route, user, workflow_name, rbac_read=True)
+        return _core.flag(data, "has_permission", route)
+
+    # ------------------------------------------------------------------ client key
+
+    def rotate_key(self) -> JSON:
+        """``POST /api/keys/rotate``: a new client key for the tenant (``data.new_key``); this client switches
+        to it. Persist it: it is the only copy. Never retried."""
+        data = self._object("POST", "/api/keys/rotate")
+        new_key = data.get("new_key") or data.get("client_key")
+        if isinstance(new_key, str) and new_key:
+            self._api_key = new_key
+        return data
+
+    # ------------------------------------------------------------------ per-user API keys
+
+    def create_api_key(
+        self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
+    ) -> JSON:
+        """``POST /api/apikeys/user/{user}``: ``data.api_key`` (``rak_…``) is shown only once. Never retried."""
+        body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
+        return self._object("POST", "/api/apikeys/user/{user}", user, json=body or None)
+
+    def list_api_keys(self, user: str) -> list[JSON]:
+        """``GET /api/apikeys/user/{user}``: the user's keys, metadata only (revoked ones included)."""
+        route = "/api/apikeys/user/{user}"
+        return _core.expect_list(self._data("GET", route, user), route)
+
+    def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
+        """``PATCH /api/apikeys/user/{user}/{key_id}`` ``{"expires_at"}`` (setting a value: retried)."""
+        return self._object(
+            "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
+            json={"expires_at": iso(expires_at)}, idempotent=True,
+        )
+
+    def revoke_api_key(self, user: str, key_id: str) -> JSON:
+        """``DELETE /api/apikeys/user/{user}/{key_id}`` (idempotent)."""
+        return self._object("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
+
+    def validate_api_key(self, api_key: str) -> JSON:
+        """``POST /api/apikeys/validate``: ``{"valid": true, "user", "key_id", "label", "expires_at"}`` or
+        ``{"valid": false, "reason"}``. The secret travels in the body only."""
+        return self._object("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
+
+    def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
+        """``POST /api/apikeys/check_permission``: validate AND check in one call (``data.has_permission``)."""
+        return self._object(
+            "POST", "/api/apikeys/check_permission",
+            json={"api_key": api_key, "permission": permission}, idempotent=True,
+        )
+
+    # ------------------------------------------------------------------ settings
+
+    def get_settings(self) -> JSON:
+        """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
+        "strict_users"?}``."""
+        return self._object("GET", "/api/settings")
+
+    def set_strict_users(self, enabled: bool) -> JSON:
+        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name)."""
+        return self.update_settings(strict_users=enabled)
+
