@@ -16,7 +16,7 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions jwt
+SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords jwt
     audit operations cleanup)
 
 new_key() {
@@ -334,6 +334,15 @@ section_sessions() {
     session_ref=$(value data.session_ref)
     call DELETE "/api/users/dave@example.com/sessions/$session_ref" 200
     call GET /api/sessions/session_123 404
+}
+
+section_passwords() {
+    section "Password login"
+    call PUT /api/users/dave@example.com/password 200 '{"password": "correct horse battery"}'
+    expect data.password_set true
+    call POST /api/users/dave@example.com/login 401 '{"password": "wrong"}'
+    call POST /api/users/dave@example.com/login 200 '{"password": "correct horse battery"}'
+    expect data.token_type '"Bearer"'
 }
 
 section_jwt() {

@@ -9,13 +9,13 @@
 #   declare may ask about another tenant's or a since-removed name; every read is a 200 with a negative answer.
 # One operation has a per-operation allowance in scripts/schemathesis.toml (a wrong activation code is 400).
 #
-# Environment: SCHEMATHESIS_MAX_EXAMPLES (default 150), SCHEMATHESIS_SEED (default 1313), SCHEMATHESIS_VENV (where
+# Environment: SCHEMATHESIS_MAX_EXAMPLES (default 100), SCHEMATHESIS_SEED (default 1313), SCHEMATHESIS_VENV (where
 # schemathesis is installed; default target/schemathesis-venv), TEST_POSTGRES_URL (PostgreSQL half).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=4.32.5
-MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-150}
+MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 SEED=${SCHEMATHESIS_SEED:-1313}
 TARGET=${CARGO_TARGET_DIR:-target}
 VENV=${SCHEMATHESIS_VENV:-$TARGET/schemathesis-venv}

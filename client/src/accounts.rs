@@ -4,17 +4,17 @@
 //! access, which is recorded and counted against quotas) are marked `.not_idempotent()` and never retried.
 
 use warden_api::{
-    ActivationCode, PageQuery, RefreshRequest, SessionPermissions, SessionTtl, TokenToUse,
-    TokenTtl, TtlMinutes, UserListQuery, VerifyRequest,
+    ActivationCode, LoginBody, NewPassword, PageQuery, RefreshRequest, SessionPermissions,
+    SessionTtl, TokenToUse, TokenTtl, TtlMinutes, UserListQuery, VerifyRequest,
 };
 
 use crate::client::{encode_query, segment, Request};
 use crate::{
     AccessDecision, AccessRecord, AccessRequest, Activated, AuditPage, AuditQuery, Client,
-    CodeIssued, Error, NewSession, Page, PermissionAnswers, Removed, RemovedCount, RequestCounters,
-    RequestsQuery, Revoked, SensitiveChanged, Session, SessionCreated, SessionEnded, Settings,
-    SettingsChange, TokenIssued, TokenOwner, TokenPair, User, UserBody, UserSaved, UserStatus,
-    Verified,
+    CodeIssued, Error, NewSession, Page, PasswordSet, PermissionAnswers, Removed, RemovedCount,
+    RequestCounters, RequestsQuery, Revoked, SensitiveChanged, Session, SessionCreated,
+    SessionEnded, Settings, SettingsChange, TokenIssued, TokenOwner, TokenPair, User, UserBody,
+    UserSaved, UserStatus, Verified,
 };
 
 fn user_path(user: &str, tail: &str) -> Result<String, Error> {
@@ -238,6 +238,25 @@ impl Client {
     ) -> Result<SessionEnded, Error> {
         let path = user_path(user, &format!("/sessions/{}", segment(session_ref)?))?;
         self.send(Request::delete(path)).await
+    }
+
+    /// `PUT /api/users/{user}/password`: sets the user's password (8 to 1024 characters), a sensitive change.
+    pub async fn set_password(&self, user: &str, password: &str) -> Result<PasswordSet, Error> {
+        let request = Request::put(user_path(user, "/password")?).json(to_json(&NewPassword {
+            password: password.to_owned(),
+        })?);
+        self.send(request).await
+    }
+
+    /// `POST /api/users/{user}/login`: a JWT pair for the user's password. A wrong password and an unknown user
+    /// are [`Error::Refused`] with 401; repeated failures with 429 (never retried: each attempt counts).
+    pub async fn login(&self, user: &str, password: &str) -> Result<TokenPair, Error> {
+        let request = Request::post(user_path(user, "/login")?)
+            .json(to_json(&LoginBody {
+                password: password.to_owned(),
+            })?)
+            .not_idempotent();
+        self.send(request).await
     }
 
     /// `GET /api/settings`: the tenant's settings.

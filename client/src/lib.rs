@@ -124,10 +124,10 @@ pub use warden_api as api;
 pub use warden_api::{
     AccessDecision, AccessRecord, AccessRequest, Activated, AuditEntry, AuditPage, AuditQuery,
     Claims, CodeIssued, Created, HasPermission, Health, HealthCheck, IsMember, NewSession, Order,
-    Page, Permission, PermissionAnswers, Quotas, Removed, RemovedCount, RequestCounters,
-    RequestsQuery, Revoked, Role, SensitiveChanged, Session, SessionCreated, SessionEnded,
-    Settings, SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody,
-    UserName, UserSaved, UserStatus, Verdict, Verified,
+    Page, PasswordSet, Permission, PermissionAnswers, Quotas, Removed, RemovedCount,
+    RequestCounters, RequestsQuery, Revoked, Role, SensitiveChanged, Session, SessionCreated,
+    SessionEnded, Settings, SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User,
+    UserBody, UserName, UserSaved, UserStatus, Verdict, Verified,
 };
 
 pub use client::{

@@ -87,6 +87,11 @@ impl From<UsersError> for ApiError {
             UsersError::InvalidToken => Self::unauthorized(err.to_string()),
             UsersError::InvalidActivationCode => Self::bad_request(err.to_string()),
             UsersError::SessionIdTaken => Self::new(StatusCode::CONFLICT, err.to_string()),
+            UsersError::InvalidCredentials => Self::unauthorized(err.to_string()),
+            UsersError::LoginBackoff(wait) => {
+                Self::too_many_requests(err.to_string(), wait.as_secs().max(1))
+            }
+            UsersError::NotActivated(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             UsersError::UserConfigUnavailable => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
             }

@@ -11,6 +11,8 @@ use warden_core::domain::{ClientKeyError, NameError};
 pub struct ApiError {
     status: StatusCode,
     detail: String,
+    /// Seconds for `Retry-After` on a 429.
+    retry_after: Option<u64>,
 }
 
 pub type ApiResult = Result<Response, ApiError>;
@@ -20,6 +22,15 @@ impl ApiError {
         Self {
             status,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 with `Retry-After: seconds`.
+    pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
         }
     }
 
@@ -47,6 +58,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

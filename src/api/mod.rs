@@ -17,6 +17,7 @@ mod memberships;
 mod metrics;
 mod openapi;
 mod paging;
+mod passwords;
 mod permissions;
 mod queries;
 mod roles;
@@ -101,6 +102,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(single_use_tokens::router())
         .merge(sessions::router())
         .merge(workflow::router())
+        .merge(passwords::router())
 }
 
 /// The OpenAPI document, as `GET /openapi.json` serves it.

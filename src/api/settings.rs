@@ -24,6 +24,7 @@ fn view(tenant: &TenantId, row: TenantSettingsRow) -> Settings {
             .jwt_audience
             .unwrap_or_else(|| tenant.as_str().to_owned()),
         auto_register_users: row.auto_register_users,
+        require_activation: row.require_activation,
     }
 }
 
@@ -65,6 +66,9 @@ async fn put_settings(
     }
     if let Some(auto_register) = body.auto_register_users {
         row.auto_register_users = auto_register.unwrap_or(false);
+    }
+    if let Some(require_activation) = body.require_activation {
+        row.require_activation = require_activation.unwrap_or(false);
     }
     let row = state.tokens.put_settings(&tenant.id, &context, row).await?;
     Ok(ok("settings saved", view(&tenant.id, row)))

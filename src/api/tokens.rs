@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_user))
 }
 
-fn token_pair(issued: IssuedTokens) -> TokenPair {
+pub(super) fn token_pair(issued: IssuedTokens) -> TokenPair {
     TokenPair {
         access_token: issued.access_token,
         token_type: "Bearer".to_owned(),

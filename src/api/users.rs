@@ -47,6 +47,9 @@ fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> User {
         last_seen_at: optional_time(record.last_seen_at),
         activated_at: optional_time(record.activated_at),
         sensitive_changed_at: time(record.sensitive_changed_at),
+        has_password: record.has_password,
+        last_login_at: optional_time(record.last_login_at),
+        last_login_ip: record.last_login_ip,
     }
 }
 

@@ -20,6 +20,7 @@ mod operations;
 mod outage;
 mod overload;
 mod pagination;
+mod passwords;
 mod pruning;
 mod rbac;
 mod registered;

@@ -228,6 +228,7 @@ pub struct RequestsQuery {
     pub cursor: Option<String>,
     /// `desc` (newest first, the default) or `asc` (oldest first), as users-package's `get_user_requests` takes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub order: Option<Order>,
 }
 

@@ -39,5 +39,8 @@ pub use sessions::{
 };
 pub use settings::{Settings, SettingsChange};
 pub use single_use_tokens::{Revoked, TokenIssued, TokenOwner, TokenToUse, TokenTtl};
-pub use users::{Quotas, SensitiveChanged, User, UserBody, UserSaved, UserStatus};
+pub use users::{
+    LoginBody, NewPassword, PasswordSet, Quotas, SensitiveChanged, User, UserBody, UserSaved,
+    UserStatus,
+};
 pub use workflow::{CanRun, WorkflowUsers};

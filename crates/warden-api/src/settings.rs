@@ -13,6 +13,8 @@ pub struct Settings {
     /// Whether an access check of a user the tenant does not know registers them (status `allowed`, no quotas)
     /// instead of answering `denied`; off by default.
     pub auto_register_users: bool,
+    /// Whether a password login needs an activated user; off by default.
+    pub require_activation: bool,
 }
 
 /// The body of `PUT /api/settings`: absent fields stay as they are; `null` resets one to its default.
@@ -36,6 +38,14 @@ pub struct SettingsChange {
     )]
     #[schema(value_type = Option<bool>)]
     pub auto_register_users: Option<Option<bool>>,
+    /// `true` to refuse password logins of users not yet activated; `null` for the default (`false`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<bool>)]
+    pub require_activation: Option<Option<bool>>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, by `default`).

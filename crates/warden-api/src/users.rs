@@ -147,6 +147,58 @@ pub struct User {
     pub activated_at: Option<String>,
     /// The last sensitive change (tokens and sessions issued before it are void).
     pub sensitive_changed_at: String,
+    /// Whether a password is set (`PUT /api/users/{user}/password`).
+    #[serde(default)]
+    pub has_password: bool,
+    /// The last successful password login.
+    #[serde(default)]
+    pub last_login_at: Option<String>,
+    /// The client address of the last successful password login.
+    #[serde(default)]
+    pub last_login_ip: Option<String>,
+}
+
+/// The body of `PUT /api/users/{user}/password`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// 8 to 1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: String,
+}
+
+/// The body of `POST /api/users/{user}/login`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// The user's password (at most 1024 characters).
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPassword")
+            .field("password", &"********")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LoginBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginBody")
+            .field("password", &"********")
+            .finish()
+    }
+}
+
+/// The answer of `PUT /api/users/{user}/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PasswordSet {
+    /// Always `true`.
+    pub password_set: bool,
+    /// The sensitive change the new password is (tokens, sessions and JWTs issued before it are void).
+    pub sensitive_changed_at: String,
 }
 
 /// The answer of `PUT /api/users/{user}`.

@@ -54,7 +54,7 @@ pub use single_use_tokens::IssuedToken;
 #[cfg(feature = "test-sql")]
 pub use test_sql::HeldWriteLock;
 pub use tokens::{NewRefreshToken, RefreshTokenRow, Rotation};
-pub use users::{UserGate, UserRecord, UserWrite};
+pub use users::{LoginFacts, UserGate, UserRecord, UserWrite};
 
 /// A handle on the database, cheap to clone. It is opaque: what it can do is its methods (the change feed, pool
 /// statistics, every query), never a match on the backend outside this crate.

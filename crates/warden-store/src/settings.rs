@@ -13,6 +13,8 @@ pub struct TenantSettingsRow {
     pub jwt_audience: Option<String>,
     /// Off by default.
     pub auto_register_users: bool,
+    /// A password login needs an activated user; off by default.
+    pub require_activation: bool,
 }
 
 impl Store {
@@ -24,7 +26,8 @@ impl Store {
     ) -> Result<TenantSettingsRow, StoreError> {
         let row: Option<TenantSettingsRow> = with_reader!(self, |pool| {
             sqlx::query_as(
-                "SELECT jwt_audience, auto_register_users FROM tenant_settings WHERE tenant = $1",
+                "SELECT jwt_audience, auto_register_users, require_activation FROM tenant_settings \
+                 WHERE tenant = $1",
             )
             .bind(tenant.as_str())
             .fetch_optional(pool)
@@ -46,14 +49,16 @@ impl Store {
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO tenant_settings (tenant, jwt_audience, auto_register_users, updated_at) \
-                 VALUES ($1, $2, $3, $4) \
+                "INSERT INTO tenant_settings (tenant, jwt_audience, auto_register_users, require_activation, \
+                   updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (tenant) DO UPDATE SET jwt_audience = excluded.jwt_audience, \
-                 auto_register_users = excluded.auto_register_users, updated_at = excluded.updated_at",
+                 auto_register_users = excluded.auto_register_users, \
+                 require_activation = excluded.require_activation, updated_at = excluded.updated_at",
             )
             .bind(tenant.as_str())
             .bind(settings.jwt_audience.as_deref())
             .bind(settings.auto_register_users)
+            .bind(settings.require_activation)
             .bind(now)
             .execute(&mut *tx)
             .await?;

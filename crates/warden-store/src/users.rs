@@ -16,7 +16,7 @@ use warden_core::domain::{Name, TenantId, UserStatus};
 
 const USER_COLUMNS: &str = "user_name, uuid, status, enabled, profile, requests_per_hour, requests_per_day, \
      random_shift_minutes, created_at, updated_at, last_seen_at, activated_at, sensitive_changed_at, \
-     rate_limited_until";
+     rate_limited_until, password_hash IS NOT NULL AS has_password, last_login_at, last_login_ip";
 
 /// A user as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,6 +36,21 @@ pub struct UserRecord {
     pub activated_at: Option<i64>,
     pub sensitive_changed_at: i64,
     pub rate_limited_until: Option<i64>,
+    /// Whether a password is set (the hash itself is read only by [`Store::login_facts`]).
+    pub has_password: bool,
+    pub last_login_at: Option<i64>,
+    pub last_login_ip: Option<String>,
+}
+
+/// What a password login needs to know about a user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginFacts {
+    /// The Argon2id PHC string, if a password is set.
+    pub password_hash: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
+    pub enabled: bool,
+    pub activated_at: Option<i64>,
 }
 
 /// The fields a `PUT` sets.
@@ -376,6 +391,87 @@ impl Store {
             let audit = audit.map(|draft| draft.with_outcome("credentials_voided"));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok(Some(now))
+        })
+    }
+
+    /// Sets (or with `None` removes) a user's password hash: a sensitive change, so the user's tokens, sessions
+    /// and JWTs issued so far are void, in the same transaction. `false` when the user does not exist. The audit
+    /// outcome is `credentials_voided`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_password(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        password_hash: Option<&str>,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let affected = sqlx::query(
+                "UPDATE users SET password_hash = $1, sensitive_changed_at = $2, updated_at = $2 \
+                 WHERE tenant = $3 AND user_name = $4",
+            )
+            .bind(password_hash)
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if affected == 0 {
+                return Ok(false);
+            }
+            void_credentials!(tx, tenant, user, now);
+            let audit = audit.map(|draft| draft.with_outcome("credentials_voided"));
+            commit_audited!(tx, tenant.as_str(), audit, now);
+            Ok(true)
+        })
+    }
+
+    /// The user's password hash and gate, for a login.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn login_facts(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+    ) -> Result<Option<LoginFacts>, StoreError> {
+        Ok(with_reader!(self, |pool| {
+            sqlx::query_as(
+                "SELECT password_hash, status, enabled, activated_at FROM users \
+                 WHERE tenant = $1 AND user_name = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// Records a successful login, with the audit entry (outcome `allowed`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_login(
+        &self,
+        tenant: &TenantId,
+        user: &Name,
+        ip: Option<&str>,
+        now: i64,
+        audit: Option<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        with_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE users SET last_login_at = $1, last_login_ip = $2 WHERE tenant = $3 AND user_name = $4",
+            )
+            .bind(now)
+            .bind(ip)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?;
+            let audit = audit.map(|draft| draft.with_outcome("allowed"));
+            commit_audited!(tx, tenant.as_str(), audit, now);
+            Ok(())
         })
     }
 

@@ -1,6 +1,6 @@
 //! Users: their rows, listings, deletion and sensitive changes, and what the other user features share (the
-//! service, its error, input limits). Access checks with quotas, activation codes and single-use tokens each have
-//! their own file.
+//! service, its error, input limits). Access checks with quotas, activation codes, single-use tokens and password
+//! credentials each have their own file.
 //!
 //! The rules live here; each request's reads and writes happen in one store transaction, with its audit entry.
 //! Access checks and refused credentials (a token or activation code that does not match) write no change: they
@@ -8,6 +8,7 @@
 
 mod access_checks;
 mod activation;
+mod passwords;
 mod single_use_tokens;
 
 pub use access_checks::{AccessInput, RequestListing};
@@ -54,6 +55,15 @@ pub enum UsersError {
     /// Unknown, expired, deleted and voided sessions alike.
     #[error("session not found")]
     SessionNotFound,
+    /// A wrong password, a user without one, or an unknown user: one answer for all (401).
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    /// Too many failed logins of this user: try again after the wait (429 with `Retry-After`).
+    #[error("too many failed logins, try again in {} s", .0.as_secs().max(1))]
+    LoginBackoff(std::time::Duration),
+    /// The tenant requires activation and the user has not been activated (403).
+    #[error("user `{0}` is not activated")]
+    NotActivated(Name),
     /// A caller-chosen session id that a live session of the tenant already has.
     #[error("a live session already has this session id")]
     SessionIdTaken,
@@ -107,6 +117,8 @@ pub struct UsersService {
     /// Where status, roles and quotas come from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
     directory: UserDirectory,
     audit: AuditLog,
+    /// Recent password-login failures, for the per-user back-off.
+    logins: passwords::LoginThrottle,
 }
 
 /// Parses a status by exact match; anything else is refused (never a substring or case-folded match).
@@ -184,6 +196,7 @@ impl UsersService {
             tenants: tenants.clone(),
             directory: UserDirectory::Database,
             audit,
+            logins: passwords::LoginThrottle::default(),
         }
     }
 

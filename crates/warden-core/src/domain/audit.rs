@@ -11,6 +11,10 @@ pub mod actions {
     pub const USER_SENSITIVE_CHANGE: &str = "user.sensitive_change";
     pub const USER_ACTIVATION_CODE: &str = "user.activation_code";
     pub const USER_ACTIVATE: &str = "user.activate";
+    /// `PUT /api/users/{user}/password`.
+    pub const USER_PASSWORD: &str = "user.password";
+    /// `POST /api/users/{user}/login`.
+    pub const USER_LOGIN: &str = "user.login";
     pub const USER_TOKEN_ISSUE: &str = "user_token.issue";
     pub const USER_TOKEN_USE: &str = "user_token.use";
     pub const USER_TOKENS_REVOKE: &str = "user_tokens.revoke";
