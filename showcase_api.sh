@@ -16,7 +16,7 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords jwt
+SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords api_keys jwt
     audit operations cleanup)
 
 new_key() {
@@ -343,6 +343,25 @@ section_passwords() {
     call POST /api/users/dave@example.com/login 401 '{"password": "wrong"}'
     call POST /api/users/dave@example.com/login 200 '{"password": "correct horse battery"}'
     expect data.token_type '"Bearer"'
+}
+
+section_api_keys() {
+    section "Per-user API keys"
+    call POST /api/apikeys/user/dave@example.com 200 '{"label": "ci bot"}'
+    expect data.user '"dave@example.com"'
+    local api_key key_id
+    api_key=$(value data.api_key)
+    key_id=$(value data.key_id)
+    call POST /api/apikeys/validate 200 "{\"api_key\": \"$api_key\"}"
+    expect data.valid true
+    call POST /api/apikeys/check_permission 200 "{\"api_key\": \"$api_key\", \"permission\": \"view_content\"}"
+    expect data.has_permission true
+    call GET /api/apikeys/user/dave@example.com 200
+    expect data.count 1
+    call DELETE "/api/apikeys/user/dave@example.com/$key_id" 200
+    expect data.already_revoked false
+    call POST /api/apikeys/validate 200 "{\"api_key\": \"$api_key\"}"
+    expect data.reason '"revoked"'
 }
 
 section_jwt() {

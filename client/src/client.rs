@@ -352,6 +352,12 @@ impl Request {
         Self::new(Method::PUT, path)
     }
 
+    /// A PATCH of `path` (the API-key expiry: setting the same earlier time twice is refused the second time, so
+    /// it is marked not idempotent).
+    pub(crate) fn patch(path: String) -> Self {
+        Self::new(Method::PATCH, path).not_idempotent()
+    }
+
     /// Sends no client key (for the health endpoints).
     pub(crate) fn public(mut self) -> Self {
         self.authenticated = false;

@@ -110,6 +110,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod api_keys;
 mod client;
 mod error;
 mod health;
@@ -122,12 +123,13 @@ pub use workflow::WorkflowWatch;
 pub use warden_api as api;
 /// The bodies and answers of the client's methods.
 pub use warden_api::{
-    AccessDecision, AccessRecord, AccessRequest, Activated, AuditEntry, AuditPage, AuditQuery,
-    Claims, CodeIssued, Created, HasPermission, Health, HealthCheck, IsMember, NewSession, Order,
-    Page, PasswordSet, Permission, PermissionAnswers, Quotas, Removed, RemovedCount,
-    RequestCounters, RequestsQuery, Revoked, Role, SensitiveChanged, Session, SessionCreated,
-    SessionEnded, Settings, SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User,
-    UserBody, UserName, UserSaved, UserStatus, Verdict, Verified,
+    AccessDecision, AccessRecord, AccessRequest, Activated, ApiKeyCreated, ApiKeyList, ApiKeyMeta,
+    ApiKeyRevoked, ApiKeyValidity, AuditEntry, AuditPage, AuditQuery, Claims, CodeIssued, Created,
+    HasPermission, Health, HealthCheck, IsMember, NewApiKey, NewSession, Order, Page, PasswordSet,
+    Permission, PermissionAnswers, Quotas, Removed, RemovedCount, RequestCounters, RequestsQuery,
+    Revoked, Role, SensitiveChanged, Session, SessionCreated, SessionEnded, Settings,
+    SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody, UserName,
+    UserSaved, UserStatus, Verdict, Verified,
 };
 
 pub use client::{

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use support::Warden;
 use warden_client::{
-    AccessRequest, Error, NewSession, Order, RequestsQuery, SettingsChange, TextOrNumber, UserBody,
+    AccessRequest, Error, NewApiKey, NewSession, Order, RequestsQuery, SettingsChange,
+    TextOrNumber, UserBody,
 };
 
 #[tokio::test]
@@ -105,4 +106,59 @@ async fn request_history_order_counters_settings_and_session_refs() {
         client.get_session("my-own-id").await.unwrap_err().status(),
         Some(404)
     );
+
+    // Passwords.
+    client.create_role("staff", None).await.unwrap();
+    client.add_membership("42", "staff").await.unwrap();
+    client
+        .set_password("42", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(
+        client.login("42", "wrong").await.unwrap_err().status(),
+        Some(401)
+    );
+    let pair = client.login("42", "correct horse battery").await.unwrap();
+    assert!(client.verify_jwt(&pair.access_token).await.is_ok());
+
+    // API keys.
+    let created = client
+        .create_api_key(
+            "42",
+            &NewApiKey {
+                label: Some("bot".into()),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        format!("{created:?}").contains("********"),
+        "the key never reaches Debug"
+    );
+    assert!(!format!("{created:?}").contains(&created.api_key));
+    let valid = client.validate_api_key(&created.api_key).await.unwrap();
+    assert!(valid.valid);
+    assert_eq!(valid.user.as_deref(), Some("42"));
+    let check = client
+        .check_api_key_permission(&created.api_key, "deploy")
+        .await
+        .unwrap();
+    assert_eq!(check.has_permission, Some(false));
+    assert_eq!(client.list_api_keys("42").await.unwrap().count, 1);
+    let soon = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let shortened = client
+        .shorten_api_key("42", &created.key_id, &soon)
+        .await
+        .unwrap();
+    assert!(shortened.expires_at.is_some());
+    assert!(
+        !client
+            .revoke_api_key("42", &created.key_id)
+            .await
+            .unwrap()
+            .already_revoked
+    );
+    let revoked = client.validate_api_key(&created.api_key).await.unwrap();
+    assert_eq!(revoked.reason.as_deref(), Some("revoked"));
 }

@@ -88,6 +88,8 @@ impl From<UsersError> for ApiError {
             UsersError::InvalidActivationCode => Self::bad_request(err.to_string()),
             UsersError::SessionIdTaken => Self::new(StatusCode::CONFLICT, err.to_string()),
             UsersError::InvalidCredentials => Self::unauthorized(err.to_string()),
+            UsersError::TooManyKeys(_) => Self::new(StatusCode::CONFLICT, err.to_string()),
+            UsersError::ApiKeyNotFound => Self::not_found(err.to_string()),
             UsersError::LoginBackoff(wait) => {
                 Self::too_many_requests(err.to_string(), wait.as_secs().max(1))
             }

@@ -5,6 +5,7 @@
 mod access_checks;
 mod accounts;
 mod activation;
+mod api_keys;
 mod audit;
 mod docs;
 mod envelope;
@@ -103,6 +104,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(workflow::router())
         .merge(passwords::router())
+        .merge(api_keys::router())
 }
 
 /// The OpenAPI document, as `GET /openapi.json` serves it.

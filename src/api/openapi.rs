@@ -26,8 +26,9 @@ use utoipa::{Modify, OpenApi};
         (name = "access", description = "access checks with quotas"),
         (name = "tokens", description = "single-use tokens"),
         (name = "sessions", description = "sessions with permission sets"),
+        (name = "api keys", description = "per-user API keys"),
         (name = "audit", description = "the tenant's audit trail"),
-        (name = "settings", description = "the tenant's settings (JWT audience)"),
+        (name = "settings", description = "the tenant's settings (JWT audience, auto-registration, activation for logins)"),
     )
 )]
 pub(super) struct ApiDoc;

@@ -31,5 +31,6 @@ pub use sessions::{Session, SessionInput, SessionsService};
 pub use tenants::{TenantSetupError, Tenants};
 pub use tokens::{AccessClaims, IssuedTokens, TokenService};
 pub use users::{
-    AccessInput, Page, QuotasInput, RequestListing, TokenOwner, UserInput, UsersError, UsersService,
+    is_key_shaped, AccessInput, ApiKeyInfo, KeyRefusal, Page, QuotasInput, RequestListing,
+    TokenOwner, UserInput, UsersError, UsersService, MAX_ACTIVE_KEYS,
 };

@@ -5,6 +5,7 @@ mod helpers;
 pub use warden_testkit::on_both_backends;
 
 mod access;
+mod api_keys;
 mod audit;
 mod audit_users;
 mod bad_input;

@@ -231,7 +231,8 @@ def test_rotate_key_switches_the_client_and_recover_sends_no_bearer() -> None:
     assert client.api_key == recovered
 
 
-def test_future_endpoints_shapes() -> None:
+def test_body_and_listing_shapes() -> None:
+    """What is sent and how listings are unwrapped (the live answers are in test_live_accounts.py)."""
     script = Script(
         ok({"api_key": "rak_secret", "key_id": "k", "user": "u", "label": "ci", "key_prefix": "rak_se"}),
         ok({"count": 1, "keys": [{"key_id": "k", "is_active": True}]}),

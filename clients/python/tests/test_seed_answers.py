@@ -6,8 +6,9 @@ unchanged. ``api`` is a Warden client on the same tenant, used to set things up.
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import httpx
@@ -206,12 +207,6 @@ def test_close(factory: Any) -> None:
 # Routes Warden does not serve (yet): the seed's client raised AuthRefused for a 404 and so do these methods.
 UNSERVED: list[tuple[str, tuple[Any, ...]]] = [
     ("rotate_key", ()),
-    ("create_api_key", ("bob", "ci", "2030-01-01T00:00:00")),
-    ("set_api_key_expiry", ("bob", str(uuid.uuid4()), "2030-01-01T00:00:00")),
-    ("list_api_keys", ("bob",)),
-    ("revoke_api_key", ("bob", str(uuid.uuid4()))),
-    ("validate_api_key", ("rak_" + "A" * 43,)),
-    ("check_api_key_permission", ("rak_" + "A" * 43, "docs:read")),
 ]
 
 
@@ -224,6 +219,111 @@ def test_unserved_seed_routes_raise_like_the_seed(seed: Any, name: str, args: tu
     assert err.value.status == 404
     assert err.value.payload is not None and err.value.payload["success"] is False
     assert seed.api_key == key
+
+
+# ---------------------------------------------------------------- per-user API keys (auth 3.7.1 routes/apikeys.py)
+
+CREATED_KEYS = {"api_key", "key_id", "user", "label", "key_prefix", "created", "expires_at"}
+META_KEYS = {"key_id", "key_prefix", "label", "is_active", "created", "revoked_at", "expires_at", "last_used_at"}
+
+
+def seed_time(value: Any) -> datetime:
+    """The seed's times: naive UTC ISO 8601 (no ``Z``), readable by ``datetime.fromisoformat`` on 3.10."""
+    assert isinstance(value, str) and not value.endswith("Z"), value
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is None
+    return parsed
+
+
+def test_create_api_key(seed: Any) -> None:
+    expires = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta(days=30)
+    resp = seed.create_api_key("bob", "ci", expires)
+    data = envelope(resp, "API key created for user 'bob'. The api_key value is shown only once \u2014 store it now.")
+    assert set(data) == CREATED_KEYS
+    assert re.fullmatch(r"rak_[0-9A-Za-z]{43}", data["api_key"]) and data["key_prefix"] == data["api_key"][:12]
+    assert data["user"] == "bob" and data["label"] == "ci"
+    assert seed_time(data["expires_at"]) == expires
+    seed_time(data["created"])
+    plain = envelope(seed.create_api_key("bob"), resp["message"])
+    assert plain["label"] is None and plain["expires_at"] is None
+
+
+def test_list_api_keys(seed: Any) -> None:
+    created = seed.create_api_key("bob", "ci")["data"]
+    data = envelope(seed.list_api_keys("bob"), "API keys for user 'bob'")
+    assert set(data) == {"count", "keys"} and data["count"] == 1
+    (key,) = data["keys"]
+    assert set(key) == META_KEYS
+    assert key["key_id"] == created["key_id"] and key["key_prefix"] == created["key_prefix"]
+    assert key["label"] == "ci" and key["is_active"] is True and key["created"] == created["created"]
+    assert key["revoked_at"] is None and key["expires_at"] is None and key["last_used_at"] is None
+    assert created["api_key"] not in json.dumps(data)
+    assert envelope(seed.list_api_keys("nobody"), "API keys for user 'nobody'") == {"count": 0, "keys": []}
+
+
+def test_set_api_key_expiry(seed: Any) -> None:
+    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=30)
+    key_id = seed.create_api_key("bob", None, later)["data"]["key_id"]
+    earlier = later - timedelta(days=10)
+    data = envelope(seed.set_api_key_expiry("bob", key_id, earlier), f"API key {key_id} expiry set for user 'bob'")
+    assert set(data) == META_KEYS and data["key_id"] == key_id
+    assert seed_time(data["expires_at"]) == earlier.replace(tzinfo=None)
+    with pytest.raises(AuthRefused) as err:
+        seed.set_api_key_expiry("bob", key_id, later)  # only earlier, as the seed
+    assert err.value.status == 400
+
+
+def test_revoke_api_key(seed: Any) -> None:
+    key_id = seed.create_api_key("bob")["data"]["key_id"]
+    message = f"API key {key_id} revoked for user 'bob'"
+    assert envelope(seed.revoke_api_key("bob", key_id), message) == {"revoked": True, "already_revoked": False}
+    assert envelope(seed.revoke_api_key("bob", key_id), message) == {"revoked": True, "already_revoked": True}
+    revoked = seed.list_api_keys("bob")["data"]["keys"][0]
+    assert revoked["is_active"] is False and seed_time(revoked["revoked_at"])
+    with pytest.raises(AuthRefused) as err:
+        seed.revoke_api_key("bob", str(uuid.uuid4()))
+    assert err.value.status == 404
+
+
+def test_validate_api_key(seed: Any, factory: Any, key: str) -> None:
+    created = seed.create_api_key("bob", "ci")["data"]
+    message = "API key validation completed"
+    resp = seed.validate_api_key(created["api_key"])
+    assert resp["data"]["valid"] is True
+    assert envelope(resp, message) == {"valid": True, "user": "bob", "key_id": created["key_id"], "label": "ci",
+                                       "expires_at": None}
+    other = factory(seed=True)  # another tenant
+    assert envelope(other.validate_api_key(created["api_key"]), message) == {"valid": False,
+                                                                             "reason": "unknown_key"}
+    seed.revoke_api_key("bob", created["key_id"])
+    assert envelope(seed.validate_api_key(created["api_key"]), message) == {"valid": False, "reason": "revoked"}
+    with pytest.raises(AuthRefused) as err:
+        seed.validate_api_key("not-a-key")
+    assert err.value.status == 400
+
+
+def test_check_api_key_permission(seed: Any, editor: Any) -> None:
+    created = seed.create_api_key("bob")["data"]
+    message = "API-key permission check completed"
+    resp = seed.check_api_key_permission(created["api_key"], "docs:edit")
+    assert resp["data"]["has_permission"] is True
+    assert envelope(resp, message) == {"valid": True, "user": "bob", "key_id": created["key_id"],
+                                       "has_permission": True}
+    assert envelope(seed.check_api_key_permission(created["api_key"], "docs:delete"), message) == {
+        "valid": True, "user": "bob", "key_id": created["key_id"], "has_permission": False}
+    seed.revoke_api_key("bob", created["key_id"])
+    assert envelope(seed.check_api_key_permission(created["api_key"], "docs:edit"), message) == {
+        "valid": False, "reason": "revoked"}
+
+
+def test_api_key_cap_raises_409(seed: Any) -> None:
+    for i in range(25):
+        seed.create_api_key("capped", f"k{i}")
+    with pytest.raises(AuthRefused) as err:
+        seed.create_api_key("capped", "k25")
+    # The seed answered 400 for its cap; Warden answers 409. Both raise AuthRefused.
+    assert err.value.status == 409 and err.value.payload is not None and err.value.payload["success"] is False
+    assert seed.list_api_keys("capped")["data"]["count"] == 25
 
 
 def test_refusals_raise_like_the_seed(seed: Any) -> None:
@@ -249,62 +349,37 @@ def test_warden_view_shares_the_client(seed: Any, editor: Any) -> None:
     assert seed.get_user("bob")["roles"] == ["editor"]
 
 
-# ---------------------------------------------------------------- the unserved routes' answers, and paging
+# ---------------------------------------------------------------- the unserved rotate_key's answer, and paging
 
 KEY = "3f6b9a52-8d1e-4c27-9b0a-1e2d3c4b5a69"
 NEW_KEY = "0b7e3c1a-5f2d-4e6b-8a9c-7d1e2f3a4b5c"
+ROTATED = {"success": True, "code": 200, "message": "ok", "data": {"new_key": NEW_KEY, "migrated": {"roles": 1}},
+           "timestamp": "2026-12-03T10:00:00.000001"}
 
 
-def seed_answer(data: Any) -> dict[str, Any]:
-    return {"success": True, "code": 200, "message": "ok", "data": data, "timestamp": "2026-12-03T10:00:00.000001"}
-
-
-ANSWERS: dict[tuple[str, str], Any] = {
-    ("POST", "/api/keys/rotate"): {"new_key": NEW_KEY, "migrated": {"roles": 1}},
-    ("POST", "/api/apikeys/user/bob"): {"api_key": "rak_" + "B" * 43, "key_id": "k1", "label": "ci"},
-    ("PATCH", "/api/apikeys/user/bob/k1"): {"key_id": "k1", "expires_at": "2030-01-01T00:00:00"},
-    ("GET", "/api/apikeys/user/bob"): {"count": 1, "keys": [{"key_id": "k1", "is_active": True}]},
-    ("DELETE", "/api/apikeys/user/bob/k1"): {"revoked": True, "already_revoked": False},
-    ("POST", "/api/apikeys/validate"): {"valid": True, "user": "bob", "key_id": "k1"},
-    ("POST", "/api/apikeys/check_permission"): {"valid": True, "user": "bob", "has_permission": True},
-}
-
-
-def seed_server(seen: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:
+def rotate_server(seen: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json=seed_answer(ANSWERS[(request.method, request.url.path)]))
+        if (request.method, request.url.path) == ("POST", "/api/keys/rotate"):
+            return httpx.Response(200, json=ROTATED)
+        return httpx.Response(200, json={**ROTATED, "data": []})
     return answer
 
 
-def calls(client: Any) -> list[tuple[str, Any]]:
-    return [
-        ("create_api_key", client.create_api_key("bob", "ci")),
-        ("set_api_key_expiry", client.set_api_key_expiry("bob", "k1", datetime(2030, 1, 1))),
-        ("list_api_keys", client.list_api_keys("bob")),
-        ("revoke_api_key", client.revoke_api_key("bob", "k1")),
-        ("validate_api_key", client.validate_api_key("rak_" + "B" * 43)),
-        ("check_api_key_permission", client.check_api_key_permission("rak_" + "B" * 43, "docs:read")),
-        ("rotate_key", client.rotate_key()),
-    ]
-
-
-def test_unserved_routes_answer_as_they_come() -> None:
+def test_rotate_key_answers_as_it_comes() -> None:
     seen: list[httpx.Request] = []
-    client = EnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(seed_server(seen)))
-    for (name, resp), request in zip(calls(client), seen):
-        assert resp == seed_answer(ANSWERS[(request.method, request.url.path)]), name
-    assert json.loads(seen[1].content) == {"expires_at": "2030-01-01T00:00:00Z"}
-    assert json.loads(seen[4].content) == {"api_key": "rak_" + "B" * 43}
+    client = EnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(rotate_server(seen)))
+    assert client.rotate_key() == ROTATED
     assert client.api_key == NEW_KEY
-    assert seen[-1].headers["Authorization"] == f"Bearer {KEY}"
+    client.list_roles()
+    assert seen[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert seen[1].headers["Authorization"] == f"Bearer {NEW_KEY}"
     client.close()
 
 
-async def test_unserved_routes_answer_as_they_come_async() -> None:
+async def test_rotate_key_answers_as_it_comes_async() -> None:
     seen: list[httpx.Request] = []
-    client = AsyncEnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(seed_server(seen)))
-    assert await client.list_api_keys("bob") == seed_answer(ANSWERS[("GET", "/api/apikeys/user/bob")])
+    client = AsyncEnhancedAuthClient(KEY, "http://warden.test", transport=httpx.MockTransport(rotate_server(seen)))
     assert (await client.rotate_key())["data"]["new_key"] == NEW_KEY
     assert client.api_key == NEW_KEY
     await client.close()

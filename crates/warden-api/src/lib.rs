@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod activation;
+pub mod api_keys;
 pub mod audit;
 pub mod envelope;
 pub mod health;
@@ -27,6 +28,10 @@ pub use access::{
     TextOrNumber, UserIdSchema, Verdict,
 };
 pub use activation::{Activated, ActivationCode, CodeIssued, TtlMinutes};
+pub use api_keys::{
+    ApiKeyCreated, ApiKeyExpiry, ApiKeyList, ApiKeyMeta, ApiKeyPermission, ApiKeyRevoked,
+    ApiKeyToCheck, ApiKeyValidity, NewApiKey,
+};
 pub use audit::{AuditEntry, AuditPage, AuditQuery};
 pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
 pub use health::{Health, HealthCheck};

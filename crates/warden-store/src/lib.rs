@@ -10,6 +10,7 @@
 
 mod access_checks;
 mod activation;
+mod api_keys;
 mod audit;
 mod change_feed;
 mod change_log;
@@ -41,6 +42,7 @@ use sqlx::sqlite::{
 };
 
 pub use access_checks::{AccessRequest, ExternalUser, RequestRecord};
+pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditChain, AuditDraft, AuditQuery};
 pub use change_feed::{ChangeFeed, FeedEvent};
 pub use connection::{DatabaseSettings, DatabaseUrl, DatabaseUrlError};

@@ -99,10 +99,11 @@ macro_rules! lock_user_gate {
 
 pub(crate) use lock_user_gate;
 
-/// Voids everything issued to a user so far: revokes their unused tokens and JWT families and deletes their
-/// sessions.
+/// Voids everything issued to a user so far: revokes their unused tokens, API keys and JWT families and deletes
+/// their sessions.
 macro_rules! void_credentials {
     ($tx:expr, $tenant:expr, $user:expr, $now:expr) => {{
+        super::api_keys::revoke_user_keys!($tx, $tenant, $user, $now);
         sqlx::query(
             "UPDATE user_tokens SET revoked_at = $1 \
              WHERE tenant = $2 AND user_name = $3 AND used_at IS NULL AND revoked_at IS NULL",
@@ -321,6 +322,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            super::api_keys::revoke_user_keys!(tx, tenant, user, now);
             // Every JWT refresh family, and with it every access token issued so far (before the head row lock).
             super::tokens::revoke_user_families!(tx, tenant.as_str(), user.as_str(), now);
             let affected = sqlx::query("DELETE FROM users WHERE tenant = $1 AND user_name = $2")

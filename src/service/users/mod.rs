@@ -8,10 +8,12 @@
 
 mod access_checks;
 mod activation;
+mod api_keys;
 mod passwords;
 mod single_use_tokens;
 
 pub use access_checks::{AccessInput, RequestListing};
+pub use api_keys::{is_key_shaped, ApiKeyInfo, KeyRefusal, MAX_ACTIVE_KEYS};
 pub use single_use_tokens::TokenOwner;
 
 use serde_json::Value;
@@ -55,6 +57,12 @@ pub enum UsersError {
     /// Unknown, expired, deleted and voided sessions alike.
     #[error("session not found")]
     SessionNotFound,
+    /// The user holds the most active API keys allowed (409).
+    #[error("user `{0}` holds {max} active API keys, the most allowed; revoke one first", max = api_keys::MAX_ACTIVE_KEYS)]
+    TooManyKeys(Name),
+    /// A key id the user does not have (also another user's or tenant's).
+    #[error("API key not found")]
+    ApiKeyNotFound,
     /// A wrong password, a user without one, or an unknown user: one answer for all (401).
     #[error("invalid user name or password")]
     InvalidCredentials,
@@ -113,6 +121,7 @@ pub struct UsersService {
     store: Store,
     tokens: KeyedHasher,
     codes: KeyedHasher,
+    api_keys: KeyedHasher,
     tenants: Tenants,
     /// Where status, roles and quotas come from (the database unless `AUTH_USER_CONFIG_SOURCE=vault`).
     directory: UserDirectory,
@@ -193,6 +202,7 @@ impl UsersService {
             store,
             tokens: KeyedHasher::new(tenants.derive_key("single-use-tokens")),
             codes: KeyedHasher::new(tenants.derive_key("activation-codes")),
+            api_keys: KeyedHasher::new(tenants.derive_key("api-keys")),
             tenants: tenants.clone(),
             directory: UserDirectory::Database,
             audit,

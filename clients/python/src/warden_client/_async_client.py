@@ -229,13 +229,19 @@ class _AsyncBase:
         return data
 
     async def update_settings(self, **fields: Any) -> JSON:
-        """``PUT /api/settings`` with the given fields, e.g. ``jwt_audience="app"`` (``None``: the default) or
-        ``strict_users=True``. Absent fields are unchanged."""
+        """``PUT /api/settings`` with the given fields (``jwt_audience``, ``auto_register_users``,
+        ``require_activation``; ``None``: back to the default). Absent fields are unchanged; an unknown field
+        (``strict_users=True``, say) is refused with 422."""
         return await self._object("PUT", "/api/settings", json=dict(fields))
 
     async def set_auto_register_users(self, enabled: Optional[bool]) -> JSON:
         """``PUT /api/settings`` ``{"auto_register_users": enabled}`` (``None``: the default, off)."""
         return await self.update_settings(auto_register_users=enabled)
+
+    async def set_require_activation(self, enabled: Optional[bool]) -> JSON:
+        """``PUT /api/settings`` ``{"require_activation": enabled}``: password logins need an activated user
+        (``None``: the default, off)."""
+        return await self.update_settings(require_activation=enabled)
 
     async def set_jwt_audience(self, audience: Optional[str]) -> JSON:
         """``PUT /api/settings`` ``{"jwt_audience": audience}`` (``None``: back to the default, the tenant id)."""
@@ -319,11 +325,15 @@ class _AsyncBase:
         return await self._object("POST", "/api/users/{user}/activate", user, json={"code": code})
 
     async def set_user_password(self, user: str, password: str) -> JSON:
-        """``PUT /api/users/{user}/password`` ``{"password"}``."""
+        """``PUT /api/users/{user}/password`` ``{"password"}`` (8 to 1024 characters; the user must exist, else
+        404): ``{"password_set": true, "sensitive_changed_at"}``. A sensitive change: the user's tokens, sessions
+        and JWTs issued so far are void."""
         return await self._object("PUT", "/api/users/{user}/password", user, json={"password": password})
 
     async def login(self, user: str, password: str) -> JSON:
-        """``POST /api/users/{user}/login`` ``{"password"}``: a JWT pair. Never retried."""
+        """``POST /api/users/{user}/login`` ``{"password"}``: a JWT pair as :meth:`issue_jwt` answers. A wrong
+        password or an unknown user raises :class:`RefusedError` 401, a user without a role or not allowed 403,
+        repeated failures :class:`RateLimitedError` 429 (``Retry-After``). Never retried."""
         return await self._object("POST", "/api/users/{user}/login", user, json={"password": password})
 
     # ------------------------------------------------------------------ access checks
@@ -613,24 +623,29 @@ class AsyncWardenClient(_AsyncBase):
     async def create_api_key(
         self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
     ) -> JSON:
-        """``POST /api/apikeys/user/{user}``: ``data.api_key`` (``rak_…``) is shown only once. Never retried."""
+        """``POST /api/apikeys/user/{user}``: ``{"api_key", "key_id", "user", "label", "key_prefix", "created",
+        "expires_at"}``; ``api_key`` (``rak_…``) is shown only once. More than 25 active keys raises
+        :class:`RefusedError` 409. Never retried."""
         body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
         return await self._object("POST", "/api/apikeys/user/{user}", user, json=body or None)
 
     async def list_api_keys(self, user: str) -> list[JSON]:
-        """``GET /api/apikeys/user/{user}``: the user's keys, metadata only (revoked ones included)."""
+        """``GET /api/apikeys/user/{user}``: the user's keys, ``[{"key_id", "key_prefix", "label", "is_active",
+        "created", "revoked_at", "expires_at", "last_used_at"}]``, metadata only (revoked ones included)."""
         route = "/api/apikeys/user/{user}"
         return _core.expect_list(await self._data("GET", route, user), route)
 
     async def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
-        """``PATCH /api/apikeys/user/{user}/{key_id}`` ``{"expires_at"}`` (setting a value: retried)."""
+        """``PATCH /api/apikeys/user/{user}/{key_id}`` ``{"expires_at"}`` (only earlier, in the future, at most
+        365 days ahead; else 400): the key's metadata. Setting a value: retried."""
         return await self._object(
             "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
             json={"expires_at": iso(expires_at)}, idempotent=True,
         )
 
     async def revoke_api_key(self, user: str, key_id: str) -> JSON:
-        """``DELETE /api/apikeys/user/{user}/{key_id}`` (idempotent)."""
+        """``DELETE /api/apikeys/user/{user}/{key_id}``: ``{"revoked": true, "already_revoked"}`` (idempotent; a
+        key the user does not have is 404)."""
         return await self._object("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
 
     async def validate_api_key(self, api_key: str) -> JSON:
@@ -639,7 +654,8 @@ class AsyncWardenClient(_AsyncBase):
         return await self._object("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
 
     async def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
-        """``POST /api/apikeys/check_permission``: validate AND check in one call (``data.has_permission``)."""
+        """``POST /api/apikeys/check_permission``: validate AND check in one call: ``{"valid": true, "user",
+        "key_id", "has_permission"}``, or ``{"valid": false, "reason"}`` as :meth:`validate_api_key`."""
         return await self._object(
             "POST", "/api/apikeys/check_permission",
             json={"api_key": api_key, "permission": permission}, idempotent=True,
@@ -649,10 +665,11 @@ class AsyncWardenClient(_AsyncBase):
 
     async def get_settings(self) -> JSON:
         """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
-        "strict_users"?}``."""
+        "require_activation"}``."""
         return await self._object("GET", "/api/settings")
 
     async def set_strict_users(self, enabled: bool) -> JSON:
-        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name)."""
+        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name). Warden has no strict mode yet: it
+        refuses the field with 422."""
         return await self.update_settings(strict_users=enabled)
 

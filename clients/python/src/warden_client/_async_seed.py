@@ -221,46 +221,62 @@ class AsyncEnhancedAuthClient(_AsyncBase):
             self._api_key = new_key
         return answer
 
-    # ------------------------------------------------------------------ per-user API keys (answers as they come)
+    # ------------------------------------------------------------------ per-user API keys
 
     async def create_api_key(
         self, user: str, label: Optional[str] = None, expires_at: Optional[Moment] = None
     ) -> JSON:
-        """``POST /api/apikeys/user/{user}``: envelope, ``data.api_key`` shown only once. Never retried."""
+        """``POST /api/apikeys/user/{user}``: envelope, ``data: {"api_key", "key_id", "user", "label",
+        "key_prefix", "created", "expires_at"}``; ``data.api_key`` is shown only once. Never retried. More than 25
+        active keys raises ``AuthRefused`` 409 (the seed answered 400)."""
         body = drop_none({"label": label, "expires_at": iso(expires_at) if expires_at is not None else None})
-        return await self._send("POST", "/api/apikeys/user/{user}", user, json=body or None)
+        answer = await self._send("POST", "/api/apikeys/user/{user}", user, json=body or None)
+        return self._api_key_answer(answer, _seed.api_key_created_message(user))
 
     async def set_api_key_expiry(self, user: str, key_id: str, expires_at: Moment) -> JSON:
-        """``PATCH /api/apikeys/user/{user}/{key_id}``: envelope, ``data``: the key's metadata."""
-        return await self._send(
+        """``PATCH /api/apikeys/user/{user}/{key_id}`` (only earlier): envelope, ``data``: the key's metadata."""
+        answer = await self._send(
             "PATCH", "/api/apikeys/user/{user}/{key_id}", user, key_id,
             json={"expires_at": iso(expires_at)}, idempotent=True,
         )
+        return self._api_key_answer(answer, _seed.api_key_expiry_message(user, key_id))
 
     async def list_api_keys(self, user: str) -> JSON:
-        """``GET /api/apikeys/user/{user}``: envelope, ``data: {"count", "keys"}``."""
-        return await self._send("GET", "/api/apikeys/user/{user}", user)
+        """``GET /api/apikeys/user/{user}``: envelope, ``data: {"count", "keys": [{"key_id", "key_prefix",
+        "label", "is_active", "created", "revoked_at", "expires_at", "last_used_at"}]}`` (metadata only)."""
+        answer = await self._send("GET", "/api/apikeys/user/{user}", user)
+        return self._api_key_answer(answer, _seed.api_keys_message(user))
 
     async def revoke_api_key(self, user: str, key_id: str) -> JSON:
         """``DELETE /api/apikeys/user/{user}/{key_id}``: envelope, ``data: {"revoked", "already_revoked"}``."""
-        return await self._send("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
+        answer = await self._send("DELETE", "/api/apikeys/user/{user}/{key_id}", user, key_id)
+        return self._api_key_answer(answer, _seed.api_key_revoked_message(user, key_id))
 
     async def validate_api_key(self, api_key: str) -> JSON:
-        """``POST /api/apikeys/validate``: envelope, ``data.valid``. The secret travels in the body only."""
-        return await self._send("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
+        """``POST /api/apikeys/validate``: envelope, ``data: {"valid": True, "user", "key_id", "label",
+        "expires_at"}`` or ``{"valid": False, "reason"}``. The secret travels in the body only."""
+        answer = await self._send("POST", "/api/apikeys/validate", json={"api_key": api_key}, idempotent=True)
+        return self._api_key_answer(answer, _seed.API_KEY_VALIDATION_MESSAGE)
 
     async def check_api_key_permission(self, api_key: str, permission: str) -> JSON:
-        """``POST /api/apikeys/check_permission``: envelope, ``data.valid`` and ``data.has_permission``."""
-        return await self._send(
+        """``POST /api/apikeys/check_permission``: envelope, ``data: {"valid": True, "user", "key_id",
+        "has_permission"}`` or, for a key that is not valid, as :meth:`validate_api_key`."""
+        answer = await self._send(
             "POST", "/api/apikeys/check_permission",
             json={"api_key": api_key, "permission": permission}, idempotent=True,
         )
+        return self._api_key_answer(answer, _seed.API_KEY_PERMISSION_MESSAGE)
+
+    @staticmethod
+    def _api_key_answer(answer: JSON, message: str) -> JSON:
+        """The seed's envelope around Warden's ``data`` (same fields; times in the seed's format)."""
+        return _seed.envelope(_seed.api_key_data(_core.data_of(answer)), message, answer)
 
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self) -> JSON:
         """``GET /api/settings``: envelope, ``data: {"strict_users": bool}`` plus Warden's settings
-        (``jwt_audience``, ``jwt_audience_is_default``, ``auto_register_users``). Warden has no strict mode:
+        (``jwt_audience``, ``jwt_audience_is_default``, ``auto_register_users``, ``require_activation``). Warden has no strict mode:
         ``strict_users`` is ``False`` unless Warden answers one."""
         answer = await self._send("GET", "/api/settings")
         data = _core.expect_dict(_core.data_of(answer), "/api/settings")

@@ -37,6 +37,28 @@ def role_missing(exc: WardenError, role: str) -> bool:
     return isinstance(exc, RefusedError) and exc.status == 404 and exc.error == f"role `{role}` not found"
 
 
+def naive(value: Any) -> Any:
+    """A Warden RFC 3339 UTC time (``…Z``) in the seed's format (naive UTC ISO 8601, no ``Z``); others as given."""
+    if isinstance(value, str) and value.endswith("Z"):
+        return value[:-1]
+    return value
+
+
+#: The per-user API keys' time fields, which the seed answered as naive UTC ISO 8601.
+API_KEY_TIMES = ("created", "expires_at", "revoked_at", "last_used_at")
+
+
+def api_key_data(data: Any) -> Any:
+    """An API-key answer's ``data`` (a key, a listing ``{"count", "keys"}``, a validity) with its times in the
+    seed's format; every other field as Warden answered it (the seed's names and shapes)."""
+    if not isinstance(data, dict):
+        return data
+    out = {k: naive(v) if k in API_KEY_TIMES else v for k, v in data.items()}
+    if isinstance(out.get("keys"), list):
+        out["keys"] = [api_key_data(key) for key in out["keys"]]
+    return out
+
+
 def name_of(item: Any, key: str) -> str:
     return str(item[key]) if isinstance(item, dict) else str(item)
 
@@ -70,6 +92,24 @@ def workflow_permission_message(user: str, workflow_name: str) -> str:
     return f"Workflow permission check for user '{user}' and workflow '{workflow_name}' completed"
 
 
+def api_key_created_message(user: str) -> str:
+    return f"API key created for user '{user}'. The api_key value is shown only once \u2014 store it now."
+
+
+def api_keys_message(user: str) -> str:
+    return f"API keys for user '{user}'"
+
+
+def api_key_revoked_message(user: str, key_id: str) -> str:
+    return f"API key {key_id} revoked for user '{user}'"
+
+
+def api_key_expiry_message(user: str, key_id: str) -> str:
+    return f"API key {key_id} expiry set for user '{user}'"
+
+
+API_KEY_VALIDATION_MESSAGE = "API key validation completed"
+API_KEY_PERMISSION_MESSAGE = "API-key permission check completed"
 SETTINGS_MESSAGE = "Tenant settings"
 SETTINGS_UPDATED_MESSAGE = "Tenant settings updated"
 PONG: JSON = {"message": "PONG"}

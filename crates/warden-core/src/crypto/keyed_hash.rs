@@ -52,9 +52,46 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// 256 random bits as exactly 43 base62 characters (`0-9A-Za-z`, most significant first, left-padded with `0`),
+/// after `prefix`: the shape of `auth` 3.7.1's API keys (`rak_…`) and recovery keys (`rrk_…`).
+pub fn base62_secret(prefix: &str) -> String {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut number = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut number);
+    let mut digits = Vec::with_capacity(BASE62_DIGITS);
+    // Long division of the 256-bit number by 62, one digit per pass.
+    for _ in 0..BASE62_DIGITS {
+        let mut remainder = 0u32;
+        for byte in number.iter_mut() {
+            let value = (remainder << 8) | u32::from(*byte);
+            *byte = (value / 62) as u8;
+            remainder = value % 62;
+        }
+        digits.push(ALPHABET[remainder as usize]);
+    }
+    digits.reverse();
+    let mut secret = String::with_capacity(prefix.len() + BASE62_DIGITS);
+    secret.push_str(prefix);
+    secret.extend(digits.into_iter().map(char::from));
+    secret
+}
+
+/// 62^43 > 2^256: 43 digits hold any 256-bit number.
+const BASE62_DIGITS: usize = 43;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base62_secrets_have_the_seed_shape_and_differ() {
+        let a = base62_secret("rak_");
+        let b = base62_secret("rak_");
+        assert_eq!(a.len(), 47);
+        assert!(a.starts_with("rak_"));
+        assert!(a[4..].bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn secrets_are_43_url_safe_characters_and_never_repeat() {

@@ -11,6 +11,14 @@ pub mod actions {
     pub const USER_SENSITIVE_CHANGE: &str = "user.sensitive_change";
     pub const USER_ACTIVATION_CODE: &str = "user.activation_code";
     pub const USER_ACTIVATE: &str = "user.activate";
+    /// `POST /api/apikeys/user/{user}`.
+    pub const API_KEY_CREATE: &str = "api_key.create";
+    /// `DELETE /api/apikeys/user/{user}/{key_id}`.
+    pub const API_KEY_REVOKE: &str = "api_key.revoke";
+    /// `PATCH /api/apikeys/user/{user}/{key_id}`.
+    pub const API_KEY_EXPIRY: &str = "api_key.expiry";
+    /// `POST /api/apikeys/validate` and `…/check_permission`.
+    pub const CHECK_API_KEY: &str = "check.api_key";
     /// `PUT /api/users/{user}/password`.
     pub const USER_PASSWORD: &str = "user.password";
     /// `POST /api/users/{user}/login`.
