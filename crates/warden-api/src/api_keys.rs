@@ -15,6 +15,7 @@ pub struct NewApiKey {
     pub label: Option<String>,
     /// RFC 3339 (or ISO 8601 without an offset, read as UTC), in the future and at most 365 days ahead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
 }
 
@@ -71,6 +72,7 @@ pub struct ApiKeyList {
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyExpiry {
     /// Earlier than the key's current expiry, in the future, at most 365 days ahead.
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
