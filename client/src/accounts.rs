@@ -123,7 +123,7 @@ impl Client {
     }
 
     /// `GET /api/users/{user}/requests?order=…`: the user's access-check history in either order
-    /// ([`Order::Asc`] is oldest first, as users-package's `get_user_requests(order="asc")`).
+    /// ([`Order::Asc`](crate::Order::Asc) is oldest first, as users-package's `get_user_requests(order="asc")`).
     pub async fn user_requests_with(
         &self,
         user: &str,
