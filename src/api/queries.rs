@@ -8,7 +8,7 @@ use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
 use super::paging::Paging;
 use super::views;
-use super::{ApiResult, AppState};
+use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
 use crate::service::{NameListing, RoleListing};
 use warden_api::Name as WireName;
@@ -16,7 +16,7 @@ use warden_api::{
     Envelope, Failures, HasPermission, ListingQuery, PageEnvelope, Permission, ReadQuery, Role,
     UserName,
 };
-use warden_core::domain::NameKind;
+use warden_core::domain::{NameKind, RequestContext, TenantScope};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,13 +47,28 @@ async fn has_permission(
     ApiPath((user, permission)): ApiPath<(String, String)>,
     consistency: Consistency,
 ) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let permission = name(NameKind::Permission, &permission)?;
+    let has_permission =
+        user_permission(&state, &tenant, &context, &user, &permission, &consistency).await?;
+    Ok(ok("permission checked", HasPermission { has_permission }))
+}
+
+/// Whether one of the user's roles grants the permission (names as the path gives them), counted in the decision
+/// metrics: the seed's `has_permission` and the workflow route's `can_run` ask the same question.
+pub(super) async fn user_permission(
+    state: &AppState,
+    tenant: &TenantScope,
+    context: &RequestContext,
+    user: &str,
+    permission: &str,
+    consistency: &Consistency,
+) -> Result<bool, ApiError> {
+    let user = name(NameKind::User, user)?;
+    let permission = name(NameKind::Permission, permission)?;
     let has_permission = state
         .rbac
         .user_has_permission(
-            &tenant,
-            &context,
+            tenant,
+            context,
             &user,
             &permission,
             consistency.min_revision,
@@ -62,7 +77,7 @@ async fn has_permission(
     state
         .metrics
         .decision(Check::UserPermission, has_permission);
-    Ok(ok("permission checked", HasPermission { has_permission }))
+    Ok(has_permission)
 }
 
 #[utoipa::path(

@@ -8,8 +8,8 @@ use utoipa_axum::routes;
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Tenant};
 use super::paging::Paging;
+use super::queries::user_permission;
 use super::{ApiResult, AppState};
-use crate::metrics::Check;
 use crate::service::NameListing;
 use warden_api::Name as WireName;
 use warden_api::{
@@ -74,20 +74,7 @@ async fn can_run(
     ApiPath((user, workflow)): ApiPath<(String, String)>,
     consistency: Consistency,
 ) -> ApiResult {
-    let user = name(NameKind::User, &user)?;
-    let permission = name(NameKind::Permission, &workflow)?;
-    let has_permission = state
-        .rbac
-        .user_has_permission(
-            &tenant,
-            &context,
-            &user,
-            &permission,
-            consistency.min_revision,
-        )
-        .await?;
-    state
-        .metrics
-        .decision(Check::UserPermission, has_permission);
+    let has_permission =
+        user_permission(&state, &tenant, &context, &user, &workflow, &consistency).await?;
     Ok(ok("workflow permission checked", CanRun { has_permission }))
 }

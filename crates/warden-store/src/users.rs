@@ -123,6 +123,31 @@ macro_rules! void_credentials {
     }};
 }
 
+/// Inserts the user unless the tenant has them, inside the transaction `$tx`; `true` when this inserted the row.
+macro_rules! insert_user {
+    ($tx:expr, $tenant:expr, $user:expr, $write:expr, $uuid:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
+               requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind($tenant.as_str())
+        .bind($user.as_str())
+        .bind($uuid)
+        .bind($write.status.as_str())
+        .bind($write.enabled)
+        .bind(&$write.profile)
+        .bind($write.requests_per_hour)
+        .bind($write.requests_per_day)
+        .bind($write.random_shift_minutes)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1
+    };
+}
+
 impl Store {
     /// Creates the user with `write` unless the tenant already has them (nothing changes then); `true` when this
     /// call created them. The audit entry (outcome `created`) is written only with the row.
@@ -138,25 +163,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
-                   requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .bind(new_uuid)
-            .bind(write.status.as_str())
-            .bind(write.enabled)
-            .bind(&write.profile)
-            .bind(write.requests_per_hour)
-            .bind(write.requests_per_day)
-            .bind(write.random_shift_minutes)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
+            let inserted = insert_user!(tx, tenant, user, write, new_uuid, now);
             if !inserted {
                 return Ok(false);
             }
@@ -183,25 +190,7 @@ impl Store {
             format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = $1 AND user_name = $2");
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO users (tenant, user_name, uuid, status, enabled, profile, requests_per_hour, \
-                   requests_per_day, random_shift_minutes, created_at, updated_at, sensitive_changed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .bind(new_uuid)
-            .bind(write.status.as_str())
-            .bind(write.enabled)
-            .bind(&write.profile)
-            .bind(write.requests_per_hour)
-            .bind(write.requests_per_day)
-            .bind(write.random_shift_minutes)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
+            let inserted = insert_user!(tx, tenant, user, write, new_uuid, now);
             let mut outcome = "created";
             if !inserted {
                 outcome = "changed";
