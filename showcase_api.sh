@@ -16,7 +16,8 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords api_keys jwt
+SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords api_keys
+    strict_users jwt
     audit operations cleanup)
 
 new_key() {
@@ -362,6 +363,28 @@ section_api_keys() {
     expect data.already_revoked false
     call POST /api/apikeys/validate 200 "{\"api_key\": \"$api_key\"}"
     expect data.reason '"revoked"'
+}
+
+section_strict_users() {
+    section "Strict users (auth 3.7.1): only users holding an active API key pass checks or get roles"
+    call PUT /api/settings 200 '{"strict_users": true}'
+    expect data.strict_users true
+    call GET /api/has_permission/dave@example.com/view_content 200
+    expect data '{"has_permission":false,"reason":"user_not_key_backed"}'
+    call POST /api/membership/erin@example.com/editor 409
+    expect reason '"user_not_key_backed"'
+    call POST /api/apikeys/user/erin@example.com 200
+    local key_id
+    key_id=$(value data.key_id)
+    call POST /api/membership/erin@example.com/editor 200
+    call GET /api/has_permission/erin@example.com/view_content 200
+    expect data '{"has_permission":true}'
+    call DELETE "/api/apikeys/user/erin@example.com/$key_id" 200
+    call GET /api/has_permission/erin@example.com/view_content 200
+    expect data '{"has_permission":false,"reason":"user_not_key_backed"}'
+    call DELETE /api/membership/erin@example.com/editor 200
+    call PUT /api/settings 200 '{"strict_users": false}'
+    expect data.strict_users false
 }
 
 section_jwt() {

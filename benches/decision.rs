@@ -73,6 +73,7 @@ fn warden_model() -> TenantModel {
         roles: (0..ROLES).map(|r| (format!("role{r}"), None)).collect(),
         grants: grants(),
         members: members(USERS),
+        ..ModelSnapshot::default()
     })
 }
 

@@ -38,6 +38,18 @@ enum Command {
     Encrypt,
     /// Re-encrypt every tenant under AUTH_NEW_ENCRYPTION_KEY (one transaction; run with Warden stopped)
     RotateEncryptionKey,
+    /// Import an `auth` 3.x database (roles, grants, memberships, API keys, settings); its client keys keep working.
+    /// Its encryption key, if it had one, is read from AUTH_IMPORT_ENCRYPTION_KEY (else AUTH_ENCRYPTION_KEY)
+    ImportAuth {
+        /// The auth database: a path to its SQLite file, or its AUTH_DATABASE_URL (sqlite:/// or postgresql://)
+        database_url: String,
+        /// PostgreSQL schema of the auth tables (default: auth_rbac when it has them, else public)
+        #[arg(long)]
+        schema: Option<String>,
+        /// Count what would be imported and what would be skipped; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Issue or revoke client keys for AUTH_TENANT_MODE=registered
     Tenant {
         #[command(subcommand)]
@@ -89,6 +101,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => {
                 let store = Store::connect(&settings.database).await?;
+                warden::startup::refuse_auth_database(&store).await?;
                 store.migrate().await?;
                 store.close().await;
                 println!("database at {} is up to date", settings.database.url);
@@ -113,6 +126,11 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Tenant { action } => tenant_command(&settings, action).await,
+            Command::ImportAuth {
+                database_url,
+                schema,
+                dry_run,
+            } => import_auth(&settings, &database_url, schema.as_deref(), dry_run).await,
             Command::Serve | Command::CheckConfig => {
                 Application::build(settings)
                     .await?
@@ -192,6 +210,99 @@ async fn tenant_command(settings: &Settings, action: TenantCommand) -> anyhow::R
     };
     store.close().await;
     outcome
+}
+
+/// `warden import-auth`: reads the source, imports tenant by tenant, prints the report (tenants by fingerprint).
+async fn import_auth(
+    settings: &Settings,
+    url: &str,
+    schema: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use warden::config::TenantMode;
+    use warden::service::import_auth::{import_auth, ImportOptions};
+    use warden::service::{Encryption, SecretHome, Tenants};
+    let source = warden_store::AuthSource::open(url, schema).await?;
+    let data = source.read().await;
+    source.close().await;
+    let data = data?;
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let home = SecretHome::for_settings(settings);
+    let encryption = Encryption::setup(&store, &settings.encryption).await?;
+    let tenants = Tenants::setup(&store, &home, settings.tenant_secret.as_ref())
+        .await?
+        .with_encryption(encryption);
+    let auth_key = std::env::var("AUTH_IMPORT_ENCRYPTION_KEY")
+        .ok()
+        .filter(|key| !key.is_empty())
+        .map(secrecy::SecretString::from)
+        .or_else(|| settings.encryption.key.clone());
+    // As `auth` 3.x reads it: a tenant without a settings row was strict unless this said otherwise.
+    let strict_users_default = std::env::var("AUTH_STRICT_USERS_DEFAULT")
+        .map(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            )
+        })
+        .unwrap_or(true);
+    let options = ImportOptions {
+        auth_key,
+        strict_users_default,
+        register: settings.tenant_mode == TenantMode::Registered,
+        dry_run,
+    };
+    let report = import_auth(&store, &tenants, &data, &options).await;
+    if report.is_ok() && !dry_run {
+        let at = chrono::Utc::now().to_rfc3339();
+        store
+            .meta_get_or_insert(warden::startup::AUTH_IMPORTED_KEY, &at)
+            .await?;
+    }
+    store.close().await;
+    let report = report?;
+    let verb = if dry_run { "would add" } else { "added" };
+    for tenant in &report.tenants {
+        let (a, o) = (tenant.added, tenant.offered);
+        println!(
+            "tenant {}: {verb} {}/{} roles, {}/{} grants, {}/{} memberships, {}/{} API keys, {}/{} settings",
+            tenant.tenant,
+            a.roles, o.roles, a.grants, o.grants, a.memberships, o.memberships, a.api_keys, o.api_keys,
+            a.settings, o.settings
+        );
+    }
+    for skipped in &report.skipped {
+        match &skipped.tenant {
+            Some(tenant) => println!(
+                "skipped in tenant {tenant}: {}: {}",
+                skipped.what, skipped.why
+            ),
+            None => println!("skipped: {}: {}", skipped.what, skipped.why),
+        }
+    }
+    let (a, o) = (report.added(), report.offered());
+    println!(
+        "{} tenants{}: {verb} {} roles, {} grants, {} memberships, {} API keys, {} settings \
+         (of {} roles, {} grants, {} memberships, {} API keys importable); {} skipped",
+        report.tenants.len(),
+        if dry_run {
+            " (dry run, nothing written)"
+        } else {
+            ""
+        },
+        a.roles,
+        a.grants,
+        a.memberships,
+        a.api_keys,
+        a.settings,
+        o.roles,
+        o.grants,
+        o.memberships,
+        o.api_keys,
+        report.skipped.len()
+    );
+    Ok(())
 }
 
 /// The first line of standard input, without its line ending.

@@ -65,7 +65,9 @@ impl Application {
             Some(vault) => vault.connect_store(&settings).await?,
             None => Store::connect(&settings.database).await?,
         };
+        refuse_auth_database(&store).await?;
         store.migrate().await?;
+        announce_auth_tables(&store).await;
         let secret_home = SecretHome::for_settings(&settings);
         let tenants = Tenants::setup(&store, &secret_home, settings.tenant_secret.as_ref())
             .await?
@@ -390,5 +392,42 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// The meta key `warden import-auth` sets once it has imported a database.
+pub const AUTH_IMPORTED_KEY: &str = "auth_imported_at";
+
+/// Refuses to set Warden up in a database of the `auth` service (its default SQLite file is the same
+/// `~/.auth.sqlite3`): their table names overlap, so migrating would fail half-way. The message names the fix.
+pub async fn refuse_auth_database(store: &Store) -> anyhow::Result<()> {
+    if store.is_foreign_auth_database().await? {
+        anyhow::bail!(
+            "the database at AUTH_DATABASE_URL (or AUTH_SQLITE_PATH) is an auth service database (it holds \
+             auth_group, auth_membership, audit_log, ...) and Warden cannot keep its own tables beside them: point \
+             AUTH_DATABASE_URL at a new database and move the data over with `warden import-auth <this database's \
+             path or URL>` (`--dry-run` first to see what it would do)"
+        );
+    }
+    Ok(())
+}
+
+/// Says so when the database also holds the `auth` service's tables, which Warden does not read, instead of
+/// ignoring them silently: a warning naming the import command until an import has run, a note afterwards.
+async fn announce_auth_tables(store: &Store) {
+    match store.holds_auth_tables().await {
+        Ok(true) => match store.meta_get(AUTH_IMPORTED_KEY).await {
+            Ok(Some(at)) => tracing::info!(
+                imported_at = %at,
+                "this database also holds the auth service's tables; they were imported with `warden import-auth`"
+            ),
+            _ => tracing::warn!(
+                "this database also holds the auth service's tables (auth_group, auth_membership, ...), which \
+                 Warden does not read: import them with `warden import-auth <auth database path or URL>` \
+                 (`--dry-run` first to see what it would do)"
+            ),
+        },
+        Ok(false) => {}
+        Err(err) => tracing::debug!(error = %err, "could not look for auth tables"),
     }
 }

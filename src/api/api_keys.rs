@@ -82,6 +82,7 @@ async fn create_key(
         .users
         .create_api_key(&tenant.id, &context, &user, body.label, body.expires_at)
         .await?;
+    state.rbac.refresh(&tenant).await;
     Ok(ok(
         "API key created; the api_key value is shown only once",
         ApiKeyCreated {
@@ -157,6 +158,7 @@ async fn shorten_key(
         .users
         .shorten_api_key(&tenant.id, &context, &user, &key, &body.expires_at)
         .await?;
+    state.rbac.refresh(&tenant).await;
     Ok(ok("API key expiry set", meta(info)))
 }
 
@@ -186,6 +188,7 @@ async fn revoke_key(
         .users
         .revoke_api_key(&tenant.id, &context, &user, &key)
         .await?;
+    state.rbac.refresh(&tenant).await;
     Ok(ok(
         "API key revoked",
         ApiKeyRevoked {
@@ -274,7 +277,7 @@ async fn check_key_permission(
             let user = name(NameKind::User, &info.user)?;
             let has_permission = state
                 .rbac
-                .user_has_permission(&tenant, &context, &user, &permission, None)
+                .key_holder_has_permission(&tenant, &context, &user, &permission)
                 .await?;
             state
                 .metrics

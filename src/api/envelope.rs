@@ -54,7 +54,7 @@ pub fn ok_page<T: Serialize>(
 }
 
 /// An error answer: `message` is the status's short reason, `error` the detail.
-pub fn failure(status: StatusCode, error: &str) -> Response {
+pub fn failure(status: StatusCode, error: &str, reason: Option<&str>) -> Response {
     json_response(
         status,
         &Failure {
@@ -62,6 +62,7 @@ pub fn failure(status: StatusCode, error: &str) -> Response {
             code: status.as_u16(),
             message: status.canonical_reason().unwrap_or("Error").to_owned(),
             error: error.to_owned(),
+            reason: reason.map(str::to_owned),
             timestamp: timestamp(),
         },
     )

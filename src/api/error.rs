@@ -13,6 +13,8 @@ pub struct ApiError {
     detail: String,
     /// Seconds for `Retry-After` on a 429.
     retry_after: Option<u64>,
+    /// The envelope's machine-readable `reason`, where a status has several causes.
+    reason: Option<&'static str>,
 }
 
 pub type ApiResult = Result<Response, ApiError>;
@@ -23,6 +25,7 @@ impl ApiError {
             status,
             detail: detail.into(),
             retry_after: None,
+            reason: None,
         }
     }
 
@@ -53,7 +56,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = envelope::failure(self.status, &self.detail);
+        let mut response = envelope::failure(self.status, &self.detail, self.reason);
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -83,6 +86,10 @@ impl From<ServiceError> for ApiError {
             // 409: the write conflicts with the tenant's current state (it is full); unlike 429, waiting does not
             // help, removing rows does.
             ServiceError::QuotaExceeded { .. } => Self::new(StatusCode::CONFLICT, err.to_string()),
+            ServiceError::UserNotKeyBacked(_) => Self {
+                reason: Some(crate::service::NOT_KEY_BACKED),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
             ServiceError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             ServiceError::Invalid(_) => Self::bad_request(err.to_string()),

@@ -42,7 +42,7 @@ pub async fn envelope_errors(request: Request, next: Next) -> Response {
             .to_lowercase(),
     };
     let (mut parts, _) = response.into_parts();
-    let fresh = envelope::failure(status, &detail);
+    let fresh = envelope::failure(status, &detail, None);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,

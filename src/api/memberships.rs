@@ -45,7 +45,21 @@ async fn is_member(
         .is_member(&tenant, &context, &user, &role, consistency.min_revision)
         .await?;
     state.metrics.decision(Check::Membership, is_member);
-    Ok(ok("membership checked", IsMember { is_member }))
+    let reason = if is_member {
+        None
+    } else {
+        state
+            .rbac
+            .refusal_reason(&tenant, &user, consistency.min_revision)
+            .await?
+    };
+    Ok(ok(
+        "membership checked",
+        IsMember {
+            is_member,
+            reason: reason.map(str::to_owned),
+        },
+    ))
 }
 
 #[utoipa::path(

@@ -46,6 +46,7 @@ async fn set_password(
         .users
         .set_password(&tenant.id, &context, &user, body.password)
         .await?;
+    state.rbac.refresh(&tenant).await;
     Ok(ok(
         "password set",
         PasswordSet {

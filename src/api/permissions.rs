@@ -56,7 +56,13 @@ async fn role_has_permission(
     state
         .metrics
         .decision(Check::RolePermission, has_permission);
-    Ok(ok("permission checked", HasPermission { has_permission }))
+    Ok(ok(
+        "permission checked",
+        HasPermission {
+            has_permission,
+            reason: None,
+        },
+    ))
 }
 
 #[utoipa::path(

@@ -47,13 +47,20 @@ async fn has_permission(
     ApiPath((user, permission)): ApiPath<(String, String)>,
     consistency: Consistency,
 ) -> ApiResult {
-    let has_permission =
+    let (has_permission, reason) =
         user_permission(&state, &tenant, &context, &user, &permission, &consistency).await?;
-    Ok(ok("permission checked", HasPermission { has_permission }))
+    Ok(ok(
+        "permission checked",
+        HasPermission {
+            has_permission,
+            reason: reason.map(str::to_owned),
+        },
+    ))
 }
 
 /// Whether one of the user's roles grants the permission (names as the path gives them), counted in the decision
-/// metrics: the seed's `has_permission` and the workflow route's `can_run` ask the same question.
+/// metrics: the seed's `has_permission` and the workflow route's `can_run` ask the same question. A negative
+/// answer comes with the seed's `reason` when strict users made it so.
 pub(super) async fn user_permission(
     state: &AppState,
     tenant: &TenantScope,
@@ -61,7 +68,7 @@ pub(super) async fn user_permission(
     user: &str,
     permission: &str,
     consistency: &Consistency,
-) -> Result<bool, ApiError> {
+) -> Result<(bool, Option<&'static str>), ApiError> {
     let user = name(NameKind::User, user)?;
     let permission = name(NameKind::Permission, permission)?;
     let has_permission = state
@@ -77,7 +84,15 @@ pub(super) async fn user_permission(
     state
         .metrics
         .decision(Check::UserPermission, has_permission);
-    Ok(has_permission)
+    let reason = if has_permission {
+        None
+    } else {
+        state
+            .rbac
+            .refusal_reason(tenant, &user, consistency.min_revision)
+            .await?
+    };
+    Ok((has_permission, reason))
 }
 
 #[utoipa::path(

@@ -25,6 +25,7 @@ fn view(tenant: &TenantId, row: TenantSettingsRow) -> Settings {
             .unwrap_or_else(|| tenant.as_str().to_owned()),
         auto_register_users: row.auto_register_users,
         require_activation: row.require_activation,
+        strict_users: row.strict_users,
     }
 }
 
@@ -70,6 +71,10 @@ async fn put_settings(
     if let Some(require_activation) = body.require_activation {
         row.require_activation = require_activation.unwrap_or(false);
     }
+    if let Some(strict_users) = body.strict_users {
+        row.strict_users = strict_users.unwrap_or(false);
+    }
     let row = state.tokens.put_settings(&tenant.id, &context, row).await?;
+    state.rbac.refresh(&tenant).await;
     Ok(ok("settings saved", view(&tenant.id, row)))
 }

@@ -67,7 +67,7 @@ fn user_view(record: UserRecord, roles: Option<Vec<String>>) -> User {
 )]
 async fn put_user(
     State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Tenant(scope): Tenant,
     Context(context): Context,
     ApiPath(user): ApiPath<String>,
     RequiredJson(body): RequiredJson<UserBody>,
@@ -85,8 +85,10 @@ async fn put_user(
     };
     let (created, record) = state
         .users
-        .put_user(&tenant, &context, &user, input)
+        .put_user(&scope.id, &context, &user, input)
         .await?;
+    // A status change voids the user's API keys, which strict users holds in the model.
+    state.rbac.refresh(&scope).await;
     let message = if created {
         "user created"
     } else {
@@ -202,15 +204,16 @@ async fn delete_user(
 )]
 async fn sensitive_change(
     State(state): State<AppState>,
-    Tenant(TenantScope { id: tenant, .. }): Tenant,
+    Tenant(scope): Tenant,
     Context(context): Context,
     ApiPath(user): ApiPath<String>,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
     let at = state
         .users
-        .sensitive_change(&tenant, &context, &user)
+        .sensitive_change(&scope.id, &context, &user)
         .await?;
+    state.rbac.refresh(&scope).await;
     Ok(ok(
         "sensitive change recorded",
         SensitiveChanged {

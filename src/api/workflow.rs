@@ -74,7 +74,13 @@ async fn can_run(
     ApiPath((user, workflow)): ApiPath<(String, String)>,
     consistency: Consistency,
 ) -> ApiResult {
-    let has_permission =
+    let (has_permission, reason) =
         user_permission(&state, &tenant, &context, &user, &workflow, &consistency).await?;
-    Ok(ok("workflow permission checked", CanRun { has_permission }))
+    Ok(ok(
+        "workflow permission checked",
+        CanRun {
+            has_permission,
+            reason: reason.map(str::to_owned),
+        },
+    ))
 }

@@ -13,6 +13,11 @@ pub enum ServiceError {
     RevisionNotFound { wanted: i64, head: i64 },
     #[error("{what} quota of {limit} per tenant reached; remove some before adding more")]
     QuotaExceeded { what: &'static str, limit: usize },
+    #[error(
+        "strict_users is on and user `{0}` holds no active API key: create one with POST /api/apikeys/user/{0} \
+         first, or turn strict users off with PUT /api/settings {{\"strict_users\": false}}"
+    )]
+    UserNotKeyBacked(Name),
     #[error("user `{0}` not found")]
     UserNotFound(Name),
     #[error("user `{0}` is denied or disabled")]

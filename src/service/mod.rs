@@ -6,6 +6,7 @@ mod directory;
 pub mod encryption;
 mod error;
 mod group_commit;
+pub mod import_auth;
 mod jwt_keys;
 mod limits;
 mod maintenance;
@@ -25,12 +26,12 @@ pub use error::ServiceError;
 pub use limits::RateLimiter;
 pub use maintenance::{maintenance_pass, run_maintenance};
 pub use model::{Listed, Models, PageRequest, RoleInfo};
-pub use rbac::{NameListing, RbacService, RoleListing, Written};
+pub use rbac::{NameListing, RbacService, RoleListing, Written, NOT_KEY_BACKED};
 pub use server_secrets::{SecretHome, ServerSecret, ServerSecretError};
 pub use sessions::{Session, SessionInput, SessionsService};
 pub use tenants::{TenantSetupError, Tenants};
 pub use tokens::{AccessClaims, IssuedTokens, TokenService};
 pub use users::{
-    is_key_shaped, AccessInput, ApiKeyInfo, KeyRefusal, Page, QuotasInput, RequestListing,
-    TokenOwner, UserInput, UsersError, UsersService, MAX_ACTIVE_KEYS,
+    imported_key_digest, is_key_shaped, key_hasher, AccessInput, ApiKeyInfo, KeyRefusal, Page,
+    QuotasInput, RequestListing, TokenOwner, UserInput, UsersError, UsersService, MAX_ACTIVE_KEYS,
 };

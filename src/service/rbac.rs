@@ -6,6 +6,10 @@
 //! instance's model, so writes in flight at once (on this or other instances) can pass it together: a tenant can
 //! exceed a quota by at most the number of its concurrent writers, never grow without bound. Checks of a tenant
 //! without data record no decision.
+//!
+//! Strict users (`auth` 3.7.1's, a tenant setting): decisions about a user without an active API key are
+//! negative and such a user cannot be given a role. The model holds the setting and who is key-backed, so this
+//! too is answered without I/O.
 
 use crate::config::TenantQuotas;
 use warden_core::domain::{Change, Name, RequestContext, TenantScope};
@@ -15,6 +19,14 @@ use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
 use super::model::{Listed, ModelRef, Models, PageRequest, RoleInfo};
 use super::{ServiceError, Tenants};
+
+/// The `reason` of a decision refused under strict users, as `auth` names it.
+pub const NOT_KEY_BACKED: &str = "user_not_key_backed";
+
+/// The clock strict users compares key expiries with (a vDSO read, no system call).
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// What a write did, and the tenant's revision after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +112,59 @@ impl RbacService {
         self
     }
 
+    /// Under strict users, refuses a membership for a user without an active API key. The model answers first;
+    /// a refusal is confirmed against the database's head revision, so a key just created on another instance
+    /// is not refused for this instance's lag. (A key revoked while the membership commits can still let it
+    /// through, as in `auth`; checks stay negative for that user either way.)
+    async fn key_backed_member(
+        &self,
+        scope: &TenantScope,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
+        let Change::AddMember { user, .. } = change else {
+            return Ok(());
+        };
+        let refused =
+            |model: &ModelRef| model.read(|m| m.not_key_backed(user.as_str(), now_millis()));
+        if !refused(&self.model(scope, None).await?) {
+            return Ok(());
+        }
+        if refused(&self.current_model(scope).await?) {
+            return Err(ServiceError::UserNotKeyBacked(user.clone()));
+        }
+        Ok(())
+    }
+
+    /// The tenant's model caught up to the database's head revision (one primary-key read, then a catch-up only
+    /// when behind).
+    async fn current_model(&self, scope: &TenantScope) -> Result<ModelRef, ServiceError> {
+        let head = self.models.store().head_revision(&scope.id).await?;
+        self.model(scope, head.filter(|&h| h > 0)).await
+    }
+
+    /// Brings this instance's model of the tenant to the database's head after a write that changed who holds
+    /// an API key or the `strict_users` setting, so this instance reads its own write at once; a failure only
+    /// delays it to the next sweep.
+    pub async fn refresh(&self, scope: &TenantScope) {
+        if let Err(err) = self.current_model(scope).await {
+            tracing::warn!(error = %err, "model refresh after a key or settings write failed");
+        }
+    }
+
+    /// Why decisions about `user` are negative regardless of roles: `user_not_key_backed` under strict users
+    /// when the user holds no active API key.
+    pub async fn refusal_reason(
+        &self,
+        scope: &TenantScope,
+        user: &Name,
+        min_revision: Option<i64>,
+    ) -> Result<Option<&'static str>, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        Ok(model
+            .read(|m| m.not_key_backed(user.as_str(), now_millis()))
+            .then_some(NOT_KEY_BACKED))
+    }
+
     /// Commits a change (grouped with concurrent writes to the tenant), then applies it to this instance's model.
     /// A change under a missing role is refused (and audited as such) without writing anything else.
     pub async fn write(
@@ -109,6 +174,7 @@ impl RbacService {
         change: Change,
     ) -> Result<Written, ServiceError> {
         self.within_quota(scope, &change).await?;
+        self.key_backed_member(scope, &change).await?;
         if let Some(tenants) = &self.tenants {
             tenants.ensure_key_stored(scope).await?;
         }
@@ -153,7 +219,8 @@ impl RbacService {
         Ok(self.models.get(scope, min_revision).await?)
     }
 
-    /// Whether any of the user's roles grants the permission; an unknown user simply has none.
+    /// Whether any of the user's roles grants the permission; an unknown user simply has none, and under strict
+    /// users neither has one without an active API key.
     pub async fn user_has_permission(
         &self,
         scope: &TenantScope,
@@ -162,8 +229,37 @@ impl RbacService {
         permission: &Name,
         min_revision: Option<i64>,
     ) -> Result<bool, ServiceError> {
+        self.decide(scope, context, user, permission, min_revision, true)
+            .await
+    }
+
+    /// [`Self::user_has_permission`] for the holder of an API key just validated: key-backed by construction,
+    /// so strict users does not apply (this instance's model may not know the key yet).
+    pub async fn key_holder_has_permission(
+        &self,
+        scope: &TenantScope,
+        context: &RequestContext,
+        user: &Name,
+        permission: &Name,
+    ) -> Result<bool, ServiceError> {
+        self.decide(scope, context, user, permission, None, false)
+            .await
+    }
+
+    async fn decide(
+        &self,
+        scope: &TenantScope,
+        context: &RequestContext,
+        user: &Name,
+        permission: &Name,
+        min_revision: Option<i64>,
+        strict: bool,
+    ) -> Result<bool, ServiceError> {
         let model = self.model(scope, min_revision).await?;
-        let allowed = model.read(|m| m.user_has_permission(user.as_str(), permission.as_str()));
+        let allowed = model.read(|m| {
+            !(strict && m.not_key_backed(user.as_str(), now_millis()))
+                && m.user_has_permission(user.as_str(), permission.as_str())
+        });
         if model.is_dataless() {
             // A key that never wrote anything leaves no trace, so random keys cannot fill the trail.
             return Ok(allowed);
@@ -221,7 +317,10 @@ impl RbacService {
     ) -> Result<bool, ServiceError> {
         let model = self.model(scope, min_revision).await?;
         let member = model
-            .read(|m| m.is_member(user.as_str(), role.as_str()))
+            .read(|m| {
+                m.is_member(user.as_str(), role.as_str())
+                    .map(|member| member && !m.not_key_backed(user.as_str(), now_millis()))
+            })
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
         self.audit.decision(
             &scope.id,
@@ -240,7 +339,13 @@ impl RbacService {
         min_revision: Option<i64>,
     ) -> Result<Vec<String>, ServiceError> {
         let model = self.model(scope, min_revision).await?;
-        Ok(model.read(|m| m.user_permissions(user.as_str())))
+        Ok(model.read(|m| {
+            if m.not_key_backed(user.as_str(), now_millis()) {
+                Vec::new()
+            } else {
+                m.user_permissions(user.as_str())
+            }
+        }))
     }
 
     pub async fn user_roles(
@@ -265,6 +370,12 @@ impl RbacService {
         let model = self.model(scope, min_revision).await?;
         let missing = |role: &Name| ServiceError::RoleNotFound(role.clone());
         model.read(|m| match listing {
+            NameListing::UserPermissions(user) if m.not_key_backed(user.as_str(), now_millis()) => {
+                Ok(Listed {
+                    items: Vec::new(),
+                    more: false,
+                })
+            }
             NameListing::UserPermissions(user) => Ok(m.user_permissions_page(user.as_str(), page)),
             NameListing::RolePermissions(role) => m
                 .role_permissions_page(role.as_str(), page)

@@ -35,34 +35,26 @@ async fn a_revision_that_never_arrives_is_409_and_bad_values_400(app: TestApp) {
     assert_eq!(status, 200);
 }
 
-async fn get_on(app: &TestApp, base: &str, path: &str) -> (reqwest::StatusCode, Value) {
-    let response = app
-        .client
-        .get(format!("{base}{path}"))
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .expect("request");
-    read(response).await
-}
-
 async fn a_write_on_one_instance_is_seen_by_another(app: TestApp) {
     let other = app.spawn_another(&[]).await;
     app.data(Method::POST, "/api/role/editor").await;
     app.data(Method::POST, "/api/permission/editor/edit").await;
     // The second instance loads the tenant now, then must follow later writes.
-    let (_, body) = get_on(&app, &other, "/api/has_permission/bob/edit").await;
+    let (_, body) = app
+        .call_on(&other, Method::GET, "/api/has_permission/bob/edit")
+        .await;
     assert_eq!(body["data"], json!({"has_permission": false}));
 
     let written = app.data(Method::POST, "/api/membership/bob/editor").await;
     let revision = written["revision"].as_i64().unwrap();
     // With min_revision the other instance never answers from an older model.
-    let (status, body) = get_on(
-        &app,
-        &other,
-        &format!("/api/has_permission/bob/edit?min_revision={revision}"),
-    )
-    .await;
+    let (status, body) = app
+        .call_on(
+            &other,
+            Method::GET,
+            &format!("/api/has_permission/bob/edit?min_revision={revision}"),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], json!({"has_permission": true}));
 
@@ -70,7 +62,9 @@ async fn a_write_on_one_instance_is_seen_by_another(app: TestApp) {
     app.data(Method::DELETE, "/api/membership/bob/editor").await;
     let mut seen = false;
     for _ in 0..100 {
-        let (_, body) = get_on(&app, &other, "/api/has_permission/bob/edit").await;
+        let (_, body) = app
+            .call_on(&other, Method::GET, "/api/has_permission/bob/edit")
+            .await;
         if body["data"] == json!({"has_permission": false}) {
             seen = true;
             break;
@@ -106,7 +100,8 @@ async fn writes_interleaved_across_instances_keep_both_models_exact(app: TestApp
         .collect();
     expected.sort_by_key(|v| v["user"].as_str().unwrap().to_owned());
     for base in [&app.address, &other] {
-        let (_, body) = get_on(&app, base, &format!("/api/members/r?min_revision={last}")).await;
+        let path = format!("/api/members/r?min_revision={last}");
+        let (_, body) = app.call_on(base, Method::GET, &path).await;
         assert_eq!(body["data"], Value::Array(expected.clone()), "{base}");
     }
 }

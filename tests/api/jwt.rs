@@ -535,7 +535,7 @@ async fn a_tenants_audience_is_configurable_and_old_tokens_stop_verifying(app: T
     let settings = app.data(Method::GET, "/api/settings").await;
     assert_eq!(
         settings,
-        json!({"jwt_audience": tid, "jwt_audience_is_default": true, "auto_register_users": false, "require_activation": false})
+        json!({"jwt_audience": tid, "jwt_audience_is_default": true, "auto_register_users": false, "require_activation": false, "strict_users": false})
     );
 
     let (status, body) = crate::user_support::send(

@@ -30,6 +30,7 @@ mod server_secrets;
 mod session_bounds;
 mod sessions;
 mod showcase;
+mod strict_users;
 mod tenancy;
 mod tokens;
 mod user_deletion;

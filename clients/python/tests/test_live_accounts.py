@@ -236,8 +236,9 @@ def test_login_refused_for_users_without_role_or_not_allowed(api: Any) -> None:
 def test_require_activation(api: Any) -> None:
     settings = api.get_settings()
     assert set(settings) == {"jwt_audience", "jwt_audience_is_default", "auto_register_users",
-                             "require_activation"}
+                             "require_activation", "strict_users"}
     assert settings["require_activation"] is False and settings["auto_register_users"] is False
+    assert settings["strict_users"] is False
     api.create_role("editor")
     api.put_user("newbie")
     api.add_membership("newbie", "editor")

@@ -45,6 +45,10 @@ pub struct Failure {
     pub message: String,
     /// The detail, e.g. ``role `ghost` not found``.
     pub error: String,
+    /// A machine-readable reason where one failure status has several causes: `user_not_key_backed` (409, a
+    /// membership refused under strict users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// RFC 3339 UTC with microseconds.
     pub timestamp: String,
 }

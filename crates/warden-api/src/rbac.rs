@@ -60,15 +60,22 @@ pub struct Removed {
 }
 
 /// The answer of a permission check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HasPermission {
     /// Whether the role (or one of the user's roles) grants the permission.
     pub has_permission: bool,
+    /// Only on a negative answer about a user that is negative whatever their roles: `user_not_key_backed`
+    /// (strict users is on and the user holds no active API key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The answer of a membership check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct IsMember {
-    /// Whether the user is in the role.
+    /// Whether the user is in the role (under strict users, `false` for a user without an active API key).
     pub is_member: bool,
+    /// Only on a negative answer made so by strict users: `user_not_key_backed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -15,6 +15,9 @@ pub struct Settings {
     pub auto_register_users: bool,
     /// Whether a password login needs an activated user; off by default.
     pub require_activation: bool,
+    /// Strict users (as `auth` 3.7.1 has them): a user without an active API key cannot be given a role (409
+    /// `user_not_key_backed`) and every check about them answers `false` with that `reason`; off by default.
+    pub strict_users: bool,
 }
 
 /// The body of `PUT /api/settings`: absent fields stay as they are; `null` resets one to its default.
@@ -46,6 +49,14 @@ pub struct SettingsChange {
     )]
     #[schema(value_type = Option<bool>)]
     pub require_activation: Option<Option<bool>>,
+    /// `true` to require users to hold an active API key; `null` for the default (`false`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<bool>)]
+    pub strict_users: Option<Option<bool>>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, by `default`).

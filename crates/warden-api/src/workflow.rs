@@ -18,4 +18,7 @@ pub struct WorkflowUsers {
 pub struct CanRun {
     /// Whether one of the user's roles grants the workflow's permission.
     pub has_permission: bool,
+    /// Only on a negative answer: `user_not_key_backed` under strict users, as in the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -6,6 +6,7 @@
 //! serialises them), so the cap holds across instances.
 
 use super::audit::{commit_audited, AuditDraft};
+use super::change_log::log_key_backing;
 use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::domain::{Name, TenantId};
@@ -51,6 +52,22 @@ pub struct NewApiKey<'a> {
     pub label: Option<&'a str>,
     pub now: i64,
     pub expires_at: Option<i64>,
+}
+
+/// A key brought over by `warden import-auth`, with its history (Unix milliseconds).
+#[derive(Debug, Clone)]
+pub struct ImportedApiKey {
+    pub key_id: String,
+    pub user: Name,
+    /// The keyed hash of `auth`'s own SHA-256 digest of the key (see the service's key hashing).
+    pub hash: String,
+    pub prefix: String,
+    /// Sealed when field encryption is on.
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 const KEY_COLUMNS: &str =
@@ -109,6 +126,7 @@ impl Store {
             .bind(key.expires_at)
             .execute(&mut *tx)
             .await?;
+            log_key_backing!(tx, tenant.as_str(), key.now, postgres);
             let audit = audit.map(|draft| draft.noting("key", key.key_id).with_outcome("created"));
             commit_audited!(tx, tenant.as_str(), audit, key.now);
             Ok(true)
@@ -145,6 +163,7 @@ impl Store {
         now: i64,
         audit: Option<AuditDraft>,
     ) -> Result<Option<bool>, StoreError> {
+        let postgres = self.is_postgres();
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let row: Option<(Option<i64>,)> = sqlx::query_as(
@@ -174,6 +193,7 @@ impl Store {
             if !changed {
                 return Ok(Some(false));
             }
+            log_key_backing!(tx, tenant.as_str(), now, postgres);
             let audit = audit.map(|draft| draft.noting("key", key_id).with_outcome("changed"));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok(Some(true))
@@ -195,6 +215,7 @@ impl Store {
         let select = format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1 AND tenant = $2 AND user_name = $3"
         );
+        let postgres = self.is_postgres();
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let row: Option<ApiKeyRecord> = sqlx::query_as(&select)
@@ -217,27 +238,30 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             record.expires_at = Some(expires_at);
+            log_key_backing!(tx, tenant.as_str(), now, postgres);
             let audit = audit.map(|draft| draft.noting("key", key_id).with_outcome("changed"));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok(Some(Ok(record)))
         })
     }
 
-    /// The key with this hash in the tenant, whatever its state, touching `last_used_at` when it is active (at
+    /// The key with either hash (a key made here, or one imported from `auth`) in the tenant, whatever its state, touching `last_used_at` when it is active (at
     /// most once per `touch_every` ms, so validation does not write at every call).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_api_key(
         &self,
         tenant: &TenantId,
-        hash: &str,
+        hashes: [&str; 2],
         now: i64,
         touch_every: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let select =
-            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND tenant = $2");
+        let select = format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash IN ($1, $2) AND tenant = $3"
+        );
         let record: Option<ApiKeyRecord> = with_reader!(self, |pool| {
             sqlx::query_as(&select)
-                .bind(hash)
+                .bind(hashes[0])
+                .bind(hashes[1])
                 .bind(tenant.as_str())
                 .fetch_optional(pool)
                 .await?

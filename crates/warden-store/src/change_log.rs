@@ -69,3 +69,33 @@ macro_rules! log_changes {
     }};
 }
 pub(crate) use log_changes;
+
+/// Reads whether tenant `$tenant` has `strict_users` on, in transaction `$tx`.
+pub(crate) const STRICT_USERS: &str = "SELECT strict_users FROM tenant_settings WHERE tenant = $1";
+
+/// After a write that changes who holds an active API key: when the tenant has `strict_users` on, logs a
+/// [`crate::model::RELOAD_OP`] entry so every instance reloads the tenant's model (which knows, under strict
+/// users, who is key-backed). Runs after the write's data statements, like [`log_changes`]; evaluates to the new
+/// revision when it logged one.
+macro_rules! log_key_backing {
+    ($tx:ident, $tenant:expr, $now:expr, $postgres:expr) => {{
+        let tenant: &str = $tenant;
+        let strict: Option<(bool,)> = sqlx::query_as($crate::change_log::STRICT_USERS)
+            .bind(tenant)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if strict.is_some_and(|(on,)| on) {
+            let reload = [$crate::change_log::LoggedChange {
+                op: $crate::model::RELOAD_OP,
+                role: "",
+                item: None,
+            }];
+            Some($crate::change_log::log_changes!(
+                $tx, tenant, &reload, $now, $postgres
+            ))
+        } else {
+            None
+        }
+    }};
+}
+pub(crate) use log_key_backing;

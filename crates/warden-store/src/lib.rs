@@ -12,11 +12,13 @@ mod access_checks;
 mod activation;
 mod api_keys;
 mod audit;
+mod auth_source;
 mod change_feed;
 mod change_log;
 mod connection;
 mod credentials;
 mod error;
+mod import;
 mod keys;
 mod meta;
 mod model;
@@ -42,12 +44,16 @@ use sqlx::sqlite::{
 };
 
 pub use access_checks::{AccessRequest, ExternalUser, RequestRecord};
-pub use api_keys::{ApiKeyRecord, NewApiKey};
+pub use api_keys::{ApiKeyRecord, ImportedApiKey, NewApiKey};
 pub use audit::{AuditChain, AuditDraft, AuditQuery};
+pub use auth_source::{
+    AuthApiKeyRow, AuthData, AuthRow, AuthSettingsRow, AuthSource, AuthSourceError,
+};
 pub use change_feed::{ChangeFeed, FeedEvent};
 pub use connection::{DatabaseSettings, DatabaseUrl, DatabaseUrlError};
 pub use credentials::CredentialRotator;
 pub use error::StoreError;
+pub use import::{ImportCounts, TenantImport};
 pub use keys::{Reseal, ResealReport, RetiredKey};
 pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord, SessionUpdate};

@@ -17,6 +17,10 @@ fn undecryptable(err: CipherError) -> StoreError {
 /// does: WAL readers keep the snapshot of their first read.)
 const REPEATABLE_READ: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
+/// The change-log op of a write the model cannot replay (an API key or the `strict_users` setting changed):
+/// instances reload the tenant's model when they reach it.
+pub(crate) const RELOAD_OP: &str = "model.reload";
+
 /// Tenants per `IN (…)` list of the sweep: far below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
 const REVISIONS_PER_QUERY: usize = 500;
 
@@ -31,33 +35,60 @@ impl Store {
             Vec<(String, Option<String>)>,
             Vec<(String, String)>,
             Vec<(String, String)>,
+            Option<(bool,)>,
+            Vec<(String, i64)>,
         );
-        let (revision, roles, grants, members): Rows = with_reader!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if let Some(sql) = isolation {
-                sqlx::query(sql).execute(&mut *tx).await?;
-            }
-            let revision = sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
-                .bind(tenant)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let roles = sqlx::query_as("SELECT name, description FROM roles WHERE tenant = $1")
+        let now = super::now_millis();
+        let (revision, roles, grants, members, strict, key_backed): Rows = with_reader!(
+            self,
+            |pool| {
+                let mut tx = pool.begin().await?;
+                if let Some(sql) = isolation {
+                    sqlx::query(sql).execute(&mut *tx).await?;
+                }
+                let revision =
+                    sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
+                        .bind(tenant)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let roles = sqlx::query_as("SELECT name, description FROM roles WHERE tenant = $1")
+                    .bind(tenant)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let grants = sqlx::query_as(
+                    "SELECT role, permission FROM role_permissions WHERE tenant = $1",
+                )
                 .bind(tenant)
                 .fetch_all(&mut *tx)
                 .await?;
-            let grants =
-                sqlx::query_as("SELECT role, permission FROM role_permissions WHERE tenant = $1")
-                    .bind(tenant)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let members =
-                sqlx::query_as("SELECT role, user_name FROM memberships WHERE tenant = $1")
-                    .bind(tenant)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            tx.commit().await?;
-            (revision, roles, grants, members)
-        });
+                let members =
+                    sqlx::query_as("SELECT role, user_name FROM memberships WHERE tenant = $1")
+                        .bind(tenant)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let strict: Option<(bool,)> =
+                    sqlx::query_as("SELECT strict_users FROM tenant_settings WHERE tenant = $1")
+                        .bind(tenant)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                // Only a strict tenant needs to know who holds a key.
+                let key_backed = if strict.is_some_and(|(on,)| on) {
+                    sqlx::query_as(
+                    "SELECT user_name, MAX(COALESCE(expires_at, 9223372036854775807)) FROM api_keys \
+                     WHERE tenant = $1 AND revoked_at IS NULL \
+                       AND (expires_at IS NULL OR expires_at > $2) GROUP BY user_name",
+                )
+                .bind(tenant)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?
+                } else {
+                    Vec::new()
+                };
+                tx.commit().await?;
+                (revision, roles, grants, members, strict, key_backed)
+            }
+        );
         let open_pairs =
             |rows: Vec<(String, String)>| -> Result<Vec<(String, String)>, StoreError> {
                 rows.into_iter()
@@ -74,17 +105,20 @@ impl Store {
                 .collect::<Result<_, StoreError>>()?,
             grants: open_pairs(grants)?,
             members: open_pairs(members)?,
+            strict_users: strict.is_some_and(|(on,)| on),
+            // API keys name their user as given (like the users table), not sealed.
+            key_backed,
         })
     }
 
-    /// The changes after `revision`, in order. Revisions are gap-free per tenant; a gap at the start means the log
+    /// The changes after `revision`, in order; `None` for one the model cannot replay, which needs a reload. Revisions are gap-free per tenant; a gap at the start means the log
     /// was pruned and the caller must reload.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn changes_since(
         &self,
         scope: &TenantScope,
         revision: i64,
-    ) -> Result<Vec<(i64, Change)>, StoreError> {
+    ) -> Result<Vec<(i64, Option<Change>)>, StoreError> {
         let rows: Vec<(i64, String, String, Option<String>)> = with_reader!(self, |pool| {
             sqlx::query_as(
                 "SELECT revision, op, role, item FROM model_changes WHERE tenant = $1 AND revision > $2 \
@@ -97,8 +131,11 @@ impl Store {
         });
         rows.into_iter()
             .map(|(revision, op, role, item)| {
+                if op == RELOAD_OP {
+                    return Ok((revision, None));
+                }
                 let item = item.map(|i| opened(scope, i)).transpose()?;
-                Ok((revision, decode_change(&op, &role, item)?))
+                Ok((revision, Some(decode_change(&op, &role, item)?)))
             })
             .collect()
     }

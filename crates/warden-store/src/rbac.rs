@@ -32,13 +32,13 @@ pub struct Applied {
     pub revision: i64,
 }
 
-const CREATE_ROLE: &str =
+pub(crate) const CREATE_ROLE: &str =
     "INSERT INTO roles (tenant, name, description, created_at) VALUES ($1, $2, $3, $4) \
                            ON CONFLICT DO NOTHING";
-const GRANT: &str = "INSERT INTO role_permissions (tenant, role, permission, created_at) \
+pub(crate) const GRANT: &str = "INSERT INTO role_permissions (tenant, role, permission, created_at) \
                      SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM roles WHERE tenant = $1 AND name = $2) \
                      ON CONFLICT DO NOTHING";
-const ADD_MEMBER: &str = "INSERT INTO memberships (tenant, role, user_name, created_at) \
+pub(crate) const ADD_MEMBER: &str = "INSERT INTO memberships (tenant, role, user_name, created_at) \
                           SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM roles WHERE tenant = $1 AND name = $2) \
                           ON CONFLICT DO NOTHING";
 const REVOKE: &str =
@@ -59,7 +59,7 @@ pub struct PendingChange {
 }
 
 /// The sealed item (permission or user) or description a change stores; `None` for a role deletion.
-fn sealed_item<'a>(
+pub(crate) fn sealed_item<'a>(
     scope: &'a TenantScope,
     change: &'a Change,
 ) -> Option<std::borrow::Cow<'a, str>> {

@@ -1,8 +1,11 @@
 //! Per-tenant settings (`GET|PUT /api/settings`): one row per tenant that changed one; no row, or a NULL field,
-//! means the default: the `aud` claim of the tenant's access tokens, and whether an access check registers users
-//! the tenant does not know.
+//! means the default: the `aud` claim of the tenant's access tokens, whether an access check registers users
+//! the tenant does not know, whether password logins need activation, and strict users (which the in-memory
+//! model holds, so turning it on or off makes every instance reload the tenant's model).
 
 use super::audit::{commit_audited, AuditDraft};
+use super::change_log::{log_changes, LoggedChange, STRICT_USERS};
+use super::model::RELOAD_OP;
 use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::domain::TenantId;
@@ -15,6 +18,8 @@ pub struct TenantSettingsRow {
     pub auto_register_users: bool,
     /// A password login needs an activated user; off by default.
     pub require_activation: bool,
+    /// Users need an active API key to hold roles and pass checks; off by default.
+    pub strict_users: bool,
 }
 
 impl Store {
@@ -26,7 +31,7 @@ impl Store {
     ) -> Result<TenantSettingsRow, StoreError> {
         let row: Option<TenantSettingsRow> = with_reader!(self, |pool| {
             sqlx::query_as(
-                "SELECT jwt_audience, auto_register_users, require_activation FROM tenant_settings \
+                "SELECT jwt_audience, auto_register_users, require_activation, strict_users FROM tenant_settings \
                  WHERE tenant = $1",
             )
             .bind(tenant.as_str())
@@ -46,22 +51,38 @@ impl Store {
         now: i64,
         audit: Option<AuditDraft>,
     ) -> Result<TenantSettingsRow, StoreError> {
+        let postgres = self.is_postgres();
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            let was_strict: Option<(bool,)> = sqlx::query_as(STRICT_USERS)
+                .bind(tenant.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO tenant_settings (tenant, jwt_audience, auto_register_users, require_activation, \
-                   updated_at) VALUES ($1, $2, $3, $4, $5) \
+                   strict_users, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (tenant) DO UPDATE SET jwt_audience = excluded.jwt_audience, \
                  auto_register_users = excluded.auto_register_users, \
-                 require_activation = excluded.require_activation, updated_at = excluded.updated_at",
+                 require_activation = excluded.require_activation, strict_users = excluded.strict_users, \
+                 updated_at = excluded.updated_at",
             )
             .bind(tenant.as_str())
             .bind(settings.jwt_audience.as_deref())
             .bind(settings.auto_register_users)
             .bind(settings.require_activation)
+            .bind(settings.strict_users)
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            if was_strict.is_some_and(|(on,)| on) != settings.strict_users {
+                // The model holds the setting: every instance reloads the tenant's.
+                let reload = [LoggedChange {
+                    op: RELOAD_OP,
+                    role: "",
+                    item: None,
+                }];
+                log_changes!(tx, tenant.as_str(), &reload, now, postgres);
+            }
             let audit = audit.map(|draft| draft.with_outcome("changed"));
             commit_audited!(tx, tenant.as_str(), audit, now);
         });

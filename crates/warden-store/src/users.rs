@@ -8,7 +8,7 @@
 //! run one after the other; on SQLite the single writer connection already serialises them.
 
 use super::audit::{changed_or_not, commit_audited, AuditDraft};
-use super::change_log::{log_changes, LoggedChange};
+use super::change_log::{log_changes, log_key_backing, LoggedChange};
 use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::crypto::FieldCodec;
@@ -224,6 +224,9 @@ impl Store {
                 .bind(user.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
+            if outcome == "credentials_voided" {
+                log_key_backing!(tx, tenant.as_str(), now, self.is_postgres());
+            }
             let audit = audit.map(|draft| draft.with_outcome(outcome));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok((inserted, record))
@@ -329,6 +332,8 @@ impl Store {
                 })
                 .collect();
             let revision = log_changes!(tx, tenant.as_str(), &logged, now, postgres);
+            // The user's keys were revoked above: under strict users, instances reload.
+            let revision = log_key_backing!(tx, tenant.as_str(), now, postgres).unwrap_or(revision);
             let audit = audit.map(|draft| draft.with_outcome(changed_or_not(affected)));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok((affected > 0, revision))
@@ -379,6 +384,7 @@ impl Store {
                 return Ok(None);
             }
             void_credentials!(tx, tenant, user, now);
+            log_key_backing!(tx, tenant.as_str(), now, self.is_postgres());
             let audit = audit.map(|draft| draft.with_outcome("credentials_voided"));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok(Some(now))
@@ -414,6 +420,7 @@ impl Store {
                 return Ok(false);
             }
             void_credentials!(tx, tenant, user, now);
+            log_key_backing!(tx, tenant.as_str(), now, self.is_postgres());
             let audit = audit.map(|draft| draft.with_outcome("credentials_voided"));
             commit_audited!(tx, tenant.as_str(), audit, now);
             Ok(true)

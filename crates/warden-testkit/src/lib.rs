@@ -338,6 +338,18 @@ impl TestApp {
         read(response).await
     }
 
+    /// `method path` as this app's tenant, sent to another instance at `base` (from [`Self::spawn_another`]).
+    pub async fn call_on(&self, base: &str, method: Method, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path).await
     }

@@ -344,10 +344,14 @@ impl Models {
                 if *revision <= model.revision() {
                     continue;
                 }
-                if *revision != model.revision() + 1 {
+                // A gap, or a change only a reload shows (an API key or `strict_users`).
+                let Some(change) = change
+                    .as_ref()
+                    .filter(|_| *revision == model.revision() + 1)
+                else {
                     complete = false;
                     break;
-                }
+                };
                 model.apply_at(*revision, change);
             }
             if told.is_some_and(|told| model.revision() < told) {

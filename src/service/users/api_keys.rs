@@ -46,6 +46,23 @@ pub struct ApiKeyInfo {
     pub last_used_at: Option<i64>,
 }
 
+/// The hasher of API keys: HMAC under a sub-key of the tenant secret, so a copied table is useless without it.
+pub fn key_hasher(tenants: &Tenants) -> KeyedHasher {
+    KeyedHasher::new(tenants.derive_key("api-keys"))
+}
+
+/// What an imported key's stored hash covers: `auth` kept only the hex SHA-256 of each key, so Warden stores the
+/// keyed hash of that digest (still never an unkeyed one) and a presented key is looked up under both forms.
+pub fn imported_key_digest(auth_sha256_hex: &str) -> String {
+    format!("auth-sha256:{}", auth_sha256_hex.to_ascii_lowercase())
+}
+
+/// [`imported_key_digest`] of a presented key.
+fn auth_digest_of(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    imported_key_digest(&hex::encode(Sha256::digest(key.as_bytes())))
+}
+
 /// Whether text has the shape of a key: anything else is 400, as in the seed.
 pub fn is_key_shaped(text: &str) -> bool {
     text.len() == KEY_PREFIX.len() + 43
@@ -243,9 +260,10 @@ impl UsersService {
     ) -> Result<Result<ApiKeyInfo, KeyRefusal>, UsersError> {
         let now = now_millis();
         let hash = self.api_keys.hash(tenant, key);
+        let imported = self.api_keys.hash(tenant, &auth_digest_of(key));
         let found = self
             .store
-            .find_api_key(tenant, &hash, now, TOUCH_EVERY_MS)
+            .find_api_key(tenant, [&hash, &imported], now, TOUCH_EVERY_MS)
             .await?;
         let answer = match found {
             None => Err(KeyRefusal::UnknownKey),

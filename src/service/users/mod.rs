@@ -13,7 +13,9 @@ mod passwords;
 mod single_use_tokens;
 
 pub use access_checks::{AccessInput, RequestListing};
-pub use api_keys::{is_key_shaped, ApiKeyInfo, KeyRefusal, MAX_ACTIVE_KEYS};
+pub use api_keys::{
+    imported_key_digest, is_key_shaped, key_hasher, ApiKeyInfo, KeyRefusal, MAX_ACTIVE_KEYS,
+};
 pub use single_use_tokens::TokenOwner;
 
 use serde_json::Value;
@@ -202,7 +204,7 @@ impl UsersService {
             store,
             tokens: KeyedHasher::new(tenants.derive_key("single-use-tokens")),
             codes: KeyedHasher::new(tenants.derive_key("activation-codes")),
-            api_keys: KeyedHasher::new(tenants.derive_key("api-keys")),
+            api_keys: api_keys::key_hasher(tenants),
             tenants: tenants.clone(),
             directory: UserDirectory::Database,
             audit,

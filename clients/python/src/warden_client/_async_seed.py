@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from . import _core, _seed
@@ -107,12 +108,17 @@ class AsyncEnhancedAuthClient(_AsyncBase):
     # ------------------------------------------------------------------ memberships
 
     async def add_membership(self, user: str, group: str) -> JSON:
-        """``POST /api/membership/{user}/{role}``: ``{"result": True}``; ``{"result": False}`` for a missing role."""
+        """``POST /api/membership/{user}/{role}``: ``{"result": True}``; ``{"result": False}`` for a missing role.
+        Under strict users, a user without an active API key raises ``AuthRefused`` with status 409 and the seed's
+        ``payload`` ``{"result": False, "reason": "user_not_key_backed", "hint"}`` (also for a missing role, as the
+        seed); ``.reason`` is ``"user_not_key_backed"``."""
         try:
             await self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
         except RefusedError as exc:
             if _seed.role_missing(exc, group):
                 return _seed.result(False)
+            if _seed.not_key_backed(exc):
+                raise _seed.strict_refusal(exc, user) from exc
             raise
         return _seed.result(True)
 
@@ -127,7 +133,8 @@ class AsyncEnhancedAuthClient(_AsyncBase):
 
     async def has_membership(self, user: str, group: str) -> JSON:
         """``GET /api/membership/{user}/{role}``: envelope, ``data: {"has_permission": bool}`` (the seed's key;
-        ``False`` for a missing role)."""
+        ``False`` for a missing role), plus ``reason: "user_not_key_backed"`` when strict users made it ``False``,
+        as the seed answered."""
         route = "/api/membership/{user}/{role}"
         message = _seed.has_membership_message(user, group)
         try:
@@ -136,8 +143,12 @@ class AsyncEnhancedAuthClient(_AsyncBase):
             if _seed.role_missing(exc, group):
                 return _seed.envelope({"has_permission": False}, message)
             raise
-        member = _core.flag(_core.data_of(answer), "is_member", route)
-        return _seed.envelope({"has_permission": member}, message, answer)
+        data = _core.data_of(answer)
+        member = _core.flag(data, "is_member", route)
+        body: dict[str, Any] = {"has_permission": member}
+        if isinstance(data, dict) and data.get("reason"):
+            body["reason"] = data["reason"]
+        return _seed.envelope(body, message, answer)
 
     async def get_user_roles(self, user: str) -> JSON:
         """``GET /api/user_roles/{user}`` (every page): ``{"result": [{"user", "role"}]}``."""
@@ -172,18 +183,37 @@ class AsyncEnhancedAuthClient(_AsyncBase):
     # ------------------------------------------------------------------ users' permissions
 
     async def user_has_permission(self, user: str, name: str) -> JSON:
-        """``GET /api/has_permission/{user}/{name}``: envelope, ``data: {"has_permission": bool}``."""
+        """``GET /api/has_permission/{user}/{name}``: envelope, ``data: {"has_permission": bool}``; under strict
+        users, for a user without an active API key, ``data: {"has_permission": False, "reason":
+        "user_not_key_backed"}``."""
         route = "/api/has_permission/{user}/{name}"
         answer = await self._send("GET", route, user, name, rbac_read=True)
-        allowed = _core.flag(_core.data_of(answer), "has_permission", route)
-        return _seed.envelope({"has_permission": allowed}, _seed.user_has_permission_message(user, name), answer)
+        data = _core.data_of(answer)
+        allowed = _core.flag(data, "has_permission", route)
+        return _seed.envelope(_seed.with_reason({"has_permission": allowed}, data),
+                              _seed.user_has_permission_message(user, name), answer)
 
     async def get_user_permissions(self, user: str) -> JSON:
-        """``GET /api/user_permissions/{user}`` (every page): envelope, ``data: {"count", "permissions": [{"name"}]}``."""
+        """``GET /api/user_permissions/{user}`` (every page): envelope, ``data: {"count", "permissions": [{"name"}]}``;
+        under strict users, for a user without an active API key, ``data: {"count": 0, "permissions": [], "reason":
+        "user_not_key_backed"}``. Warden answers that user an empty list without a reason, so an empty list is
+        followed by ``GET /api/settings`` and, when strict users is on, ``GET /api/apikeys/user/{user}``."""
         names = await self._listing("/api/user_permissions/{user}", user)
         permissions = [{"name": _seed.name_of(p, "name")} for p in names]
-        return _seed.envelope({"count": len(permissions), "permissions": permissions},
-                              _seed.user_permissions_message(user))
+        data: JSON = {"count": len(permissions), "permissions": permissions}
+        if not permissions and await self._not_key_backed(user):
+            data["reason"] = _seed.NOT_KEY_BACKED
+        return _seed.envelope(data, _seed.user_permissions_message(user))
+
+    async def _not_key_backed(self, user: str) -> bool:
+        """Strict users is on and ``user`` holds no active (unrevoked, unexpired) API key."""
+        settings = _core.expect_dict(await self._data("GET", "/api/settings"), "/api/settings")
+        if settings.get("strict_users") is not True:
+            return False
+        route = "/api/apikeys/user/{user}"
+        keys = _core.expect_list(await self._data("GET", route, user), route)
+        now = datetime.now(timezone.utc)
+        return not any(_seed.live_key(key, now) for key in keys)
 
     async def which_users_can(self, name: str) -> JSON:
         """``GET /api/which_users_can/{name}``, ``/api/which_roles_can/{name}`` and ``/api/members/{role}`` (every
@@ -202,11 +232,14 @@ class AsyncEnhancedAuthClient(_AsyncBase):
                               _seed.workflow_users_message(workflow_name))
 
     async def check_user_workflow_permission(self, user: str, workflow_name: str) -> JSON:
-        """``GET /api/workflow/user/{user}/can_run/{workflow}``: envelope, ``data: {"has_permission": bool}``."""
+        """``GET /api/workflow/user/{user}/can_run/{workflow}``: envelope, ``data: {"has_permission": bool}``; under
+        strict users, for a user without an active API key, ``data: {"has_permission": False, "reason":
+        "user_not_key_backed"}``."""
         route = "/api/workflow/user/{user}/can_run/{workflow}"
         answer = await self._send("GET", route, user, workflow_name, rbac_read=True)
-        allowed = _core.flag(_core.data_of(answer), "has_permission", route)
-        return _seed.envelope({"has_permission": allowed},
+        data = _core.data_of(answer)
+        allowed = _core.flag(data, "has_permission", route)
+        return _seed.envelope(_seed.with_reason({"has_permission": allowed}, data),
                               _seed.workflow_permission_message(user, workflow_name), answer)
 
     # ------------------------------------------------------------------ client key
@@ -275,24 +308,20 @@ class AsyncEnhancedAuthClient(_AsyncBase):
     # ------------------------------------------------------------------ settings
 
     async def get_settings(self) -> JSON:
-        """``GET /api/settings``: envelope, ``data: {"strict_users": bool}`` plus Warden's settings
-        (``jwt_audience``, ``jwt_audience_is_default``, ``auto_register_users``, ``require_activation``). Warden has no strict mode:
-        ``strict_users`` is ``False`` unless Warden answers one."""
-        answer = await self._send("GET", "/api/settings")
-        data = _core.expect_dict(_core.data_of(answer), "/api/settings")
-        return _seed.envelope({"strict_users": bool(data.get("strict_users", False)), **data},
-                              _seed.SETTINGS_MESSAGE, answer)
+        """``GET /api/settings``: envelope, ``data: {"strict_users": bool}`` (the seed's setting, ``False`` unless
+        turned on) plus Warden's other settings (``jwt_audience``, ``jwt_audience_is_default``,
+        ``auto_register_users``, ``require_activation``)."""
+        route = "/api/settings"
+        answer = await self._send("GET", route)
+        data = _core.expect_dict(_core.data_of(answer), route)
+        strict = _core.flag(data, "strict_users", route)
+        return _seed.envelope({**data, "strict_users": strict}, _seed.SETTINGS_MESSAGE, answer)
 
     async def set_strict_users(self, enabled: bool) -> JSON:
-        """``PUT /api/settings`` ``{"strict_users": enabled}``: envelope, ``data: {"strict_users": enabled}``.
-        Warden has no strict mode: turning it off is what Warden already does (answered from ``GET
-        /api/settings``), turning it on raises ``AuthRefused`` (422)."""
-        try:
-            answer = await self._send("PUT", "/api/settings", json={"strict_users": enabled})
-        except RefusedError as exc:
-            if enabled or exc.status != 422:
-                raise
-            answer = await self._send("GET", "/api/settings")
-        data = _core.data_of(answer)
-        value = data.get("strict_users", enabled) if isinstance(data, dict) else enabled
-        return _seed.envelope({"strict_users": bool(value)}, _seed.SETTINGS_UPDATED_MESSAGE, answer)
+        """``PUT /api/settings`` ``{"strict_users": enabled}``: envelope, ``data: {"strict_users": bool}`` (the
+        setting as saved). While on, decisions about a user without an active API key are negative with ``reason:
+        "user_not_key_backed"`` and adding such a user to a role raises ``AuthRefused`` 409: create keys first."""
+        route = "/api/settings"
+        answer = await self._send("PUT", route, json={"strict_users": enabled})
+        strict = _core.flag(_core.data_of(answer), "strict_users", route)
+        return _seed.envelope({"strict_users": strict}, _seed.SETTINGS_UPDATED_MESSAGE, answer)

@@ -169,12 +169,14 @@ def decode(response: httpx.Response, route: str) -> JSON:
     message = str(envelope.get("message", "")) if envelope else ""
     error = envelope.get("error") if envelope else None
     code = envelope.get("code") if envelope else None
+    reason = envelope.get("reason") if envelope else None
     kwargs: dict[str, Any] = dict(
         status=status,
         code=code if isinstance(code, int) else status,
         error=error if isinstance(error, str) or error is None else str(error),
         envelope=envelope,
         route=route,
+        reason=reason if isinstance(reason, str) and reason else None,
     )
     text = message or response.reason_phrase or f"HTTP {status}"
     if status == 429:

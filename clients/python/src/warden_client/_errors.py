@@ -13,8 +13,10 @@ class WardenError(Exception):
     """Base of every error raised by the client.
 
     ``status`` is the HTTP status (``None`` when no answer was obtained), ``code`` the envelope's ``code``,
-    ``message`` the envelope's ``message``, ``error`` the envelope's ``error`` and ``envelope`` the decoded
-    answer (``None`` without one; also readable as ``payload``, the seed's name).
+    ``message`` the envelope's ``message``, ``error`` the envelope's ``error``, ``reason`` the envelope's
+    machine-readable ``reason`` when it has one (``"user_not_key_backed"`` for a membership refused under strict
+    users, else ``None``) and ``envelope`` the decoded answer (``None`` without one; also readable as ``payload``,
+    the seed's name).
 
     ``status`` and ``payload`` may be given positionally, as with the seed's ``AuthRefused(message, status,
     payload=None)``, so code that raises the seed's exceptions itself (in tests, say) keeps working.
@@ -30,12 +32,14 @@ class WardenError(Exception):
         error: Optional[str] = None,
         envelope: Optional[dict[str, Any]] = None,
         route: Optional[str] = None,
+        reason: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.error = error
+        self.reason = reason
         self.envelope = envelope if envelope is not None else payload
         self.route = route
 
@@ -59,7 +63,7 @@ class WardenError(Exception):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-            f"message={self.message!r}, error={self.error!r}, route={self.route!r})"
+            f"message={self.message!r}, error={self.error!r}, reason={self.reason!r}, route={self.route!r})"
         )
 
 

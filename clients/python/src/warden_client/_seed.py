@@ -37,6 +37,50 @@ def role_missing(exc: WardenError, role: str) -> bool:
     return isinstance(exc, RefusedError) and exc.status == 404 and exc.error == f"role `{role}` not found"
 
 
+#: The seed's ``reason`` for a negative answer (and a refused membership) under strict users: the user holds no
+#: active, unexpired API key.
+NOT_KEY_BACKED = "user_not_key_backed"
+
+
+def not_key_backed(exc: WardenError) -> bool:
+    """Warden's 409 for a membership refused under strict users (the seed answered it 409 as well)."""
+    return isinstance(exc, RefusedError) and exc.status == 409 and exc.reason == NOT_KEY_BACKED
+
+
+def strict_refusal(exc: WardenError, user: str) -> RefusedError:
+    """The seed's ``AuthRefused`` for a membership refused under strict users: status 409 and ``payload`` the
+    seed's body ``{"result": False, "reason": "user_not_key_backed", "hint"}`` (its hint word for word); Warden's
+    own answer stays readable as the exception's ``__cause__``."""
+    body: JSON = {"result": False, "reason": NOT_KEY_BACKED, "hint": strict_users_hint(user)}
+    return RefusedError(
+        "auth refused the request: HTTP 409", 409, body,
+        code=409, error=exc.error, route=exc.route, reason=NOT_KEY_BACKED,
+    )
+
+
+def with_reason(data: JSON, source: Any) -> JSON:
+    """``data`` with the ``reason`` of Warden's answer ``source`` added when it has one (only on a negative
+    answer under strict users, as the seed)."""
+    reason = source.get("reason") if isinstance(source, dict) else None
+    return {**data, "reason": reason} if isinstance(reason, str) and reason else data
+
+
+def live_key(key: Any, now: datetime) -> bool:
+    """An API key of Warden's listing that backs its user under strict users: not revoked and not expired."""
+    if not isinstance(key, dict) or key.get("is_active") is not True:
+        return False
+    expires = key.get("expires_at")
+    if not isinstance(expires, str) or not expires:
+        return True
+    try:
+        when = datetime.fromisoformat(expires[:-1] + "+00:00" if expires.endswith("Z") else expires)
+    except ValueError:
+        return True  # an expiry we cannot read: let the server's answers decide
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when > now
+
+
 def naive(value: Any) -> Any:
     """A Warden RFC 3339 UTC time (``…Z``) in the seed's format (naive UTC ISO 8601, no ``Z``); others as given."""
     if isinstance(value, str) and value.endswith("Z"):
@@ -90,6 +134,14 @@ def workflow_users_message(workflow_name: str) -> str:
 
 def workflow_permission_message(user: str, workflow_name: str) -> str:
     return f"Workflow permission check for user '{user}' and workflow '{workflow_name}' completed"
+
+
+def strict_users_hint(user: str) -> str:
+    return (
+        f"strict_users is enabled and user '{user}' has no API key. Either create one with "
+        f"POST /api/apikeys/user/{user}, or opt this namespace out with PUT /api/settings "
+        '{"strict_users": false}.'
+    )
 
 
 def api_key_created_message(user: str) -> str:

@@ -230,8 +230,8 @@ class _Base:
 
     def update_settings(self, **fields: Any) -> JSON:
         """``PUT /api/settings`` with the given fields (``jwt_audience``, ``auto_register_users``,
-        ``require_activation``; ``None``: back to the default). Absent fields are unchanged; an unknown field
-        (``strict_users=True``, say) is refused with 422."""
+        ``require_activation``, ``strict_users``; ``None``: back to the default): the settings as saved. Absent
+        fields are unchanged; an unknown field or a value of the wrong type is refused with 422."""
         return self._object("PUT", "/api/settings", json=dict(fields))
 
     def set_auto_register_users(self, enabled: Optional[bool]) -> JSON:
@@ -553,7 +553,8 @@ class WardenClient(_Base):
     role_has_permission = has_permission
 
     def add_membership(self, user: str, group: str) -> JSON:
-        """``POST /api/membership/{user}/{role}``: add the user to the role."""
+        """``POST /api/membership/{user}/{role}``: add the user to the role. Under strict users, a user without an
+        active API key raises :class:`RefusedError` 409 with ``reason == "user_not_key_backed"``."""
         return self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
 
     def remove_membership(self, user: str, group: str) -> JSON:
@@ -561,17 +562,21 @@ class WardenClient(_Base):
         return self._write("DELETE", "/api/membership/{user}/{role}", user, group)
 
     def has_membership(self, user: str, group: str) -> bool:
-        """``GET /api/membership/{user}/{role}``: is the user in the role?"""
+        """``GET /api/membership/{user}/{role}``: is the user in the role? ``False`` under strict users for a user
+        without an active API key."""
         route = "/api/membership/{user}/{role}"
         return _core.flag(self._data("GET", route, user, group, rbac_read=True), "is_member", route)
 
     def user_has_permission(self, user: str, name: str) -> bool:
-        """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it?"""
+        """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it? ``False`` under strict
+        users for a user without an active API key (Warden's ``data`` then says ``reason: "user_not_key_backed"``;
+        the seed-compatible client returns it)."""
         route = "/api/has_permission/{user}/{name}"
         return _core.flag(self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
 
     def get_user_permissions(self, user: str) -> list[JSON]:
-        """``GET /api/user_permissions/{user}``: ``[{"name"}]``."""
+        """``GET /api/user_permissions/{user}``: ``[{"name"}]`` (``[]`` under strict users for a user without an
+        active API key)."""
         return self._listing("/api/user_permissions/{user}", user)
 
     def get_role_permissions(self, role: str) -> list[JSON]:
@@ -602,7 +607,8 @@ class WardenClient(_Base):
         return [str(m["user"]) if isinstance(m, dict) else str(m) for m in items]
 
     def check_user_workflow_permission(self, user: str, workflow_name: str) -> bool:
-        """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it?"""
+        """``GET /api/workflow/user/{user}/can_run/{workflow}``: may the user run it? ``False`` under strict users
+        for a user without an active API key, as :meth:`user_has_permission`."""
         route = "/api/workflow/user/{user}/can_run/{workflow}"
         data = self._data("GET", route, user, workflow_name, rbac_read=True)
         return _core.flag(data, "has_permission", route)
@@ -665,11 +671,14 @@ class WardenClient(_Base):
 
     def get_settings(self) -> JSON:
         """``GET /api/settings``: ``{"jwt_audience", "jwt_audience_is_default", "auto_register_users",
-        "require_activation"}``."""
+        "require_activation", "strict_users"}``."""
         return self._object("GET", "/api/settings")
 
-    def set_strict_users(self, enabled: bool) -> JSON:
-        """``PUT /api/settings`` ``{"strict_users": enabled}`` (seed name). Warden has no strict mode yet: it
-        refuses the field with 422."""
+    def set_strict_users(self, enabled: Optional[bool]) -> JSON:
+        """``PUT /api/settings`` ``{"strict_users": enabled}`` (``None``: the default, off): the settings as saved.
+        While on, decisions about a user without an active (unrevoked, unexpired) API key are negative
+        (``reason: "user_not_key_backed"``), their permission listing is empty and adding them to a role raises
+        :class:`RefusedError` 409 with that ``reason``: create their keys first. Key checks
+        (:meth:`check_api_key_permission`) are unaffected."""
         return self.update_settings(strict_users=enabled)
 

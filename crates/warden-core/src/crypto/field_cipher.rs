@@ -102,6 +102,30 @@ impl MasterKey {
         TenantCipher::from_key_material(okm.expose_secret())
     }
 
+    /// Opens a field written by the `auth` service (the system Warden replaces) with this master key: a `v2:`
+    /// value under the tenant's cipher derived from `creator` exactly as stored (no case folding, as `auth` did
+    /// it), or an untagged legacy (v1) value under the global keys, the master key's two halves.
+    ///
+    /// # Errors
+    ///
+    /// [`CipherError`] when the value is not such ciphertext or was sealed under another key or tenant.
+    pub fn open_auth_value(&self, creator: &str, stored: &str) -> Result<String, CipherError> {
+        if stored.starts_with(STORED_PREFIX) {
+            let hkdf = Hkdf::<Sha256>::from_prk(self.master.expose_secret())
+                .expect("64-byte PRK is at least the SHA-256 output length");
+            let mut okm = zeroed_secret::<{ 2 * KEY_LEN }>();
+            hkdf.expand_multi_info(
+                &[HKDF_INFO_PREFIX, creator.as_bytes()],
+                okm.expose_secret_mut(),
+            )
+            .expect("64-byte HKDF output is within the 8160-byte limit");
+            TenantCipher::from_key_material(okm.expose_secret()).open(stored)
+        } else {
+            let global = TenantCipher::from_key_material(self.master.expose_secret());
+            global.open(&format!("{STORED_PREFIX}{stored}"))
+        }
+    }
+
     /// The cipher that wraps (seals) stored tenant key material. Its HKDF info is not a client key, so it can
     /// never coincide with a tenant's own cipher.
     #[must_use]
@@ -315,6 +339,35 @@ mod tests {
 
     fn tenant() -> TenantCipher {
         master().tenant_cipher(CLIENT_KEY)
+    }
+
+    /// Fixtures written by `auth` 3.7.1's `DeterministicEncryption("peer-bench-encryption-key-0001")`.
+    #[test]
+    fn auth_values_open_v2_per_exact_creator_and_legacy_v1_under_the_global_keys() {
+        let upper = "0F8B3C1E-1111-4222-8333-444455556666";
+        let lower = "0f8b3c1e-1111-4222-8333-444455556666";
+        let master = master();
+        assert_eq!(
+            master.open_auth_value(upper, "v2:eWuvLFa4E8S5G3uP8LTsa+vTQRqL"),
+            Ok("alice".to_owned())
+        );
+        assert_eq!(
+            master.open_auth_value(lower, "v2:a4ynSQoavHJ7NPvmMnsYkUaRjJgM"),
+            Ok("alice".to_owned())
+        );
+        // `auth` derived with the creator as stored: the other spelling's value does not open.
+        assert_eq!(
+            master.open_auth_value(lower, "v2:eWuvLFa4E8S5G3uP8LTsa+vTQRqL"),
+            Err(CipherError::Integrity)
+        );
+        assert_eq!(
+            master.open_auth_value(upper, "2cTPn6ELah2cX0KGZZmHNwWwgcir"),
+            Ok("alice".to_owned())
+        );
+        assert!(master.open_auth_value(upper, "alice").is_err());
+        assert!(MasterKey::derive("another-key-entirely-0001")
+            .open_auth_value(lower, "v2:a4ynSQoavHJ7NPvmMnsYkUaRjJgM")
+            .is_err());
     }
 
     fn decode(stored: &str) -> Vec<u8> {

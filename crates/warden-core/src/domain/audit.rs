@@ -37,6 +37,8 @@ pub mod actions {
     pub const JWT_FAMILY_REVOKE: &str = "jwt.family_revoke";
     /// `PUT /api/settings`.
     pub const SETTINGS_PUT: &str = "settings.put";
+    /// `warden import-auth`: one entry per imported tenant, with the counts.
+    pub const TENANT_IMPORT: &str = "tenant.import";
     /// `POST /api/access/check`.
     pub const CHECK_ACCESS: &str = "check.access";
     /// `POST /api/sessions/{id}/check`.

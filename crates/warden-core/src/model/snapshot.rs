@@ -10,4 +10,9 @@ pub struct ModelSnapshot {
     pub grants: Vec<(String, String)>,
     /// (role, user)
     pub members: Vec<(String, String)>,
+    /// The tenant's `strict_users` setting.
+    pub strict_users: bool,
+    /// Under `strict_users` only: each user with an active API key, and when their last one expires (Unix ms,
+    /// `i64::MAX` for never).
+    pub key_backed: Vec<(String, i64)>,
 }

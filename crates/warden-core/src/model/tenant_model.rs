@@ -34,6 +34,10 @@ pub struct TenantModel {
     /// Kept as the model changes, so the memory estimate and the quotas cost O(1).
     grants: usize,
     memberships: usize,
+    /// Strict users: decisions about a user without an active API key are negative.
+    strict_users: bool,
+    /// Under `strict_users`: user → when their last active API key expires (Unix ms).
+    key_backed: HashMap<Box<str>, i64>,
 }
 
 /// How many rows of each kind a model holds (for the per-tenant quotas).
@@ -116,8 +120,15 @@ impl TenantModel {
     pub fn from_snapshot(snapshot: ModelSnapshot) -> Self {
         let mut model = Self {
             revision: snapshot.revision,
+            strict_users: snapshot.strict_users,
             ..Self::default()
         };
+        model.key_backed.extend(
+            snapshot
+                .key_backed
+                .into_iter()
+                .map(|(user, until)| (user.into_boxed_str(), until)),
+        );
         for (role, description) in snapshot.roles {
             model.create_role(&role, description);
         }
@@ -141,7 +152,8 @@ impl TenantModel {
             + self.user_roles.len()
             + self.permission_roles.len()
             + 2 * self.grants
-            + 2 * self.memberships;
+            + 2 * self.memberships
+            + self.key_backed.len();
         names * ENTRY_OVERHEAD
     }
 
@@ -151,6 +163,17 @@ impl TenantModel {
             grants: self.grants,
             memberships: self.memberships,
         }
+    }
+
+    /// Whether strict users is on: users need an active API key.
+    pub fn strict_users(&self) -> bool {
+        self.strict_users
+    }
+
+    /// Whether strict users refuses decisions about `user` at `now` (Unix ms): strict is on and the user holds no
+    /// API key that is active then.
+    pub fn not_key_backed(&self, user: &str, now: i64) -> bool {
+        self.strict_users && self.key_backed.get(user).is_none_or(|&until| until <= now)
     }
 
     /// Whether the role exists (a write under a missing role adds nothing).
@@ -551,5 +574,52 @@ mod tests {
         });
         assert!(m.user_roles("eve").is_empty());
         assert!(m.which_users_can("edit").iter().all(|u| u != "eve"));
+    }
+}
+
+#[cfg(test)]
+mod strict_users_tests {
+    use super::*;
+
+    fn model(strict_users: bool, key_backed: &[(&str, i64)]) -> TenantModel {
+        TenantModel::from_snapshot(ModelSnapshot {
+            revision: 1,
+            roles: vec![("editor".to_owned(), None)],
+            grants: vec![("editor".to_owned(), "edit".to_owned())],
+            members: vec![("editor".to_owned(), "ann".to_owned())],
+            strict_users,
+            key_backed: key_backed
+                .iter()
+                .map(|(user, until)| ((*user).to_owned(), *until))
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn strict_users_refuses_only_users_without_a_key_active_at_the_moment_asked() {
+        let now = 1_000;
+        // Off: nobody is refused, key or not.
+        assert!(!model(false, &[]).not_key_backed("ann", now));
+        let strict = model(true, &[("ann", now + 1), ("bob", i64::MAX), ("old", now)]);
+        assert!(strict.strict_users());
+        assert!(
+            !strict.not_key_backed("ann", now),
+            "a key valid a little longer"
+        );
+        assert!(
+            strict.not_key_backed("ann", now + 1),
+            "its expiry is the end"
+        );
+        assert!(
+            !strict.not_key_backed("bob", i64::MAX - 1),
+            "a key without expiry"
+        );
+        assert!(
+            strict.not_key_backed("old", now),
+            "expired at this very moment"
+        );
+        assert!(strict.not_key_backed("carol", now), "never had a key");
+        // The roles are untouched: the refusal is the caller's to combine with them.
+        assert!(strict.user_has_permission("ann", "edit"));
     }
 }
