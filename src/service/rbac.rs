@@ -13,7 +13,7 @@
 
 use crate::config::TenantQuotas;
 use warden_core::domain::{Change, Name, RequestContext, TenantScope};
-use warden_store::{PendingChange, RoleWrite};
+use warden_store::{now_millis, PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
@@ -22,11 +22,6 @@ use super::{ServiceError, Tenants};
 
 /// The `reason` of a decision refused under strict users, as `auth` names it.
 pub const NOT_KEY_BACKED: &str = "user_not_key_backed";
-
-/// The clock strict users compares key expiries with (a vDSO read, no system call).
-fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// What a write did, and the tenant's revision after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,11 +70,19 @@ macro_rules! log_changes {
 }
 pub(crate) use log_changes;
 
+/// The entry of a write the model cannot replay (an API key or the `strict_users` setting changed): instances
+/// reload the tenant's model when they reach it.
+pub(crate) const RELOAD: LoggedChange<'static> = LoggedChange {
+    op: crate::model::RELOAD_OP,
+    role: "",
+    item: None,
+};
+
 /// Reads whether tenant `$tenant` has `strict_users` on, in transaction `$tx`.
 pub(crate) const STRICT_USERS: &str = "SELECT strict_users FROM tenant_settings WHERE tenant = $1";
 
 /// After a write that changes who holds an active API key: when the tenant has `strict_users` on, logs a
-/// [`crate::model::RELOAD_OP`] entry so every instance reloads the tenant's model (which knows, under strict
+/// [`RELOAD`] entry so every instance reloads the tenant's model (which knows, under strict
 /// users, who is key-backed). Runs after the write's data statements, like [`log_changes`]; evaluates to the new
 /// revision when it logged one.
 macro_rules! log_key_backing {
@@ -85,11 +93,7 @@ macro_rules! log_key_backing {
             .fetch_optional(&mut *$tx)
             .await?;
         if strict.is_some_and(|(on,)| on) {
-            let reload = [$crate::change_log::LoggedChange {
-                op: $crate::model::RELOAD_OP,
-                role: "",
-                item: None,
-            }];
+            let reload = [$crate::change_log::RELOAD];
             Some($crate::change_log::log_changes!(
                 $tx, tenant, &reload, $now, $postgres
             ))

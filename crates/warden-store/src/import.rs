@@ -5,8 +5,7 @@
 
 use super::api_keys::ImportedApiKey;
 use super::audit::{audit_in_tx, AuditDraft};
-use super::change_log::{log_changes, LoggedChange};
-use super::model::RELOAD_OP;
+use super::change_log::{log_changes, LoggedChange, RELOAD};
 use super::rbac::{sealed_item, ADD_MEMBER, CREATE_ROLE, GRANT};
 use super::BeginWrite;
 use super::{now_millis, with_writer, Store, StoreError};
@@ -112,16 +111,11 @@ impl Store {
                     .await?
                     .rows_affected();
             }
-            log_changes!(tx, tenant, &logged, now, postgres);
             if counts.api_keys + counts.settings > 0 {
                 // Strict users and who holds a key live in the model: instances reload it.
-                let reload = [LoggedChange {
-                    op: RELOAD_OP,
-                    role: "",
-                    item: None,
-                }];
-                log_changes!(tx, tenant, &reload, now, postgres);
+                logged.push(RELOAD);
             }
+            log_changes!(tx, tenant, &logged, now, postgres);
             let audit = audit.map(|draft| {
                 draft
                     .noting("roles", counts.roles)

@@ -4,8 +4,7 @@
 //! model holds, so turning it on or off makes every instance reload the tenant's model).
 
 use super::audit::{commit_audited, AuditDraft};
-use super::change_log::{log_changes, LoggedChange, STRICT_USERS};
-use super::model::RELOAD_OP;
+use super::change_log::{log_changes, RELOAD, STRICT_USERS};
 use super::BeginWrite;
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::domain::TenantId;
@@ -76,12 +75,7 @@ impl Store {
             .await?;
             if was_strict.is_some_and(|(on,)| on) != settings.strict_users {
                 // The model holds the setting: every instance reloads the tenant's.
-                let reload = [LoggedChange {
-                    op: RELOAD_OP,
-                    role: "",
-                    item: None,
-                }];
-                log_changes!(tx, tenant.as_str(), &reload, now, postgres);
+                log_changes!(tx, tenant.as_str(), &[RELOAD], now, postgres);
             }
             let audit = audit.map(|draft| draft.with_outcome("changed"));
             commit_audited!(tx, tenant.as_str(), audit, now);
