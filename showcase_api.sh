@@ -17,7 +17,7 @@ SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
 SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords api_keys
-    strict_users jwt
+    strict_users client_keys jwt
     audit operations cleanup)
 
 new_key() {
@@ -385,6 +385,31 @@ section_strict_users() {
     call DELETE /api/membership/erin@example.com/editor 200
     call PUT /api/settings 200 '{"strict_users": false}'
     expect data.strict_users false
+}
+
+section_client_keys() {
+    section "Client-key rotation and recovery (auth 3.7.1), on a scratch tenant so your key stays yours"
+    local old new rotate_key recovered
+    old=$(new_key)
+    call --key "$old" POST /api/role/scratch 200
+    # Rotation: the namespace answers to a fresh key from the commit on; the old key gets 401.
+    call --key "$old" POST /api/keys/rotate 200
+    expect data.migrated.roles 1
+    new=$(value data.new_key)
+    call --key "$old" GET /api/roles 401
+    call --key "$new" GET /api/roles 200
+    expect data '[{"role":"scratch","description":null}]'
+    # Recovery: the recovery key is shown once; presented without a client key it moves the tenant again.
+    call --key "$new" POST /api/keys/get_rotate_key 200
+    rotate_key=$(value data.rotate_key)
+    call --key "$new" POST /api/keys/get_rotate_key 409
+    expect reason '"rotate_key_already_issued"'
+    call --no-key POST /api/keys/recover 401 '{"rotate_key": "rrk_0000000000000000000000000000000000000000000"}'
+    call --no-key POST /api/keys/recover 200 "{\"rotate_key\": \"$rotate_key\"}"
+    recovered=$(value data.client_key)
+    call --no-key POST /api/keys/recover 401 "{\"rotate_key\": \"$rotate_key\"}"
+    call --key "$new" GET /api/roles 401
+    call --key "$recovered" DELETE /api/role/scratch 200
 }
 
 section_jwt() {

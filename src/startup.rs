@@ -83,7 +83,7 @@ impl Application {
         let audit = audit.with_encryption(encryption);
         let models = Models::new(store.clone(), settings.model.memory_budget_bytes);
         let metrics = crate::metrics::Metrics::new();
-        let sync = spawn_sync(models.clone());
+        let sync = spawn_sync(models.clone(), tenants.clone());
         let rbac = RbacService::new(models.clone(), audit.clone())
             .with_quotas(settings.model.quotas)
             .with_tenants(tenants.clone())

@@ -112,6 +112,7 @@
 mod accounts;
 mod api_keys;
 mod client;
+mod client_keys;
 mod error;
 mod health;
 mod rbac;
@@ -125,11 +126,11 @@ pub use warden_api as api;
 pub use warden_api::{
     AccessDecision, AccessRecord, AccessRequest, Activated, ApiKeyCreated, ApiKeyList, ApiKeyMeta,
     ApiKeyRevoked, ApiKeyValidity, AuditEntry, AuditPage, AuditQuery, Claims, CodeIssued, Created,
-    HasPermission, Health, HealthCheck, IsMember, NewApiKey, NewSession, Order, Page, PasswordSet,
-    Permission, PermissionAnswers, Quotas, Removed, RemovedCount, RequestCounters, RequestsQuery,
-    Revoked, Role, SensitiveChanged, Session, SessionCreated, SessionEnded, Settings,
-    SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody, UserName,
-    UserSaved, UserStatus, Verdict, Verified,
+    HasPermission, Health, HealthCheck, IsMember, Migrated, NewApiKey, NewSession, Order, Page,
+    PasswordSet, Permission, PermissionAnswers, Quotas, Recovered, RecoveryKey, Removed,
+    RemovedCount, RequestCounters, RequestsQuery, Revoked, Role, Rotated, SensitiveChanged,
+    Session, SessionCreated, SessionEnded, Settings, SettingsChange, TextOrNumber, TokenIssued,
+    TokenOwner, TokenPair, User, UserBody, UserName, UserSaved, UserStatus, Verdict, Verified,
 };
 
 pub use client::{

@@ -250,6 +250,46 @@ async fn tenants_are_separated_by_client_key() {
 }
 
 #[tokio::test]
+async fn a_rotated_or_recovered_tenant_answers_only_to_its_new_key() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    client.create_role("admin", None).await.unwrap();
+
+    let rotated = client.rotate_client_key().await.unwrap();
+    assert_eq!(rotated.migrated.roles, 1);
+    assert_eq!(client.list_roles().await.unwrap_err().status(), Some(401));
+    let rotated_client = Client::new(&warden.address, &rotated.new_key).unwrap();
+    assert_eq!(roles(rotated_client.list_roles().await.unwrap()), ["admin"]);
+
+    let recovery = rotated_client.get_rotate_key().await.unwrap().rotate_key;
+    assert!(recovery.starts_with("rrk_"));
+    let again = rotated_client.get_rotate_key().await.unwrap_err();
+    assert_eq!(again.status(), Some(409));
+    let keyless = Client::builder(&warden.address).build().unwrap();
+    let wrong = keyless
+        .recover_client_key(&format!("rrk_{}", "0".repeat(43)), None)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.status(), Some(401));
+    let recovered = keyless.recover_client_key(&recovery, None).await.unwrap();
+    assert_ne!(recovered.rotate_key, recovery);
+    assert_eq!(
+        rotated_client.list_roles().await.unwrap_err().status(),
+        Some(401)
+    );
+    let recovered_client = Client::new(&warden.address, &recovered.client_key).unwrap();
+    assert_eq!(
+        roles(recovered_client.list_roles().await.unwrap()),
+        ["admin"]
+    );
+    let spent = keyless
+        .recover_client_key(&recovery, None)
+        .await
+        .unwrap_err();
+    assert_eq!(spent.status(), Some(401));
+}
+
+#[tokio::test]
 async fn a_bad_key_is_refused_with_401() {
     let warden = Warden::start().await;
     let client = Client::new(&warden.address, "not-a-uuid").unwrap();

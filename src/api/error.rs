@@ -91,6 +91,17 @@ impl From<ServiceError> for ApiError {
                 ..Self::new(StatusCode::CONFLICT, err.to_string())
             },
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::ClientKeyRetired | ServiceError::InvalidRecoveryKey => {
+                Self::unauthorized(err.to_string())
+            }
+            ServiceError::ClientKeyTaken => Self {
+                reason: Some("client_key_in_use"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
+            ServiceError::RecoveryKeyOutstanding => Self {
+                reason: Some("rotate_key_already_issued"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
             ServiceError::UserNotAllowed(_) => Self::new(StatusCode::FORBIDDEN, err.to_string()),
             ServiceError::Invalid(_) => Self::bad_request(err.to_string()),
             ServiceError::InvalidToken(_) => Self::unauthorized(err.to_string()),

@@ -1,7 +1,8 @@
 //! The gate in front of every `/api` route: authenticates the tenant once (in registered mode, against the
 //! registry) and applies the per-tenant rate limit, answering 429 with `Retry-After` when it is exceeded.
 //!
-//! A request whose key does not even parse passes through untouched, so that the route (or the 404 fallback)
+//! `POST /api/keys/recover` is not gated (it carries no client key). A request whose key does not even parse passes
+//! through untouched, so that the route (or the 404 fallback)
 //! answers it exactly as before; the `Tenant` extractor refuses it there.
 
 use axum::extract::{Request, State};
@@ -13,7 +14,10 @@ use super::extract::{bearer_key, Tenant};
 use super::{ApiError, AppState};
 
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/") {
+    // Recovery authenticates with the recovery key in its body: the caller has lost (or had rotated away) the
+    // client key this gate would demand.
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || path == super::client_keys::RECOVER_PATH {
         return next.run(request).await;
     }
     let Ok(key) = bearer_key(request.headers()) else {

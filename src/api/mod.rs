@@ -7,6 +7,7 @@ mod accounts;
 mod activation;
 mod api_keys;
 mod audit;
+mod client_keys;
 mod docs;
 mod envelope;
 mod error;
@@ -105,6 +106,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(workflow::router())
         .merge(passwords::router())
         .merge(api_keys::router())
+        .merge(client_keys::router())
 }
 
 /// The OpenAPI document, as `GET /openapi.json` serves it.

@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tokens", description = "single-use tokens"),
         (name = "sessions", description = "sessions with permission sets"),
         (name = "api keys", description = "per-user API keys"),
+        (name = "client keys", description = "rotating the tenant's client key, and recovering the tenant with its recovery key"),
         (name = "audit", description = "the tenant's audit trail"),
         (name = "settings", description = "the tenant's settings (JWT audience, auto-registration, activation for logins)"),
     )

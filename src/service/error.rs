@@ -20,6 +20,23 @@ pub enum ServiceError {
     UserNotKeyBacked(Name),
     #[error("user `{0}` not found")]
     UserNotFound(Name),
+    /// The client key was replaced by a rotation or recovery (401).
+    #[error("client key was replaced by a key rotation or recovery; use the new key")]
+    ClientKeyRetired,
+    /// The requested new client key already stands for a tenant (409).
+    #[error(
+        "new_client_key already names a tenant that holds data; omit it to have one generated, or choose an unused key"
+    )]
+    ClientKeyTaken,
+    /// A recovery key was issued and not used yet (409).
+    #[error(
+        "a rotate key was already issued for this tenant and only its hash is stored, so it cannot be shown again; \
+         recover with the one you hold, or rotate the client key with POST /api/keys/rotate"
+    )]
+    RecoveryKeyOutstanding,
+    /// The presented recovery key is malformed, unknown or spent (401; one answer for all three).
+    #[error("Invalid rotate key")]
+    InvalidRecoveryKey,
     #[error("user `{0}` is denied or disabled")]
     UserNotAllowed(Name),
     /// A value in the request is not acceptable (400).

@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod audit;
+mod client_keys;
 mod directory;
 pub mod encryption;
 mod error;
@@ -20,6 +21,7 @@ mod tokens;
 mod users;
 
 pub use audit::AuditLog;
+pub use client_keys::{is_recovery_key_shaped, KeyRotation, Recovery};
 pub use directory::{DirectoryUser, UserDirectory};
 pub use encryption::Encryption;
 pub use error::ServiceError;

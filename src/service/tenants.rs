@@ -31,9 +31,12 @@ pub enum TenantSetupError {
 pub struct Tenants {
     secret: TenantSecret,
     /// In registered mode, where the registry lives; `None` in open mode.
-    registry: Option<Store>,
+    pub(super) registry: Option<Store>,
     /// Field encryption, when on: gives each tenant its codec.
     encryption: Option<super::Encryption>,
+    /// Which client keys stand for which tenant after rotations; `None` for a resolver without a store (every key
+    /// stands for the tenant of its own fingerprint).
+    pub(super) keys: Option<std::sync::Arc<super::client_keys::KeyDirectory>>,
 }
 
 impl Tenants {
@@ -57,6 +60,7 @@ impl Tenants {
             secret,
             registry: None,
             encryption: None,
+            keys: Some(super::client_keys::KeyDirectory::new(store.clone())),
         })
     }
 
@@ -66,6 +70,7 @@ impl Tenants {
             secret,
             registry: None,
             encryption: None,
+            keys: None,
         }
     }
 
@@ -78,15 +83,23 @@ impl Tenants {
         self
     }
 
-    /// The tenant of a key, if the key is accepted: always in open mode; in registered mode only when its tenant
-    /// is registered and not revoked (one primary-key read, so a revoke holds on every instance at once).
+    /// The tenant of a key, if the key is accepted: in open mode any key not retired by a rotation or recovery
+    /// (`ClientKeyRetired`); in registered mode only a registered, unrevoked one (one primary-key read, so a
+    /// revoke — and a rotation, which revokes the old key's registration — holds on every instance at once).
     pub async fn authenticate(&self, key: &ClientKey) -> Result<Option<TenantScope>, ServiceError> {
-        let id = self.tenant_of(key);
+        let fingerprint = self.tenant_of(key);
         if let Some(store) = &self.registry {
-            if !store.tenant_is_active(&id).await? {
+            if !store.tenant_is_active(&fingerprint).await? {
                 return Ok(None);
             }
         }
+        let id = match &self.keys {
+            None => fingerprint,
+            Some(keys) => keys
+                .resolve(fingerprint)
+                .await?
+                .ok_or(ServiceError::ClientKeyRetired)?,
+        };
         Ok(Some(self.scope_for(id, key).await?))
     }
 

@@ -15,6 +15,7 @@ mod encryption;
 mod flood;
 mod jwt;
 mod jwt_revocation;
+mod key_rotation;
 mod limits;
 mod openapi_contract;
 mod operations;

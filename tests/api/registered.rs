@@ -124,6 +124,62 @@ async fn tenant_revoke_refuses_a_key_on_the_command_line(app: TestApp) {
     assert_eq!(status, 401);
 }
 
+/// A rotation revokes the old key's registration and registers the new key in its transaction, so every instance
+/// refuses the old key from the commit on; `warden tenant revoke` of the new key then holds as for any key.
+async fn a_rotation_moves_the_registration_on_every_instance_at_once(app: TestApp) {
+    let app = app.respawn(&[("AUTH_TENANT_MODE", "registered")]).await;
+    let second = app
+        .spawn_another(&[("AUTH_TENANT_MODE", "registered")])
+        .await;
+    let key = warden_tenant(&app, &["create"]).expect("tenant create");
+    let (status, _) = app.call_as(&key, Method::POST, "/api/role/admin").await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .call_on_as(&second, &key, Method::GET, "/api/roles")
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app.call_as(&key, Method::POST, "/api/keys/rotate").await;
+    assert_eq!(status, 200, "{body}");
+    let new = body["data"]["new_key"].as_str().unwrap().to_owned();
+    for base in [app.address.as_str(), second.as_str()] {
+        let (status, _) = app.call_on_as(base, &key, Method::GET, "/api/roles").await;
+        assert_eq!(status, 401, "the old key on {base}");
+        let (status, roles) = app.call_on_as(base, &new, Method::GET, "/api/roles").await;
+        assert_eq!(status, 200, "{roles}");
+        assert_eq!(roles["data"][0]["role"], "admin");
+    }
+    assert_eq!(revoke(&app, &new).expect("revoke"), "client key revoked");
+    let (status, _) = app.call_as(&new, Method::GET, "/api/roles").await;
+    assert_eq!(status, 401);
+}
+
+/// A tenant an operator revoked cannot come back through its recovery key: refused like a wrong key, with the key
+/// left unspent and nothing registered.
+async fn a_revoked_tenant_cannot_recover_itself(app: TestApp) {
+    let app = app.respawn(&[("AUTH_TENANT_MODE", "registered")]).await;
+    let key = warden_tenant(&app, &["create"]).expect("tenant create");
+    let (status, body) = app
+        .call_as(&key, Method::POST, "/api/keys/get_rotate_key")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rotate_key = body["data"]["rotate_key"].as_str().unwrap().to_owned();
+    assert_eq!(revoke(&app, &key).expect("revoke"), "client key revoked");
+    let chosen = new_key();
+    let body = serde_json::json!({"rotate_key": rotate_key, "new_client_key": chosen});
+    let response = app
+        .client
+        .post(app.url("/api/keys/recover"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = crate::helpers::read(response).await;
+    assert_error_envelope(status, &answer, 401);
+    let (status, _) = app.call_as(&chosen, Method::GET, "/api/roles").await;
+    assert_eq!(status, 401, "the chosen key was not registered");
+}
+
 async fn open_mode_accepts_any_v4_key(app: TestApp) {
     let (status, _) = app.call_as(&new_key(), Method::GET, "/api/roles").await;
     assert_eq!(status, 200);
@@ -133,4 +189,6 @@ crate::on_both_backends!(
     tenant_revoke_refuses_a_key_on_the_command_line,
     registered_mode_accepts_created_keys_and_rejects_unknown_and_revoked_ones,
     open_mode_accepts_any_v4_key,
+    a_rotation_moves_the_registration_on_every_instance_at_once,
+    a_revoked_tenant_cannot_recover_itself,
 );

@@ -205,23 +205,6 @@ def test_close(factory: Any) -> None:
     client.close()
 
 
-# Routes Warden does not serve (yet): the seed's client raised AuthRefused for a 404 and so do these methods.
-UNSERVED: list[tuple[str, tuple[Any, ...]]] = [
-    ("rotate_key", ()),
-]
-
-
-@pytest.mark.parametrize("name,args", UNSERVED, ids=[name for name, _ in UNSERVED])
-def test_unserved_seed_routes_raise_like_the_seed(seed: Any, name: str, args: tuple[Any, ...]) -> None:
-    key = seed.api_key
-    with pytest.raises(AuthRefused) as err:
-        getattr(seed, name)(*args)
-    assert isinstance(err.value, AuthTransportError)
-    assert err.value.status == 404
-    assert err.value.payload is not None and err.value.payload["success"] is False
-    assert seed.api_key == key
-
-
 # ---------------------------------------------------------------- per-user API keys (auth 3.7.1 routes/apikeys.py)
 
 CREATED_KEYS = {"api_key", "key_id", "user", "label", "key_prefix", "created", "expires_at"}

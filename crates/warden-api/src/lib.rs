@@ -11,6 +11,7 @@ pub mod access;
 pub mod activation;
 pub mod api_keys;
 pub mod audit;
+pub mod client_keys;
 pub mod envelope;
 pub mod health;
 pub mod jwt;
@@ -33,6 +34,7 @@ pub use api_keys::{
     ApiKeyToCheck, ApiKeyValidity, NewApiKey,
 };
 pub use audit::{AuditEntry, AuditPage, AuditQuery};
+pub use client_keys::{Migrated, RecoverRequest, Recovered, RecoveryKey, Rotated};
 pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
 pub use health::{Health, HealthCheck};
 pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, VerifyRequest};

@@ -135,7 +135,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT tenant FROM roles UNION SELECT tenant FROM role_permissions \
                  UNION SELECT tenant FROM memberships UNION SELECT tenant FROM model_changes \
-                 UNION SELECT tenant FROM tenant_keys",
+                 UNION SELECT tenant FROM api_keys WHERE label IS NOT NULL UNION SELECT tenant FROM tenant_keys",
             )
             .fetch_all(pool)
             .await?
@@ -152,7 +152,8 @@ impl Store {
         let (found,): (bool,) = with_reader!(self, |pool| {
             sqlx::query_as(
                 "SELECT EXISTS (SELECT 1 FROM role_permissions) OR EXISTS (SELECT 1 FROM memberships) \
-                 OR EXISTS (SELECT 1 FROM roles WHERE description IS NOT NULL)",
+                 OR EXISTS (SELECT 1 FROM roles WHERE description IS NOT NULL) \
+                 OR EXISTS (SELECT 1 FROM api_keys WHERE label IS NOT NULL)",
             )
             .fetch_one(pool)
             .await?
@@ -179,7 +180,7 @@ impl Store {
         // sealed value is replaced, a few hundred rows per `UPDATE … FROM (VALUES …)`, whose columns are named
         // column1 (new value), column2 (tenant), column3 and column4 (the other keys), column5 (old value) on both
         // backends.
-        let columns: [(&str, &str, &str, &str); 4] = [
+        let columns: [(&str, &str, &str, &str); 5] = [
             (
                 "SELECT tenant, name, '', description FROM roles WHERE description IS NOT NULL",
                 "roles",
@@ -203,6 +204,12 @@ impl Store {
                 "model_changes",
                 "item",
                 "CAST(model_changes.revision AS TEXT) = v.column3 AND model_changes.op = v.column4",
+            ),
+            (
+                "SELECT tenant, key_id, '', label FROM api_keys WHERE label IS NOT NULL",
+                "api_keys",
+                "label",
+                "api_keys.key_id = v.column3",
             ),
         ];
         with_writer!(self, |pool| {

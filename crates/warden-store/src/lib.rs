@@ -15,6 +15,7 @@ mod audit;
 mod auth_source;
 mod change_feed;
 mod change_log;
+mod client_keys;
 mod connection;
 mod credentials;
 mod error;
@@ -50,6 +51,7 @@ pub use auth_source::{
     AuthApiKeyRow, AuthData, AuthRow, AuthSettingsRow, AuthSource, AuthSourceError,
 };
 pub use change_feed::{ChangeFeed, FeedEvent};
+pub use client_keys::{KeyAlias, KeyMove, NamespaceCounts};
 pub use connection::{DatabaseSettings, DatabaseUrl, DatabaseUrlError};
 pub use credentials::CredentialRotator;
 pub use error::StoreError;

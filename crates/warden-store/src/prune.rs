@@ -6,7 +6,7 @@ use super::{with_writer, Store, StoreError};
 
 /// Every tenant-scoped table but `tenant_keys` and `tenants` (a registration is not data): a tenant with a row in
 /// none of them is idle.
-const TENANT_DATA_TABLES: [&str; 13] = [
+pub(crate) const TENANT_DATA_TABLES: [&str; 15] = [
     "roles",
     "role_permissions",
     "memberships",
@@ -20,6 +20,10 @@ const TENANT_DATA_TABLES: [&str; 13] = [
     "token_families",
     "refresh_tokens",
     "tenant_retired_keys",
+    // Sealed labels.
+    "api_keys",
+    // A rotated tenant's key material is no longer the derivation from the key that presents itself.
+    "client_key_aliases",
 ];
 
 impl Store {

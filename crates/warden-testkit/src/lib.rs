@@ -340,10 +340,21 @@ impl TestApp {
 
     /// `method path` as this app's tenant, sent to another instance at `base` (from [`Self::spawn_another`]).
     pub async fn call_on(&self, base: &str, method: Method, path: &str) -> (StatusCode, Value) {
+        self.call_on_as(base, &self.key, method, path).await
+    }
+
+    /// `method path` with client key `key`, sent to the instance at `base`.
+    pub async fn call_on_as(
+        &self,
+        base: &str,
+        key: &str,
+        method: Method,
+        path: &str,
+    ) -> (StatusCode, Value) {
         let response = self
             .client
             .request(method, format!("{base}{path}"))
-            .bearer_auth(&self.key)
+            .bearer_auth(key)
             .send()
             .await
             .expect("request sent");

@@ -37,6 +37,16 @@ impl KeyedHasher {
         mac.update(secret.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// Hex HMAC of `secret` alone, for a secret that must be found before its tenant is known (a recovery key).
+    /// The purpose key keeps these hashes apart from every tenant-scoped one.
+    pub fn hash_unscoped(&self, secret: &str) -> String {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
+            .expect("HMAC takes keys of any length");
+        mac.update(secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 impl fmt::Debug for KeyedHasher {

@@ -39,6 +39,12 @@ pub mod actions {
     pub const SETTINGS_PUT: &str = "settings.put";
     /// `warden import-auth`: one entry per imported tenant, with the counts.
     pub const TENANT_IMPORT: &str = "tenant.import";
+    /// The client key was rotated (target: references of the old and new key fingerprints).
+    pub const CLIENT_KEY_ROTATE: &str = "client_key.rotate";
+    /// A recovery key was issued.
+    pub const RECOVERY_KEY_ISSUE: &str = "recovery_key.issue";
+    /// The tenant was moved to a new client key with its recovery key.
+    pub const CLIENT_KEY_RECOVER: &str = "client_key.recover";
     /// `POST /api/access/check`.
     pub const CHECK_ACCESS: &str = "check.access";
     /// `POST /api/sessions/{id}/check`.
