@@ -161,6 +161,10 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     app.write(Method::POST, "/api/role/r").await;
     app.write(Method::POST, "/api/permission/r/read").await;
     app.write(Method::POST, "/api/membership/carol/r").await;
+    let (status, body) = app
+        .post_json("/api/apikeys/user/carol", &json!({"label": "laptop"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
     // More rows than one re-sealing statement takes.
     let extra = 520;
     for i in 0..extra {
@@ -196,8 +200,13 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     .await
     .unwrap();
     assert_eq!(report.tenants, 1);
-    // The grant and every membership, in their tables and in the change log.
-    assert_eq!(report.values, 2 * (2 + extra), "{report:?}");
+    // The grant and every membership, in their tables and in the change log, and the API key's label.
+    assert_eq!(report.values, 2 * (2 + extra) + 1, "{report:?}");
+    let labels = app.raw_strings("SELECT label FROM api_keys").await;
+    assert!(
+        labels.iter().all(|label| label.starts_with("v2:")),
+        "{labels:?}"
+    );
     let members = app.raw_strings("SELECT user_name FROM memberships").await;
     assert_eq!(members.len() as u64, 1 + extra);
     assert!(
@@ -234,6 +243,16 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
         .unwrap();
     let (_, body) = crate::helpers::read(response).await;
     assert_eq!(body["data"].as_array().unwrap().len() as u64, 1 + extra);
+    let response = app
+        .client
+        .get(format!("{address}/api/apikeys/user/carol"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = crate::helpers::read(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["keys"][0]["label"], "laptop", "{body}");
 }
 
 async fn user_access_features_see_sealed_memberships(app: TestApp) {
