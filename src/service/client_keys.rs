@@ -210,7 +210,8 @@ impl Tenants {
             .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("client keys need the store")))
     }
 
-    fn recovery_hasher(&self) -> KeyedHasher {
+    /// The hasher of recovery keys (also used by `warden import-auth` for the keys `auth` issued).
+    pub(crate) fn recovery_hasher(&self) -> KeyedHasher {
         KeyedHasher::new(self.derive_key("recovery-keys"))
     }
 
@@ -292,9 +293,14 @@ impl Tenants {
     ) -> Result<Recovery, ServiceError> {
         let directory = self.key_directory()?;
         let hasher = self.recovery_hasher();
-        let hash = hasher.hash_unscoped(presented);
+        // Warden's own keys are found under the keyed hash of the key, keys imported from `auth` under the keyed
+        // hash of its SHA-256 digest (what `auth` stored).
+        let hashes = [
+            hasher.hash_unscoped(presented),
+            hasher.hash_unscoped(&super::users::auth_digest_of(presented)),
+        ];
         // Read even for a malformed key, so every refusal costs the same.
-        let outstanding = directory.store.recovery_key_exists(&hash).await?;
+        let outstanding = directory.store.recovery_key_exists(&hashes).await?;
         if !is_recovery_key_shaped(presented) || !outstanding {
             return Err(ServiceError::InvalidRecoveryKey);
         }
@@ -303,7 +309,7 @@ impl Tenants {
         let recovered = directory
             .store
             .recover_tenant(
-                &hash,
+                &hashes,
                 &to,
                 &hasher.hash_unscoped(&next),
                 self.registry.is_some(),

@@ -139,6 +139,7 @@ pub async fn import_auth(
 ) -> Result<ImportReport, ImportError> {
     let opener = opener(data, options).await?;
     let hasher = key_hasher(tenants);
+    let recovery_hasher = tenants.recovery_hasher();
     let mut report = ImportReport::default();
 
     // Every creator in the source, in a stable order.
@@ -180,6 +181,7 @@ pub async fn import_auth(
             data,
             opener: &opener,
             hasher: &hasher,
+            recovery_hasher: &recovery_hasher,
             options,
         };
         let (import, offered) =
@@ -262,6 +264,7 @@ struct Source<'a> {
     data: &'a AuthData,
     opener: &'a Opener,
     hasher: &'a KeyedHasher,
+    recovery_hasher: &'a KeyedHasher,
     options: &'a ImportOptions,
 }
 
@@ -278,6 +281,7 @@ fn tenant_import(
         data,
         opener,
         hasher,
+        recovery_hasher,
         options,
     } = source;
     let mut skip = |what: String, why: &str| {
@@ -428,11 +432,18 @@ fn tenant_import(
         });
     }
     let setting = data.settings.iter().find(|s| s.creator == creator);
-    if setting.is_some_and(|s| s.has_rotate_key) {
-        skip(
-            "the outstanding recovery (rotate) key".to_owned(),
-            "Warden does not take over auth's recovery keys; issue a new one",
-        );
+    // auth kept the hex SHA-256 of the recovery key: it is found under the keyed hash of that digest, as imported
+    // API keys are, so the recovery key its holder keeps works against Warden.
+    if let Some(digest) = setting.and_then(|s| s.rotate_key_hash.as_deref()) {
+        if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            import.recovery_key_hash =
+                Some(recovery_hasher.hash_unscoped(&imported_key_digest(digest)));
+        } else {
+            skip(
+                "the outstanding recovery (rotate) key".to_owned(),
+                "its stored hash is not a hex SHA-256",
+            );
+        }
     }
     import.strict_users = Some(setting.map_or(options.strict_users_default, |s| s.strict_users));
 
@@ -443,7 +454,7 @@ fn tenant_import(
         grants: count(|c| matches!(c, Change::Grant { .. })),
         memberships: count(|c| matches!(c, Change::AddMember { .. })),
         api_keys: import.api_keys.len() as u64,
-        settings: 1,
+        settings: 1 + u64::from(import.recovery_key_hash.is_some()),
     };
     (import, offered)
 }

@@ -6,7 +6,7 @@ Run in its own process, with auth's configuration (``AUTH_DATABASE_URL``, ``AUTH
 ``AUTH_ENABLE_ENCRYPTION``, ``AUTH_ENCRYPTION_KEY``) in the environment before ``auth`` is imported: auth reads its
 settings once and keeps one engine per process.
 
-    python build_auth_source.py '{"A": "<uuid4>", "B": "<uuid4>", "canary": true}'
+    python build_auth_source.py '{"A": "<uuid4>", "B": "<uuid4>", "canary": true, "rotate_key": false}'
 """
 
 from __future__ import annotations
@@ -74,6 +74,10 @@ def main() -> None:
             if revoked:
                 assert svc.revoke_api_key(user, keys[key_name(user, label)]["key_id"]) == "revoked"
         made["api_keys"][name] = keys
+    if spec.get("rotate_key"):
+        # Tenant A's recovery key, issued as POST /api/keys/get_rotate_key issues it (shown once, hash stored).
+        made["rotate_key"] = AuthorizationService(db, clients["A"]).issue_rotate_key()
+        assert made["rotate_key"] and made["rotate_key"].startswith("rrk_"), made["rotate_key"]
 
     # auth's own view of what it stored (a fresh session and service per tenant).
     for name in TENANTS:

@@ -48,6 +48,7 @@ def build_source(
     encryption_key: str | None = None,
     schema: str | None = None,
     canary: bool = True,
+    rotate_key: bool = False,
 ) -> dict[str, Any]:
     """Writes the dataset into the auth database at ``url`` with auth's own services, in a child process whose
     environment holds auth's settings only. Returns what build_auth_source.py printed."""
@@ -64,7 +65,7 @@ def build_source(
         env["AUTH_ENCRYPTION_KEY"] = encryption_key
     if schema:
         env["AUTH_DATABASE_SCHEMA"] = schema
-    spec = dict(clients, canary=canary)
+    spec = dict(clients, canary=canary, rotate_key=rotate_key)
     proc = subprocess.run(
         [sys.executable, str(HERE / "build_auth_source.py"), json.dumps(spec)],
         cwd=workdir,

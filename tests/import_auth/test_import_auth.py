@@ -432,3 +432,31 @@ def test_warden_started_on_the_auth_file_itself_refuses_and_names_the_import(
     with warden.serve() as api:
         roles = _roles(api, plain_source["clients"]["A"])
         assert sorted(roles) == ["editor", "viewer"], roles
+
+
+def test_an_outstanding_recovery_key_recovers_the_tenant_in_warden(
+    warden_bin: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """auth kept only the SHA-256 of a recovery key; the holder's key still recovers the tenant after the move."""
+    clients = {"A": new_key(), "B": new_key()}
+    made = build_source(tmp_path / "auth", f"sqlite:///{tmp_path / 'auth' / 'auth.sqlite3'}", clients, rotate_key=True)
+    warden = Warden.sqlite(warden_bin, tmp_path / "warden")
+    report = warden.import_auth(made["url"])
+    assert not any("recovery" in s[1] for s in report.skipped), report.stdout
+    with warden.serve() as api:
+        before = _roles(api, clients["A"])
+        assert before, before
+        # A's recovery key is outstanding in Warden: issuing another is refused until it is used.
+        api.post("/api/keys/get_rotate_key", clients["A"], expect=409)
+        api.post("/api/keys/get_rotate_key", clients["B"])
+        # Sent without a client key (the one recovery replaces may be lost).
+        response = api.client.post("/api/keys/recover", json={"rotate_key": made["rotate_key"]})
+        assert response.status_code == 200, response.text
+        recovered = response.json()["data"]
+        new_client = recovered["client_key"]
+        assert recovered["rotate_key"].startswith("rrk_") and recovered["rotate_key"] != made["rotate_key"]
+        assert _roles(api, new_client) == before
+        assert api.status("/api/roles", clients["A"]) == 401
+        # Spent: the imported key recovers once.
+        again = api.client.post("/api/keys/recover", json={"rotate_key": made["rotate_key"]})
+        assert again.status_code == 401, again.text

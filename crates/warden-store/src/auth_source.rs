@@ -49,7 +49,8 @@ pub struct AuthApiKeyRow {
 pub struct AuthSettingsRow {
     pub creator: String,
     pub strict_users: bool,
-    pub has_rotate_key: bool,
+    /// auth's hex SHA-256 of the tenant's outstanding recovery key, if one was issued.
+    pub rotate_key_hash: Option<String>,
     pub canary: Option<String>,
 }
 
@@ -323,7 +324,7 @@ impl AuthSource {
                 AuthSettingsRow,
                 &format!(
                     "SELECT creator, CASE WHEN strict_users THEN TRUE ELSE FALSE END AS strict_users, \
-                       CASE WHEN rotate_key_hash IS NULL THEN FALSE ELSE TRUE END AS has_rotate_key, canary \
+                       rotate_key_hash, canary \
                      FROM {p}auth_tenant_settings ORDER BY id"
                 )
             );

@@ -288,17 +288,19 @@ impl Store {
 
     /// Whether a recovery key with this hash is outstanding (a read, so wrong keys never take the write lock).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn recovery_key_exists(&self, key_hash: &str) -> Result<bool, StoreError> {
+    pub async fn recovery_key_exists(&self, key_hashes: &[String; 2]) -> Result<bool, StoreError> {
         let row: Option<(i32,)> = with_reader!(self, |pool| {
-            sqlx::query_as("SELECT 1 FROM recovery_keys WHERE key_hash = $1")
-                .bind(key_hash)
+            sqlx::query_as("SELECT 1 FROM recovery_keys WHERE key_hash IN ($1, $2)")
+                .bind(&key_hashes[0])
+                .bind(&key_hashes[1])
                 .fetch_optional(pool)
                 .await?
         });
         Ok(row.is_some())
     }
 
-    /// Recovery: consumes the recovery key whose hash is `used_hash`, moves its tenant to fingerprint `to`
+    /// Recovery: consumes the recovery key stored under either of `used_hashes` (the forms a presented key may be
+    /// stored under), moves its tenant to fingerprint `to`
     /// (retiring every key it had), stores `next_hash` as the tenant's next recovery key and writes the audit
     /// entry, in one transaction. `Ok(None)`: no such recovery key, or (when `registered`, registered mode) a
     /// tenant none of whose keys is registered any more, since an operator revoked it (nothing changed).
@@ -306,7 +308,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn recover_tenant(
         &self,
-        used_hash: &str,
+        used_hashes: &[String; 2],
         to: &TenantId,
         next_hash: &str,
         registered: bool,
@@ -316,11 +318,13 @@ impl Store {
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             // Deleting first makes the key single-use under concurrency: one recovery gets the row.
-            let row: Option<(String,)> =
-                sqlx::query_as("DELETE FROM recovery_keys WHERE key_hash = $1 RETURNING tenant")
-                    .bind(used_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let row: Option<(String,)> = sqlx::query_as(
+                "DELETE FROM recovery_keys WHERE key_hash IN ($1, $2) RETURNING tenant",
+            )
+            .bind(&used_hashes[0])
+            .bind(&used_hashes[1])
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some((tenant,)) = row else {
                 tx.rollback().await?;
                 return Ok(None);

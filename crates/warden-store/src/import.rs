@@ -19,6 +19,9 @@ pub struct TenantImport {
     pub api_keys: Vec<ImportedApiKey>,
     /// The tenant's `strict_users` setting, when the source had one.
     pub strict_users: Option<bool>,
+    /// The keyed hash under which the tenant's outstanding recovery key is found (see
+    /// `service::client_keys`), when the source had one.
+    pub recovery_key_hash: Option<String>,
 }
 
 /// How many rows an import added (rows already there are not counted).
@@ -28,11 +31,16 @@ pub struct ImportCounts {
     pub grants: u64,
     pub memberships: u64,
     pub api_keys: u64,
+    /// The `strict_users` setting and an outstanding recovery key (both from auth's settings row).
     pub settings: u64,
 }
 
 const INSERT_API_KEY: &str = "INSERT INTO api_keys (key_id, tenant, user_name, key_hash, key_prefix, label, \
        created_at, revoked_at, expires_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     ON CONFLICT DO NOTHING";
+/// A tenant that already has a recovery key keeps it.
+const INSERT_RECOVERY_KEY: &str =
+    "INSERT INTO recovery_keys (tenant, key_hash, issued_at) VALUES ($1, $2, $3) \
      ON CONFLICT DO NOTHING";
 const UPSERT_STRICT_USERS: &str =
     "INSERT INTO tenant_settings (tenant, strict_users, updated_at) VALUES ($1, $2, $3) \
@@ -106,6 +114,15 @@ impl Store {
                 counts.settings += sqlx::query(UPSERT_STRICT_USERS)
                     .bind(tenant)
                     .bind(strict)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            if let Some(hash) = &import.recovery_key_hash {
+                counts.settings += sqlx::query(INSERT_RECOVERY_KEY)
+                    .bind(tenant)
+                    .bind(hash)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?

@@ -57,8 +57,8 @@ pub fn imported_key_digest(auth_sha256_hex: &str) -> String {
     format!("auth-sha256:{}", auth_sha256_hex.to_ascii_lowercase())
 }
 
-/// [`imported_key_digest`] of a presented key.
-fn auth_digest_of(key: &str) -> String {
+/// [`imported_key_digest`] of a presented key (an API key or a recovery key).
+pub fn auth_digest_of(key: &str) -> String {
     use sha2::{Digest, Sha256};
     imported_key_digest(&hex::encode(Sha256::digest(key.as_bytes())))
 }

@@ -14,7 +14,8 @@ mod single_use_tokens;
 
 pub use access_checks::{AccessInput, RequestListing};
 pub use api_keys::{
-    imported_key_digest, is_key_shaped, key_hasher, ApiKeyInfo, KeyRefusal, MAX_ACTIVE_KEYS,
+    auth_digest_of, imported_key_digest, is_key_shaped, key_hasher, ApiKeyInfo, KeyRefusal,
+    MAX_ACTIVE_KEYS,
 };
 pub use single_use_tokens::TokenOwner;
 
