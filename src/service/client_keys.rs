@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
-use warden_core::crypto::{base62_secret, KeyedHasher};
+use warden_core::crypto::{base62_secret, is_base62_secret, KeyedHasher};
 use warden_core::domain::{ClientKey, TenantId, TenantScope};
 use warden_store::{AuditDraft, KeyAlias, KeyMove, NamespaceCounts, Store, StoreError};
 
@@ -190,12 +190,8 @@ impl std::fmt::Debug for Recovery {
 }
 
 /// Whether text has the shape of a recovery key (`rrk_` + 43 base62 characters).
-pub fn is_recovery_key_shaped(text: &str) -> bool {
-    text.len() == RECOVERY_KEY_PREFIX.len() + 43
-        && text.starts_with(RECOVERY_KEY_PREFIX)
-        && text[RECOVERY_KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
+fn is_recovery_key_shaped(text: &str) -> bool {
+    is_base62_secret(text, RECOVERY_KEY_PREFIX)
 }
 
 /// A short, public reference to a fingerprint for audit targets (never the key).

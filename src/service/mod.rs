@@ -21,7 +21,7 @@ mod tokens;
 mod users;
 
 pub use audit::AuditLog;
-pub use client_keys::{is_recovery_key_shaped, KeyRotation, Recovery};
+pub use client_keys::{KeyRotation, Recovery};
 pub use directory::{DirectoryUser, UserDirectory};
 pub use encryption::Encryption;
 pub use error::ServiceError;

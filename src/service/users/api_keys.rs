@@ -2,7 +2,7 @@
 //! stored as a keyed hash; at most [`MAX_ACTIVE_KEYS`] active ones per user; expiry at most a year ahead and only
 //! ever moved earlier. A sensitive change or the user's deletion revokes them (in the store).
 
-use warden_core::crypto::base62_secret;
+use warden_core::crypto::{base62_secret, is_base62_secret};
 use warden_store::{ApiKeyRecord, NewApiKey};
 
 use super::*;
@@ -65,11 +65,7 @@ pub fn auth_digest_of(key: &str) -> String {
 
 /// Whether text has the shape of a key: anything else is 400, as in the seed.
 pub fn is_key_shaped(text: &str) -> bool {
-    text.len() == KEY_PREFIX.len() + 43
-        && text.starts_with(KEY_PREFIX)
-        && text[KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
+    is_base62_secret(text, KEY_PREFIX)
 }
 
 fn label(raw: Option<String>) -> Result<Option<String>, UsersError> {

@@ -29,22 +29,22 @@ impl KeyedHasher {
     /// Hex HMAC of `tenant`, a separator and `secret`. The tenant id is fixed-length hex, so the encoding is
     /// unambiguous.
     pub fn hash(&self, tenant: &TenantId, secret: &str) -> String {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
-            .expect("HMAC takes keys of any length");
-        mac.update(tenant.as_str().as_bytes());
-        mac.update(b"|");
-        mac.update(secret.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        self.hex_mac(&[tenant.as_str().as_bytes(), b"|", secret.as_bytes()])
     }
 
     /// Hex HMAC of `secret` alone, for a secret that must be found before its tenant is known (a recovery key).
     /// The purpose key keeps these hashes apart from every tenant-scoped one.
     pub fn hash_unscoped(&self, secret: &str) -> String {
+        self.hex_mac(&[secret.as_bytes()])
+    }
+
+    fn hex_mac(&self, parts: &[&[u8]]) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
             .expect("HMAC takes keys of any length");
-        mac.update(secret.as_bytes());
+        for part in parts {
+            mac.update(part);
+        }
         hex::encode(mac.finalize().into_bytes())
     }
 }
@@ -84,6 +84,13 @@ pub fn base62_secret(prefix: &str) -> String {
     secret.push_str(prefix);
     secret.extend(digits.into_iter().map(char::from));
     secret
+}
+
+/// Whether `text` has the shape [`base62_secret`] gives it: `prefix` and then exactly 43 base62 characters.
+pub fn is_base62_secret(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).is_some_and(|digits| {
+        digits.len() == BASE62_DIGITS && digits.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// 62^43 > 2^256: 43 digits hold any 256-bit number.

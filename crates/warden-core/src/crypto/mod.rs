@@ -6,7 +6,7 @@ mod keyed_hash;
 use std::borrow::Cow;
 
 pub use field_cipher::{CipherError, MasterKey, TenantCipher};
-pub use keyed_hash::{base62_secret, random_secret, KeyedHasher};
+pub use keyed_hash::{base62_secret, is_base62_secret, random_secret, KeyedHasher};
 
 /// How one tenant's sensitive fields are stored: as they are, or sealed with the tenant's deterministic cipher
 /// (equal plaintexts give equal ciphertexts, so equality look-ups still work in SQL).
