@@ -16,7 +16,7 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups bad_input deletes users access single_use_tokens sessions passwords api_keys
+SECTIONS=(health roles permissions memberships checks lookups hierarchy bad_input deletes users access single_use_tokens sessions passwords api_keys
     strict_users client_keys jwt
     audit operations cleanup)
 
@@ -221,6 +221,36 @@ section_lookups() {
     expect data '[{"user":"alice@example.com"},{"user":"bob@example.com"}]'
     call GET /api/which_roles_can/manage_users 200
     expect data '[{"role":"admin","description":"Administrator role"}]'
+}
+
+section_hierarchy() {
+    section "Role hierarchy (a role inherits what others grant)"
+    call POST /api/role/release_manager 200 '{"description": "Ships releases"}'
+    call POST /api/permission/release_manager/deploy 200
+    call POST /api/membership/erin@example.com/release_manager 200
+    call POST /api/role/release_manager/inherits/editor 200
+    expect data.created true
+    call GET /api/has_permission/erin@example.com/edit_content 200
+    expect data.has_permission true
+    call GET /api/role/release_manager/inherits 200
+    expect data '[{"role":"editor","description":"Content editor role"}]'
+    call GET /api/role_permissions/release_manager 200
+    expect data '[{"name":"deploy"}]'
+    call GET '/api/role_permissions/release_manager?effective=true' 200
+    expect data '[{"name":"deploy"},{"name":"edit_content"},{"name":"view_content"}]'
+    call GET '/api/members/editor?effective=true' 200
+    expect data '[{"user":"bob@example.com"},{"user":"erin@example.com"}]'
+    call GET '/api/membership/erin@example.com/editor?effective=true' 200
+    expect data.is_member true
+    call POST /api/role/editor/inherits/release_manager 409
+    expect reason '"inheritance_cycle"'
+    call POST /api/role/release_manager/inherits/ghost 404
+    call DELETE /api/role/release_manager/inherits/editor 200
+    expect data.removed true
+    call GET /api/has_permission/erin@example.com/edit_content 200
+    expect data.has_permission false
+    call DELETE /api/role/release_manager 200
+    expect data.removed true
 }
 
 section_bad_input() {

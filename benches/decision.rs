@@ -2,11 +2,15 @@
 //! casbin-rs with the usual RBAC model (`p, role, permission` and `g, user, role`) on the same data.
 //!
 //! `cargo bench --bench decision` prints criterion's per-call times, then a `MICRO …` line per engine with the
-//! mean, p50, p99 and p99.9 of individually timed calls on random queries (criterion reports no percentiles).
+//! mean, p50, p99 and p99.9 of individually timed calls on random queries (criterion reports no percentiles), and
+//! a `MICRO-MEMORY …` line with the bytes the model holds (counted by this binary's allocator, and by the model's
+//! own `heap_bytes`). `warden-hierarchy` is the same data plus inheritance chains ten edges deep: role 11c+k
+//! inherits role 11c+k+1 for k < 10.
 //! The data follow bench/dataset.py: role r grants perm((11r + j) % 1000) for j < 11; user u is a member of
 //! role((10u + k) % 10000) for k < 10. `DECISION_CASBIN_USERS` (default 100000) shrinks casbin's user count if
 //! its build is too slow; the line it prints says which size it measured.
 
+use std::alloc::System;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -14,8 +18,19 @@ use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use criterion::Criterion;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use warden_core::model::ModelSnapshot;
 use warden_core::model::TenantModel;
+
+/// Counts the bytes on the heap, so the model's footprint is measured rather than estimated.
+#[global_allocator]
+static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes allocated and not yet freed.
+fn live_bytes() -> isize {
+    let stats = ALLOCATOR.stats();
+    stats.bytes_allocated as isize - stats.bytes_deallocated as isize + stats.bytes_reallocated
+}
 
 const ROLES: usize = 10_000;
 const PERMISSIONS: usize = 1_000;
@@ -67,14 +82,53 @@ fn members(users: usize) -> Vec<(String, String)> {
         .collect()
 }
 
-fn warden_model() -> TenantModel {
-    TenantModel::from_snapshot(ModelSnapshot {
+/// The large dataset, with chains of ten inheritance edges when `hierarchy`.
+fn warden_snapshot(hierarchy: bool) -> ModelSnapshot {
+    let inherits = if hierarchy {
+        (0..ROLES / 11)
+            .flat_map(|c| {
+                (0..10).map(move |k| {
+                    (
+                        format!("role{}", 11 * c + k),
+                        format!("role{}", 11 * c + k + 1),
+                    )
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ModelSnapshot {
         revision: 1,
         roles: (0..ROLES).map(|r| (format!("role{r}"), None)).collect(),
         grants: grants(),
         members: members(USERS),
+        inherits,
         ..ModelSnapshot::default()
-    })
+    }
+}
+
+/// Builds the model from its snapshot; prints the build time and the bytes the model holds once built.
+fn warden_model(engine: &str, hierarchy: bool) -> TenantModel {
+    let before = live_bytes();
+    let snapshot = warden_snapshot(hierarchy);
+    let started = Instant::now();
+    let model = TenantModel::from_snapshot(snapshot);
+    let seconds = started.elapsed().as_secs_f64();
+    // The snapshot was consumed and dropped by the build: what remains since `before` is the model.
+    let held = live_bytes() - before;
+    let counts = model.counts();
+    println!("MICRO-BUILD engine={engine} seconds={seconds:.2} users={USERS}");
+    println!(
+        "MICRO-MEMORY engine={engine} allocated_mib={:.1} heap_bytes_mib={:.1} roles={} grants={} memberships={} edges={}",
+        held as f64 / 1048576.0,
+        model.heap_bytes() as f64 / 1048576.0,
+        counts.roles,
+        counts.grants,
+        counts.memberships,
+        counts.inheritance_edges
+    );
+    model
 }
 
 fn casbin_enforcer(users: usize) -> Enforcer {
@@ -148,12 +202,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(USERS);
 
-    let started = Instant::now();
-    let model = warden_model();
-    println!(
-        "MICRO-BUILD engine=warden seconds={:.2} users={USERS}",
-        started.elapsed().as_secs_f64()
-    );
+    let model = warden_model("warden", false);
+    let hierarchy = warden_model("warden-hierarchy", true);
     let started = Instant::now();
     let enforcer = casbin_enforcer(casbin_users);
     println!(
@@ -172,6 +222,12 @@ fn main() {
     percentiles("warden", "users=100000", &calls, |u, p| {
         model.user_has_permission(u, p)
     });
+    percentiles(
+        "warden-hierarchy",
+        "users=100000 depth=10",
+        &calls,
+        |u, p| hierarchy.user_has_permission(u, p),
+    );
     // casbin scans its policies on every call: a few hundred calls give stable percentiles.
     let casbin_calls = queries(300, casbin_users);
     percentiles(
@@ -189,6 +245,14 @@ fn main() {
             next = (next + 1) % calls.len();
             let (user, permission) = &calls[next];
             model.user_has_permission(black_box(user), black_box(permission))
+        });
+    });
+    let mut next = 0usize;
+    group.bench_function("warden_hierarchy_large", |b| {
+        b.iter(|| {
+            next = (next + 1) % calls.len();
+            let (user, permission) = &calls[next];
+            hierarchy.user_has_permission(black_box(user), black_box(permission))
         });
     });
     group

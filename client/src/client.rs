@@ -159,6 +159,15 @@ impl Client {
         &self,
         path: String,
     ) -> Result<Vec<T>, Error> {
+        self.send_listing_with(path, None).await
+    }
+
+    /// [`Client::send_listing`] with one more query flag on every page (`effective=true`, `transitive=true`).
+    pub(crate) async fn send_listing_with<T: DeserializeOwned>(
+        &self,
+        path: String,
+        flag: Option<&str>,
+    ) -> Result<Vec<T>, Error> {
         let mut items = Vec::new();
         let mut cursor = None;
         loop {
@@ -167,6 +176,7 @@ impl Client {
                 cursor: cursor.clone(),
                 min_revision: self.min_revision_param(),
             })?;
+            let query = with_flag(query, flag);
             let page: PageEnvelope<Vec<T>> = self
                 .send_envelope(Request::get(format!("{path}{query}")))
                 .await?;
@@ -392,6 +402,15 @@ pub(crate) fn segment(name: &str) -> Result<String, Error> {
 }
 
 /// `?k=v&…` from one of warden-api's query types (their unset fields are skipped); empty when none is set.
+/// `query` (empty or `?…`) with `flag` (`name=value`) added.
+pub(crate) fn with_flag(query: String, flag: Option<&str>) -> String {
+    match flag {
+        None => query,
+        Some(flag) if query.is_empty() => format!("?{flag}"),
+        Some(flag) => format!("{query}&{flag}"),
+    }
+}
+
 pub(crate) fn encode_query(query: &impl Serialize) -> Result<String, Error> {
     let text = serde_urlencoded::to_string(query)
         .map_err(|e| Error::InvalidArgument(format!("cannot encode the query: {e}")))?;

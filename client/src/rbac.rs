@@ -8,7 +8,7 @@
 
 use warden_api::NewRole;
 
-use crate::client::{segment, Request};
+use crate::client::{segment, with_flag, Request};
 use crate::{Client, Created, Error, HasPermission, IsMember, Permission, Removed, Role, UserName};
 
 impl Client {
@@ -135,6 +135,89 @@ impl Client {
         let path = format!("/api/which_users_can/{}", segment(permission)?);
         self.send_listing(path).await
     }
+}
+
+/// Role hierarchy, and the reads that follow it.
+impl Client {
+    /// `POST /api/role/{role}/inherits/{other}`: `role` gains everything `other` grants. 404 when either role does
+    /// not exist; 409 when the edge would form a cycle (`reason` `inheritance_cycle`) or a chain of more than 16
+    /// edges (`inheritance_too_deep`). `created` is `false` when the edge exists.
+    pub async fn add_inheritance(&self, role: &str, other: &str) -> Result<Created, Error> {
+        self.send(Request::post(inheritance_path(role, other)?))
+            .await
+    }
+
+    /// `DELETE /api/role/{role}/inherits/{other}`: removes the edge; `removed` is `false` when there was none.
+    pub async fn remove_inheritance(&self, role: &str, other: &str) -> Result<Removed, Error> {
+        self.send(Request::delete(inheritance_path(role, other)?))
+            .await
+    }
+
+    /// `GET /api/role/{role}/inherits`: the roles `role` inherits, sorted: its own edges, or with `transitive`
+    /// every role reached through them (404 when the role does not exist).
+    pub async fn get_inherited_roles(
+        &self,
+        role: &str,
+        transitive: bool,
+    ) -> Result<Vec<Role>, Error> {
+        let path = format!("/api/role/{}/inherits", segment(role)?);
+        self.send_listing_with(path, transitive.then_some("transitive=true"))
+            .await
+    }
+
+    /// `GET /api/role_permissions/{role}?effective=true`: what the role grants with everything it inherits.
+    pub async fn get_effective_role_permissions(
+        &self,
+        role: &str,
+    ) -> Result<Vec<Permission>, Error> {
+        let path = format!("/api/role_permissions/{}", segment(role)?);
+        self.send_listing_with(path, Some(EFFECTIVE)).await
+    }
+
+    /// `GET /api/members/{role}?effective=true`: the role's members with those of every role inheriting it.
+    pub async fn get_effective_role_members(&self, role: &str) -> Result<Vec<UserName>, Error> {
+        let path = format!("/api/members/{}", segment(role)?);
+        self.send_listing_with(path, Some(EFFECTIVE)).await
+    }
+
+    /// `GET /api/user_roles/{user}?effective=true`: the user's roles with every role those inherit.
+    pub async fn get_effective_user_roles(&self, user: &str) -> Result<Vec<Role>, Error> {
+        let path = format!("/api/user_roles/{}", segment(user)?);
+        self.send_listing_with(path, Some(EFFECTIVE)).await
+    }
+
+    /// `GET /api/membership/{user}/{role}?effective=true`: is the user in the role or in a role inheriting it?
+    pub async fn has_effective_membership(
+        &self,
+        user: &str,
+        role: &str,
+    ) -> Result<IsMember, Error> {
+        let path = membership_path(user, role)?;
+        let query = with_flag(self.read_query()?, Some(EFFECTIVE));
+        self.send(Request::get(format!("{path}{query}"))).await
+    }
+
+    /// `GET /api/permission/{role}/{permission}?effective=true`: does the role grant the permission itself or
+    /// through a role it inherits?
+    pub async fn role_has_effective_permission(
+        &self,
+        role: &str,
+        permission: &str,
+    ) -> Result<HasPermission, Error> {
+        let path = permission_path(role, permission)?;
+        let query = with_flag(self.read_query()?, Some(EFFECTIVE));
+        self.send(Request::get(format!("{path}{query}"))).await
+    }
+}
+
+const EFFECTIVE: &str = "effective=true";
+
+fn inheritance_path(role: &str, other: &str) -> Result<String, Error> {
+    Ok(format!(
+        "/api/role/{}/inherits/{}",
+        segment(role)?,
+        segment(other)?
+    ))
 }
 
 fn permission_path(role: &str, permission: &str) -> Result<String, Error> {

@@ -490,3 +490,118 @@ async fn a_listing_longer_than_one_page_comes_whole() {
         "sorted, no repeats"
     );
 }
+
+#[tokio::test]
+async fn role_hierarchy_is_written_read_and_followed() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    for role in ["admin", "editor", "viewer"] {
+        client.create_role(role, None).await.unwrap();
+    }
+    client.add_permission("viewer", "read").await.unwrap();
+    client.add_permission("editor", "write").await.unwrap();
+    client.add_membership("ann", "admin").await.unwrap();
+    assert!(
+        client
+            .add_inheritance("admin", "editor")
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        client
+            .add_inheritance("editor", "viewer")
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        !client
+            .add_inheritance("editor", "viewer")
+            .await
+            .unwrap()
+            .created
+    );
+
+    let cycle = client.add_inheritance("viewer", "admin").await.unwrap_err();
+    assert_eq!(cycle.status(), Some(409), "{cycle}");
+    let missing = client.add_inheritance("admin", "ghost").await.unwrap_err();
+    assert_eq!(missing.status(), Some(404), "{missing}");
+
+    assert!(
+        client
+            .user_has_permission("ann", "read")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    assert_eq!(
+        roles(client.get_inherited_roles("admin", false).await.unwrap()),
+        ["editor"]
+    );
+    assert_eq!(
+        roles(client.get_inherited_roles("admin", true).await.unwrap()),
+        ["editor", "viewer"]
+    );
+    assert_eq!(
+        permissions(
+            client
+                .get_effective_role_permissions("admin")
+                .await
+                .unwrap()
+        ),
+        ["read", "write"]
+    );
+    assert!(permissions(client.get_role_permissions("admin").await.unwrap()).is_empty());
+    assert_eq!(
+        users(client.get_effective_role_members("viewer").await.unwrap()),
+        ["ann"]
+    );
+    assert_eq!(
+        roles(client.get_effective_user_roles("ann").await.unwrap()),
+        ["admin", "editor", "viewer"]
+    );
+    assert!(
+        client
+            .has_effective_membership("ann", "viewer")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        !client
+            .has_membership("ann", "viewer")
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        client
+            .role_has_effective_permission("admin", "read")
+            .await
+            .unwrap()
+            .has_permission
+    );
+
+    assert!(
+        client
+            .remove_inheritance("admin", "editor")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(
+        !client
+            .remove_inheritance("admin", "editor")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(
+        !client
+            .user_has_permission("ann", "read")
+            .await
+            .unwrap()
+            .has_permission
+    );
+}

@@ -91,6 +91,14 @@ impl From<ServiceError> for ApiError {
                 ..Self::new(StatusCode::CONFLICT, err.to_string())
             },
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::InheritanceCycle { .. } => Self {
+                reason: Some("inheritance_cycle"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
+            ServiceError::InheritanceTooDeep { .. } => Self {
+                reason: Some("inheritance_too_deep"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
             ServiceError::ClientKeyRetired | ServiceError::InvalidRecoveryKey => {
                 Self::unauthorized(err.to_string())
             }

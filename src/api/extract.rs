@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
-use warden_api::ReadQuery;
+use crate::service::Reach;
+use warden_api::{EffectiveQuery, ReadQuery, TransitiveQuery};
 use warden_core::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
 
 /// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
@@ -92,6 +93,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Consistency {
         Ok(Self {
             min_revision: query.min_revision,
         })
+    }
+}
+
+/// `?effective=true` on a structural read: follow role inheritance; otherwise the rows as written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Effective(pub Reach);
+
+impl<S: Send + Sync> FromRequestParts<S> for Effective {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<EffectiveQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("effective must be true or false"))?;
+        Ok(Self(reach(query.effective)))
+    }
+}
+
+/// `?transitive=true` on an inheritance listing: every role reached, not only the role's own edges.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Transitive(pub Reach);
+
+impl<S: Send + Sync> FromRequestParts<S> for Transitive {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<TransitiveQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("transitive must be true or false"))?;
+        Ok(Self(reach(query.transitive)))
+    }
+}
+
+fn reach(follow: Option<bool>) -> Reach {
+    if follow == Some(true) {
+        Reach::Effective
+    } else {
+        Reach::Direct
     }
 }
 

@@ -5,10 +5,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
 use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
+use warden_api::EffectiveQuery;
 use warden_api::Name as WireName;
 use warden_api::{Created, Envelope, Failures, IsMember, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
@@ -25,7 +26,7 @@ fn user_and_role((user, role): (String, String)) -> Result<(Name, Name), ApiErro
     get,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ReadQuery),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ReadQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the user is in the role", body = Envelope<IsMember>),
@@ -38,11 +39,19 @@ async fn is_member(
     Context(context): Context,
     ApiPath(path): ApiPath<(String, String)>,
     consistency: Consistency,
+    Effective(reach): Effective,
 ) -> ApiResult {
     let (user, role) = user_and_role(path)?;
     let is_member = state
         .rbac
-        .is_member(&tenant, &context, &user, &role, consistency.min_revision)
+        .is_member(
+            &tenant,
+            &context,
+            &user,
+            &role,
+            reach,
+            consistency.min_revision,
+        )
         .await?;
     state.metrics.decision(Check::Membership, is_member);
     let reason = if is_member {

@@ -15,6 +15,7 @@ mod extract;
 mod fallback;
 mod guard;
 mod health;
+mod inheritance;
 mod memberships;
 mod metrics;
 mod openapi;
@@ -92,6 +93,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(metrics::router())
         .merge(roles::router())
+        .merge(inheritance::router())
         .merge(permissions::router())
         .merge(memberships::router())
         .merge(queries::router())

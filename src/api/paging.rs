@@ -38,6 +38,15 @@ pub struct Paging {
     /// The request's path as sent (still percent-encoded), for the `next` link.
     path: String,
     min_revision: Option<i64>,
+    /// `effective=true&` or `transitive=true&` when the request followed inheritance, so its next page does too.
+    follow: &'static str,
+}
+
+/// The inheritance flags a listing may carry, read leniently (their own extractors reject bad values).
+#[derive(Debug, Default, serde::Deserialize)]
+struct FollowQuery {
+    effective: Option<String>,
+    transitive: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Paging {
@@ -60,11 +69,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             .get::<OriginalUri>()
             .map_or_else(|| parts.uri.path(), |uri| uri.0.path())
             .to_owned();
+        let follow = Query::<FollowQuery>::from_request_parts(parts, state)
+            .await
+            .map(|Query(flags)| {
+                if flags.effective.as_deref() == Some("true") {
+                    "effective=true&"
+                } else if flags.transitive.as_deref() == Some("true") {
+                    "transitive=true&"
+                } else {
+                    ""
+                }
+            })
+            .unwrap_or_default();
         Ok(Self {
             after,
             limit,
             path,
             min_revision: query.min_revision.filter(|r| *r >= 0),
+            follow,
         })
     }
 }
@@ -116,8 +138,9 @@ impl Paging {
                 .map(|r| format!("min_revision={r}&"))
                 .unwrap_or_default();
             format!(
-                "{path}?{revision}cursor={cursor}&limit={limit}",
+                "{path}?{revision}{follow}cursor={cursor}&limit={limit}",
                 path = self.path,
+                follow = self.follow,
                 limit = self.limit
             )
         });

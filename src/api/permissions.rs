@@ -5,10 +5,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
 use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
+use warden_api::EffectiveQuery;
 use warden_api::Name as WireName;
 use warden_api::{Created, Envelope, Failures, HasPermission, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
@@ -28,7 +29,7 @@ fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Na
     get,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name"), ReadQuery),
+    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name"), ReadQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the role grants the permission", body = Envelope<HasPermission>),
@@ -41,6 +42,7 @@ async fn role_has_permission(
     Context(context): Context,
     ApiPath(path): ApiPath<(String, String)>,
     consistency: Consistency,
+    Effective(reach): Effective,
 ) -> ApiResult {
     let (role, permission) = role_and_permission(path)?;
     let has_permission = state
@@ -50,6 +52,7 @@ async fn role_has_permission(
             &context,
             &role,
             &permission,
+            reach,
             consistency.min_revision,
         )
         .await?;

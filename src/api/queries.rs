@@ -5,7 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
 use super::paging::Paging;
 use super::views;
 use super::{ApiError, ApiResult, AppState};
@@ -13,8 +13,8 @@ use crate::metrics::Check;
 use crate::service::{NameListing, RoleListing};
 use warden_api::Name as WireName;
 use warden_api::{
-    Envelope, Failures, HasPermission, ListingQuery, PageEnvelope, Permission, ReadQuery, Role,
-    UserName,
+    EffectiveQuery, Envelope, Failures, HasPermission, ListingQuery, PageEnvelope, Permission,
+    ReadQuery, Role, UserName,
 };
 use warden_core::domain::{NameKind, RequestContext, TenantScope};
 
@@ -131,7 +131,7 @@ async fn user_permissions(
     get,
     path = "/api/user_roles/{user}",
     tag = "checks",
-    params(("user" = WireName, Path, description = "user name"), ListingQuery),
+    params(("user" = WireName, Path, description = "user name"), ListingQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the user's roles, sorted", body = PageEnvelope<Vec<Role>>),
@@ -143,6 +143,7 @@ async fn user_roles(
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
     consistency: Consistency,
+    Effective(reach): Effective,
     paging: Paging,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
@@ -150,7 +151,7 @@ async fn user_roles(
         .rbac
         .role_listing(
             &tenant,
-            RoleListing::OfUser(&user),
+            RoleListing::OfUser(&user, reach),
             paging.request(),
             consistency.min_revision,
         )
@@ -162,7 +163,7 @@ async fn user_roles(
     get,
     path = "/api/role_permissions/{role}",
     tag = "checks",
-    params(("role" = WireName, Path, description = "role name"), ListingQuery),
+    params(("role" = WireName, Path, description = "role name"), ListingQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the role's permissions, sorted", body = PageEnvelope<Vec<Permission>>),
@@ -174,10 +175,11 @@ async fn role_permissions(
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
     consistency: Consistency,
+    Effective(reach): Effective,
     paging: Paging,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let listing = NameListing::RolePermissions(&role);
+    let listing = NameListing::RolePermissions(&role, reach);
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)
@@ -194,7 +196,7 @@ async fn role_permissions(
     get,
     path = "/api/members/{role}",
     tag = "checks",
-    params(("role" = WireName, Path, description = "role name"), ListingQuery),
+    params(("role" = WireName, Path, description = "role name"), ListingQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the role's members, sorted", body = PageEnvelope<Vec<UserName>>),
@@ -206,10 +208,11 @@ async fn members(
     Tenant(tenant): Tenant,
     ApiPath(role): ApiPath<String>,
     consistency: Consistency,
+    Effective(reach): Effective,
     paging: Paging,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let listing = NameListing::Members(&role);
+    let listing = NameListing::Members(&role, reach);
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)

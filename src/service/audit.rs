@@ -185,6 +185,9 @@ impl AuditLog {
             Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
                 format!("role={role} user={}", self.user_ref(&scope.id, user))
             }
+            Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
+                format!("role={role} parent={parent}")
+            }
         };
         self.draft(change.op(), target, context)
     }

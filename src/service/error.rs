@@ -7,6 +7,19 @@ use warden_store::StoreError;
 pub enum ServiceError {
     #[error("role `{0}` not found")]
     RoleNotFound(Name),
+    /// The new inheritance edge would make the role inherit itself (409).
+    #[error(
+        "role `{role}` cannot inherit `{parent}`: that would form a cycle (a role cannot inherit itself, directly or \
+         through the roles it inherits)"
+    )]
+    InheritanceCycle { role: Name, parent: Name },
+    /// The new inheritance edge would make a chain too long (409).
+    #[error("role `{role}` cannot inherit `{parent}`: the chain through it would be longer than {limit} edges")]
+    InheritanceTooDeep {
+        role: Name,
+        parent: Name,
+        limit: usize,
+    },
     #[error("revision `{wanted}` is not visible yet (this instance is at `{current}`)")]
     RevisionNotReached { wanted: i64, current: i64 },
     #[error("revision `{wanted}` does not exist (the tenant is at `{head}`)")]

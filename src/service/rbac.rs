@@ -17,8 +17,9 @@ use warden_store::{now_millis, PendingChange, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
-use super::model::{Listed, ModelRef, Models, PageRequest, RoleInfo};
+use super::model::{Listed, ModelRef, Models, PageRequest, Reach, RoleInfo};
 use super::{ServiceError, Tenants};
+use warden_core::rules::inheritance::MAX_INHERITANCE_DEPTH;
 
 /// The `reason` of a decision refused under strict users, as `auth` names it.
 pub const NOT_KEY_BACKED: &str = "user_not_key_backed";
@@ -69,7 +70,10 @@ impl RbacService {
     async fn within_quota(&self, scope: &TenantScope, change: &Change) -> Result<(), ServiceError> {
         if matches!(
             change,
-            Change::DeleteRole { .. } | Change::Revoke { .. } | Change::RemoveMember { .. }
+            Change::DeleteRole { .. }
+                | Change::Revoke { .. }
+                | Change::RemoveMember { .. }
+                | Change::Disinherit { .. }
         ) {
             return Ok(());
         }
@@ -82,17 +86,22 @@ impl RbacService {
                     && counts.roles >= quotas.roles)
                     .then_some(("role", quotas.roles)),
                 Change::Grant { role, permission } => {
-                    (m.role_has_permission(role.as_str(), permission.as_str()) == Some(false)
+                    (m.role_has_permission(role.as_str(), permission.as_str(), Reach::Direct)
+                        == Some(false)
                         && counts.grants >= quotas.grants)
                         .then_some(("grant", quotas.grants))
                 }
-                Change::AddMember { user, role } => (m.is_member(user.as_str(), role.as_str())
-                    == Some(false)
-                    && counts.memberships >= quotas.memberships)
-                    .then_some(("membership", quotas.memberships)),
-                Change::DeleteRole { .. } | Change::Revoke { .. } | Change::RemoveMember { .. } => {
-                    None
+                Change::AddMember { user, role } => {
+                    (m.is_member(user.as_str(), role.as_str(), Reach::Direct) == Some(false)
+                        && counts.memberships >= quotas.memberships)
+                        .then_some(("membership", quotas.memberships))
                 }
+                Change::Inherit { .. } => (m.counts().inheritance_edges >= quotas.grants)
+                    .then_some(("inheritance edge", quotas.grants)),
+                Change::DeleteRole { .. }
+                | Change::Revoke { .. }
+                | Change::RemoveMember { .. }
+                | Change::Disinherit { .. } => None,
             }
         });
         match refused {
@@ -186,6 +195,24 @@ impl RbacService {
             .await?;
         match applied.outcome {
             RoleWrite::RoleMissing => Err(ServiceError::RoleNotFound(change.role().clone())),
+            RoleWrite::ParentMissing | RoleWrite::Cycle | RoleWrite::TooDeep => {
+                let (Change::Inherit { role, parent } | Change::Disinherit { role, parent }) =
+                    change
+                else {
+                    return Err(ServiceError::Internal(anyhow::anyhow!(
+                        "an edge outcome for a change that is no edge"
+                    )));
+                };
+                Err(match applied.outcome {
+                    RoleWrite::ParentMissing => ServiceError::RoleNotFound(parent),
+                    RoleWrite::Cycle => ServiceError::InheritanceCycle { role, parent },
+                    _ => ServiceError::InheritanceTooDeep {
+                        role,
+                        parent,
+                        limit: MAX_INHERITANCE_DEPTH,
+                    },
+                })
+            }
             RoleWrite::Unchanged => Ok(Written {
                 changed: false,
                 revision: applied.revision,
@@ -281,11 +308,12 @@ impl RbacService {
         context: &RequestContext,
         role: &Name,
         permission: &Name,
+        reach: Reach,
         min_revision: Option<i64>,
     ) -> Result<bool, ServiceError> {
         let model = self.model(scope, min_revision).await?;
         let allowed = model
-            .read(|m| m.role_has_permission(role.as_str(), permission.as_str()))
+            .read(|m| m.role_has_permission(role.as_str(), permission.as_str(), reach))
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
         self.audit.decision(
             &scope.id,
@@ -308,12 +336,13 @@ impl RbacService {
         context: &RequestContext,
         user: &Name,
         role: &Name,
+        reach: Reach,
         min_revision: Option<i64>,
     ) -> Result<bool, ServiceError> {
         let model = self.model(scope, min_revision).await?;
         let member = model
             .read(|m| {
-                m.is_member(user.as_str(), role.as_str())
+                m.is_member(user.as_str(), role.as_str(), reach)
                     .map(|member| member && !m.not_key_backed(user.as_str(), now_millis()))
             })
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
@@ -372,12 +401,13 @@ impl RbacService {
                 })
             }
             NameListing::UserPermissions(user) => Ok(m.user_permissions_page(user.as_str(), page)),
-            NameListing::RolePermissions(role) => m
-                .role_permissions_page(role.as_str(), page)
+            NameListing::RolePermissions(role, reach) => m
+                .role_permissions_page(role.as_str(), reach, page)
                 .ok_or_else(|| missing(role)),
-            NameListing::Members(role) => m
-                .role_members_page(role.as_str(), page)
+            NameListing::Members(role, reach) => m
+                .role_members_page(role.as_str(), reach, page)
                 .ok_or_else(|| missing(role)),
+
             NameListing::WhichUsersCan(permission) => {
                 Ok(m.which_users_can_page(permission.as_str(), page))
             }
@@ -393,11 +423,16 @@ impl RbacService {
         min_revision: Option<i64>,
     ) -> Result<Listed<RoleInfo>, ServiceError> {
         let model = self.model(scope, min_revision).await?;
-        Ok(model.read(|m| match listing {
-            RoleListing::All => m.roles_page(page),
-            RoleListing::OfUser(user) => m.user_roles_page(user.as_str(), page),
-            RoleListing::Granting(permission) => m.which_roles_can_page(permission.as_str(), page),
-        }))
+        model.read(|m| match listing {
+            RoleListing::All => Ok(m.roles_page(page)),
+            RoleListing::OfUser(user, reach) => Ok(m.user_roles_page(user.as_str(), reach, page)),
+            RoleListing::Granting(permission) => {
+                Ok(m.which_roles_can_page(permission.as_str(), page))
+            }
+            RoleListing::Inherited(role, reach) => m
+                .inherited_page(role.as_str(), reach, page)
+                .ok_or_else(|| ServiceError::RoleNotFound(role.clone())),
+        })
     }
 }
 
@@ -406,10 +441,11 @@ impl RbacService {
 pub enum NameListing<'a> {
     /// A user's permissions through all their roles, each once.
     UserPermissions(&'a Name),
-    /// A role's permissions (the role must exist).
-    RolePermissions(&'a Name),
-    /// A role's members (the role must exist).
-    Members(&'a Name),
+    /// A role's permissions (the role must exist); with [`Reach::Effective`] those of the roles it inherits too.
+    RolePermissions(&'a Name, Reach),
+    /// A role's members (the role must exist); with [`Reach::Effective`] those of the roles inheriting it too.
+    Members(&'a Name, Reach),
+
     /// The users holding a permission through any role, each once.
     WhichUsersCan(&'a Name),
 }
@@ -418,8 +454,11 @@ pub enum NameListing<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum RoleListing<'a> {
     All,
-    /// A user's roles.
-    OfUser(&'a Name),
-    /// The roles granting a permission.
+    /// A user's roles; with [`Reach::Effective`] the roles those inherit too.
+    OfUser(&'a Name, Reach),
+    /// The roles granting a permission, directly or through inheritance.
     Granting(&'a Name),
+    /// The roles a role inherits (the role must exist): its own edges, or with [`Reach::Effective`] every role
+    /// reached through them.
+    Inherited(&'a Name, Reach),
 }

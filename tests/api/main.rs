@@ -13,6 +13,7 @@ mod connections;
 mod consistency;
 mod encryption;
 mod flood;
+mod inheritance;
 mod jwt;
 mod jwt_revocation;
 mod key_rotation;

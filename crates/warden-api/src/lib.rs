@@ -38,7 +38,9 @@ pub use client_keys::{Migrated, RecoverRequest, Recovered, RecoveryKey, Rotated}
 pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
 pub use health::{Health, HealthCheck};
 pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, VerifyRequest};
-pub use params::{ListingQuery, Name, Page, PageQuery, ReadQuery, UserListQuery};
+pub use params::{
+    EffectiveQuery, ListingQuery, Name, Page, PageQuery, ReadQuery, TransitiveQuery, UserListQuery,
+};
 pub use rbac::{Created, HasPermission, IsMember, NewRole, Permission, Removed, Role, UserName};
 pub use sessions::{
     NewSession, PermissionAnswers, RemovedCount, Session, SessionCreated, SessionEnded,

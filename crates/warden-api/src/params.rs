@@ -49,6 +49,26 @@ pub struct ReadQuery {
     pub min_revision: Option<i64>,
 }
 
+/// `?effective=` on the structural reads of roles, grants and memberships.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EffectiveQuery {
+    /// `true`: follow role inheritance (a role's grants with those of the roles it inherits; a role's members
+    /// with those of the roles inheriting it; a user's roles with the roles those inherit). Absent or `false`:
+    /// the rows as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective: Option<bool>,
+}
+
+/// `?transitive=` on `GET /api/role/{role}/inherits`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransitiveQuery {
+    /// `true`: every role reached through inheritance, not only the role's own edges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transitive: Option<bool>,
+}
+
 /// `?status=&limit=&cursor=` on `GET /api/users`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

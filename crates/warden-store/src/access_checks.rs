@@ -39,6 +39,14 @@ pub struct AccessRequest<'a> {
     pub now: i64,
 }
 
+/// Whether user `$2` holds role `$3`: is a member of it or of a role that inherits it, directly or not. `UNION`
+/// (not `UNION ALL`) ends the walk even on a cyclic graph, which writers never store anyway.
+const HOLDS_ROLE: &str = "WITH RECURSIVE holders (role) AS ( \
+         SELECT CAST($3 AS TEXT) \
+         UNION SELECT i.role FROM role_inherits i JOIN holders h ON i.parent = h.role WHERE i.tenant = $1) \
+     SELECT EXISTS (SELECT 1 FROM memberships m JOIN holders h ON m.role = h.role \
+                    WHERE m.tenant = $1 AND m.user_name = $2)";
+
 /// The quota windows, in milliseconds.
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -131,15 +139,12 @@ impl Store {
             let is_member = match request.role {
                 None => None,
                 Some(role) => {
-                    let (member,): (bool,) = sqlx::query_as(
-                        "SELECT EXISTS (SELECT 1 FROM memberships \
-                           WHERE tenant = $1 AND user_name = $2 AND role = $3)",
-                    )
-                    .bind(tenant.as_str())
-                    .bind(request.codec.seal(request.user.as_str()).as_ref())
-                    .bind(role.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let (member,): (bool,) = sqlx::query_as(HOLDS_ROLE)
+                        .bind(tenant.as_str())
+                        .bind(request.codec.seal(request.user.as_str()).as_ref())
+                        .bind(role.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
                     Some(member)
                 }
             };

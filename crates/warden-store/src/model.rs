@@ -35,11 +35,12 @@ impl Store {
             Vec<(String, Option<String>)>,
             Vec<(String, String)>,
             Vec<(String, String)>,
+            Vec<(String, String)>,
             Option<(bool,)>,
             Vec<(String, i64)>,
         );
         let now = super::now_millis();
-        let (revision, roles, grants, members, strict, key_backed): Rows = with_reader!(
+        let (revision, roles, grants, members, inherits, strict, key_backed): Rows = with_reader!(
             self,
             |pool| {
                 let mut tx = pool.begin().await?;
@@ -66,6 +67,11 @@ impl Store {
                         .bind(tenant)
                         .fetch_all(&mut *tx)
                         .await?;
+                let inherits =
+                    sqlx::query_as("SELECT role, parent FROM role_inherits WHERE tenant = $1")
+                        .bind(tenant)
+                        .fetch_all(&mut *tx)
+                        .await?;
                 let strict: Option<(bool,)> =
                     sqlx::query_as("SELECT strict_users FROM tenant_settings WHERE tenant = $1")
                         .bind(tenant)
@@ -86,7 +92,9 @@ impl Store {
                     Vec::new()
                 };
                 tx.commit().await?;
-                (revision, roles, grants, members, strict, key_backed)
+                (
+                    revision, roles, grants, members, inherits, strict, key_backed,
+                )
             }
         );
         let open_pairs =
@@ -105,6 +113,8 @@ impl Store {
                 .collect::<Result<_, StoreError>>()?,
             grants: open_pairs(grants)?,
             members: open_pairs(members)?,
+            // Role names are stored as given.
+            inherits,
             strict_users: strict.is_some_and(|(on,)| on),
             // API keys name their user as given (like the users table), not sealed.
             key_backed,
@@ -134,7 +144,11 @@ impl Store {
                 if op == RELOAD_OP {
                     return Ok((revision, None));
                 }
-                let item = item.map(|i| opened(scope, i)).transpose()?;
+                let item = if super::rbac::item_is_sealed(&op) {
+                    item.map(|i| opened(scope, i)).transpose()?
+                } else {
+                    item
+                };
                 Ok((revision, Some(decode_change(&op, &role, item)?)))
             })
             .collect()
@@ -239,6 +253,14 @@ fn decode_change(op: &str, role: &str, item: Option<String>) -> Result<Change, S
         },
         "membership.remove" => Change::RemoveMember {
             user: item_name(NameKind::User)?,
+            role,
+        },
+        "inheritance.add" => Change::Inherit {
+            parent: item_name(NameKind::Role)?,
+            role,
+        },
+        "inheritance.remove" => Change::Disinherit {
+            parent: item_name(NameKind::Role)?,
             role,
         },
         _ => return Err(bad()),

@@ -6,9 +6,10 @@ use super::{with_writer, Store, StoreError};
 
 /// Every tenant-scoped table but `tenant_keys` and `tenants` (a registration is not data): a tenant with a row in
 /// none of them is idle.
-pub(crate) const TENANT_DATA_TABLES: [&str; 15] = [
+pub(crate) const TENANT_DATA_TABLES: [&str; 16] = [
     "roles",
     "role_permissions",
+    "role_inherits",
     "memberships",
     "model_changes",
     "audit_log",

@@ -13,6 +13,7 @@ use super::tokens::{revoke_if_roleless, revoke_members_left_roleless};
 use super::BeginWrite;
 use super::{now_millis, with_writer, Store, StoreError};
 use warden_core::domain::{Change, TenantScope};
+use warden_core::rules::inheritance::{check_new_edge, EdgeRefusal};
 
 /// The outcome of a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,12 @@ pub enum RoleWrite {
     Unchanged,
     /// The role does not exist; nothing was written.
     RoleMissing,
+    /// An inheritance edge names a parent role that does not exist; nothing was written.
+    ParentMissing,
+    /// An inheritance edge would close a cycle; nothing was written.
+    Cycle,
+    /// An inheritance edge would make a chain longer than `MAX_INHERITANCE_DEPTH`; nothing was written.
+    TooDeep,
 }
 
 /// A committed write: what it did and the tenant's revision afterwards.
@@ -51,6 +58,19 @@ const DELETE_ROLE: [&str; 3] = [
     "DELETE FROM roles WHERE tenant = $1 AND name = $2",
 ];
 const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
+const INHERIT: &str =
+    "INSERT INTO role_inherits (tenant, role, parent, created_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT DO NOTHING";
+const DISINHERIT: &str =
+    "DELETE FROM role_inherits WHERE tenant = $1 AND role = $2 AND parent = $3";
+const EDGE_EXISTS: &str =
+    "SELECT 1 FROM role_inherits WHERE tenant = $1 AND role = $2 AND parent = $3";
+const EDGES: &str = "SELECT role, parent FROM role_inherits WHERE tenant = $1";
+/// PostgreSQL only: serialises a tenant's batches that add inheritance edges or delete roles, from their first
+/// statement, so each one's cycle and depth check sees every edge committed before it and no edge can be added
+/// to a role a concurrent batch is deleting. (SQLite has one writer at a time anyway.) Taken before any other
+/// statement, so a batch waiting for it holds no row a holder of it could wait for.
+const HIERARCHY_LOCK: &str = "SELECT pg_advisory_xact_lock(1461, hashtext($1))";
 /// One change of a batch, with its audit entry (when change logging is on).
 #[derive(Debug, Clone)]
 pub struct PendingChange {
@@ -73,8 +93,30 @@ pub(crate) fn sealed_item<'a>(
         Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
             Some(scope.codec.seal(user.as_str()))
         }
+        Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
+            Some(std::borrow::Cow::Borrowed(parent.as_str()))
+        }
         Change::DeleteRole { .. } => None,
     }
+}
+
+/// Whether a change-log op's item is sealed: a permission, member or description is; the parent role of an
+/// inheritance edge is a role name, stored as given like every role name.
+pub(crate) fn item_is_sealed(op: &str) -> bool {
+    !op.starts_with("inheritance.")
+}
+
+/// What one statement of a batch did: rows touched, to be read as an outcome, or the outcome itself.
+enum Step {
+    Rows(u64),
+    Outcome(RoleWrite),
+}
+
+/// Whether any change of the batch takes the hierarchy lock (see [`HIERARCHY_LOCK`]).
+fn touches_hierarchy(batch: &[PendingChange]) -> bool {
+    batch
+        .iter()
+        .any(|p| matches!(p.change, Change::Inherit { .. } | Change::DeleteRole { .. }))
 }
 
 impl Store {
@@ -121,28 +163,44 @@ impl Store {
         let now = now_millis();
         let postgres = self.is_postgres();
 
+        let hierarchy_lock = postgres && touches_hierarchy(batch);
+
         with_writer!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            if hierarchy_lock {
+                sqlx::query(HIERARCHY_LOCK)
+                    .bind(tenant)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // The tenant's edges, read on the batch's first new edge and kept current through the batch.
+            let mut edges: Option<Vec<(String, String)>> = None;
             let mut outcomes = Vec::with_capacity(batch.len());
             for (pending, sealed) in batch.iter().zip(&sealed) {
                 let change = &pending.change;
                 let role = change.role().as_str();
                 let sealed = sealed.as_deref();
-                let affected = match change {
+                if matches!(change, Change::DeleteRole { .. }) {
+                    // Its edges go with it (the foreign keys' cascade).
+                    edges = None;
+                }
+                let step = match change {
                     Change::CreateRole { .. } | Change::Grant { .. } | Change::AddMember { .. } => {
                         let sql = match change {
                             Change::CreateRole { .. } => CREATE_ROLE,
                             Change::Grant { .. } => GRANT,
                             _ => ADD_MEMBER,
                         };
-                        sqlx::query(sql)
-                            .bind(tenant)
-                            .bind(role)
-                            .bind(sealed)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected()
+                        Step::Rows(
+                            sqlx::query(sql)
+                                .bind(tenant)
+                                .bind(role)
+                                .bind(sealed)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected(),
+                        )
                     }
                     Change::Revoke { .. } | Change::RemoveMember { .. } => {
                         let sql = if matches!(change, Change::Revoke { .. }) {
@@ -161,7 +219,74 @@ impl Store {
                             // A user left without a role loses every JWT family in this transaction.
                             revoke_if_roleless!(tx, tenant, sealed, now);
                         }
-                        affected
+                        Step::Rows(affected)
+                    }
+                    Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
+                        let parent = parent.as_str();
+                        let exists = |name: &str| {
+                            sqlx::query_as::<_, (i32,)>(ROLE_EXISTS)
+                                .bind(tenant)
+                                .bind(name.to_owned())
+                        };
+                        Step::Outcome(if exists(role).fetch_optional(&mut *tx).await?.is_none() {
+                            RoleWrite::RoleMissing
+                        } else if exists(parent).fetch_optional(&mut *tx).await?.is_none() {
+                            RoleWrite::ParentMissing
+                        } else if matches!(change, Change::Disinherit { .. }) {
+                            let affected = sqlx::query(DISINHERIT)
+                                .bind(tenant)
+                                .bind(role)
+                                .bind(parent)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            if let Some(edges) = edges.as_mut() {
+                                edges.retain(|(r, p)| !(r == role && p == parent));
+                            }
+                            if affected > 0 {
+                                RoleWrite::Changed
+                            } else {
+                                RoleWrite::Unchanged
+                            }
+                        } else if sqlx::query_as::<_, (i32,)>(EDGE_EXISTS)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(parent)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .is_some()
+                        {
+                            RoleWrite::Unchanged
+                        } else {
+                            if edges.is_none() {
+                                edges = Some(
+                                    sqlx::query_as(EDGES)
+                                        .bind(tenant)
+                                        .fetch_all(&mut *tx)
+                                        .await?,
+                                );
+                            }
+                            let known = edges.get_or_insert_with(Vec::new);
+                            match check_new_edge(
+                                known.iter().map(|(r, p)| (r.as_str(), p.as_str())),
+                                role,
+                                parent,
+                            ) {
+                                Err(EdgeRefusal::Cycle) => RoleWrite::Cycle,
+                                Err(EdgeRefusal::TooDeep) => RoleWrite::TooDeep,
+                                Ok(()) => {
+                                    sqlx::query(INHERIT)
+                                        .bind(tenant)
+                                        .bind(role)
+                                        .bind(parent)
+                                        .bind(now)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    known.push((role.to_owned(), parent.to_owned()));
+                                    RoleWrite::Changed
+                                }
+                            }
+                        })
                     }
                     Change::DeleteRole { .. } => {
                         // Members whose only role this is lose every JWT family in this transaction.
@@ -175,26 +300,30 @@ impl Store {
                                 .await?
                                 .rows_affected();
                         }
-                        affected
+                        Step::Rows(affected)
                     }
                 };
-                let outcome = if affected > 0 {
-                    RoleWrite::Changed
-                } else if matches!(
-                    change,
-                    Change::CreateRole { .. } | Change::DeleteRole { .. }
-                ) {
-                    RoleWrite::Unchanged
-                } else {
-                    let exists: Option<(i32,)> = sqlx::query_as(ROLE_EXISTS)
-                        .bind(tenant)
-                        .bind(role)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if exists.is_some() {
-                        RoleWrite::Unchanged
-                    } else {
-                        RoleWrite::RoleMissing
+                let outcome = match step {
+                    Step::Outcome(outcome) => outcome,
+                    Step::Rows(affected) if affected > 0 => RoleWrite::Changed,
+                    Step::Rows(_) => {
+                        if matches!(
+                            change,
+                            Change::CreateRole { .. } | Change::DeleteRole { .. }
+                        ) {
+                            RoleWrite::Unchanged
+                        } else {
+                            let exists: Option<(i32,)> = sqlx::query_as(ROLE_EXISTS)
+                                .bind(tenant)
+                                .bind(role)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            if exists.is_some() {
+                                RoleWrite::Unchanged
+                            } else {
+                                RoleWrite::RoleMissing
+                            }
+                        }
                     }
                 };
                 outcomes.push(outcome);
@@ -250,5 +379,8 @@ pub fn outcome_name(outcome: RoleWrite) -> &'static str {
         RoleWrite::Changed => "changed",
         RoleWrite::Unchanged => "unchanged",
         RoleWrite::RoleMissing => "role_not_found",
+        RoleWrite::ParentMissing => "parent_not_found",
+        RoleWrite::Cycle => "cycle",
+        RoleWrite::TooDeep => "too_deep",
     }
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 
 pub use sync::spawn_sync;
-pub use warden_core::model::{Listed, ModelCounts, PageRequest, RoleInfo, TenantModel};
+pub use warden_core::model::{Listed, ModelCounts, PageRequest, Reach, RoleInfo, TenantModel};
 
 use warden_core::domain::{Change, TenantId, TenantScope};
 use warden_store::{Store, StoreError};

@@ -18,6 +18,8 @@ logger = logging.getLogger("warden_client")
 Moment = Union[str, datetime]
 _Client = TypeVar("_Client", bound="_AsyncBase")
 _View = TypeVar("_View", bound="_AsyncBase")
+#: The query flag that makes a structural RBAC read follow role inheritance.
+_EFFECTIVE = {"effective": "true"}
 
 
 class _AsyncBase:
@@ -157,13 +159,18 @@ class _AsyncBase:
         self._revisions.saw(data)
         return data
 
-    async def _listing(self, route: str, *values: str, rbac_read: bool = True) -> list[Any]:
-        """Every item of a paged listing, following ``next_cursor``."""
+    async def _listing(
+        self, route: str, *values: str, rbac_read: bool = True, params: Optional[dict[str, str]] = None
+    ) -> list[Any]:
+        """Every item of a paged listing, following ``next_cursor``; ``params`` (such as ``effective=true``) are
+        sent on every page, beside the cursor."""
         items: list[Any] = []
         cursor: Optional[str] = None
         while True:
-            params = {"cursor": cursor} if cursor else None
-            envelope = await self._send("GET", route, *values, params=params, rbac_read=rbac_read)
+            query = dict(params or {})
+            if cursor:
+                query["cursor"] = cursor
+            envelope = await self._send("GET", route, *values, params=query or None, rbac_read=rbac_read)
             items.extend(_core.expect_list(_core.data_of(envelope), route))
             cursor = _core.next_cursor(envelope)
             if cursor is None:
@@ -598,6 +605,54 @@ class AsyncWardenClient(_AsyncBase):
     async def which_users_can(self, name: str) -> list[JSON]:
         """``GET /api/which_users_can/{name}``: ``[{"user"}]``."""
         return await self._listing("/api/which_users_can/{name}", name)
+
+    # ------------------------------------------------------------------ role inheritance
+
+    async def add_inheritance(self, role: str, other: str) -> JSON:
+        """``POST /api/role/{role}/inherits/{other}``: ``role`` gains everything ``other`` grants; ``{"created",
+        "revision"}`` (``created: false`` if it already inherited it). A missing role raises
+        :class:`RefusedError` 404; an edge that would close a cycle or make a chain longer than 16 edges raises 409
+        with ``reason == "inheritance_cycle"`` / ``"inheritance_too_deep"``."""
+        return await self._write("POST", "/api/role/{role}/inherits/{other}", role, other, idempotent=True)
+
+    async def remove_inheritance(self, role: str, other: str) -> JSON:
+        """``DELETE /api/role/{role}/inherits/{other}``: ``{"removed", "revision"}`` (a missing role is 404)."""
+        return await self._write("DELETE", "/api/role/{role}/inherits/{other}", role, other)
+
+    async def get_inherited_roles(self, role: str, transitive: bool = False) -> list[JSON]:
+        """``GET /api/role/{role}/inherits``: the roles ``role`` inherits directly, ``[{"role", "description"}]``;
+        ``transitive=True``: every role reached through inheritance. A missing role is 404."""
+        params = {"transitive": "true"} if transitive else None
+        return await self._listing("/api/role/{role}/inherits", role, params=params)
+
+    async def get_effective_role_permissions(self, role: str) -> list[JSON]:
+        """``GET /api/role_permissions/{role}?effective=true``: ``[{"name"}]``, the role's own permissions and
+        those of every role it inherits."""
+        return await self._listing("/api/role_permissions/{role}", role, params=_EFFECTIVE)
+
+    async def get_effective_role_members(self, role: str) -> list[JSON]:
+        """``GET /api/members/{role}?effective=true``: ``[{"user"}]``, the role's members and those of every role
+        inheriting it."""
+        return await self._listing("/api/members/{role}", role, params=_EFFECTIVE)
+
+    async def get_effective_user_roles(self, user: str) -> list[JSON]:
+        """``GET /api/user_roles/{user}?effective=true``: ``[{"role", "description"}]``, the user's roles and every
+        role they inherit."""
+        return await self._listing("/api/user_roles/{user}", user, params=_EFFECTIVE)
+
+    async def has_effective_membership(self, user: str, role: str) -> bool:
+        """``GET /api/membership/{user}/{role}?effective=true``: is the user in the role or in a role inheriting
+        it?"""
+        route = "/api/membership/{user}/{role}"
+        data = await self._data("GET", route, user, role, params=_EFFECTIVE, rbac_read=True)
+        return _core.flag(data, "is_member", route)
+
+    async def role_has_effective_permission(self, role: str, name: str) -> bool:
+        """``GET /api/permission/{role}/{name}?effective=true``: does the role, or a role it inherits, grant the
+        permission?"""
+        route = "/api/permission/{role}/{name}"
+        data = await self._data("GET", route, role, name, params=_EFFECTIVE, rbac_read=True)
+        return _core.flag(data, "has_permission", route)
 
     # ------------------------------------------------------------------ workflows
 

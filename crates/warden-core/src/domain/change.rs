@@ -28,6 +28,15 @@ pub enum Change {
         user: Name,
         role: Name,
     },
+    /// `role` gains everything `parent` grants.
+    Inherit {
+        role: Name,
+        parent: Name,
+    },
+    Disinherit {
+        role: Name,
+        parent: Name,
+    },
 }
 
 impl Change {
@@ -39,7 +48,9 @@ impl Change {
             | Self::Grant { role, .. }
             | Self::Revoke { role, .. }
             | Self::AddMember { role, .. }
-            | Self::RemoveMember { role, .. } => role,
+            | Self::RemoveMember { role, .. }
+            | Self::Inherit { role, .. }
+            | Self::Disinherit { role, .. } => role,
         }
     }
 
@@ -52,6 +63,8 @@ impl Change {
             Self::Revoke { .. } => "permission.revoke",
             Self::AddMember { .. } => "membership.add",
             Self::RemoveMember { .. } => "membership.remove",
+            Self::Inherit { .. } => "inheritance.add",
+            Self::Disinherit { .. } => "inheritance.remove",
         }
     }
 }

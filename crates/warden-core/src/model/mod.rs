@@ -1,7 +1,12 @@
 //! One tenant's RBAC model in memory, and the snapshot it is built from.
 
+mod ids;
+mod listing;
+mod queries;
 mod snapshot;
 mod tenant_model;
 
+pub use listing::{Listed, PageRequest};
+pub use queries::{Reach, RoleInfo};
 pub use snapshot::ModelSnapshot;
-pub use tenant_model::{Listed, ModelCounts, PageRequest, RoleInfo, TenantModel};
+pub use tenant_model::{ModelCounts, TenantModel};

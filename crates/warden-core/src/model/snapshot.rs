@@ -10,6 +10,8 @@ pub struct ModelSnapshot {
     pub grants: Vec<(String, String)>,
     /// (role, user)
     pub members: Vec<(String, String)>,
+    /// (role, parent): `role` inherits everything `parent` grants.
+    pub inherits: Vec<(String, String)>,
     /// The tenant's `strict_users` setting.
     pub strict_users: bool,
     /// Under `strict_users` only: each user with an active API key, and when their last one expires (Unix ms,

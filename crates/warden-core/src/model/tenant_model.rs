@@ -1,43 +1,53 @@
-//! One tenant's RBAC model in memory, indexed both ways so every question is a few hash look-ups.
+//! One tenant's RBAC model in memory: roles with their grants, members and inheritance edges, indexed both ways so
+//! every decision is a few look-ups.
+//!
+//! Names are interned (see [`super::ids`]): every edge is a pair of `u32`s in sorted vectors. For each permission
+//! the model keeps its *holders*, the roles that grant it directly or through inheritance, so a decision costs the
+//! same with a hierarchy as without: are any of the user's roles among the permission's holders. Inheritance
+//! edges and grants keep the holders up to date when they change (a write walks the few roles it affects).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
+use super::ids::{Id, IdSet, Interner};
 use super::ModelSnapshot;
 use crate::domain::Change;
 
-/// The model's maps and sets: foldhash is several times faster than SipHash on short names, and its per-process
-/// random seed still keeps attacker-chosen names from forcing collisions.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
-
-/// A role as listed: its name and optional description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleInfo {
-    pub name: String,
-    pub description: Option<String>,
-}
-
 #[derive(Debug, Default)]
-struct RoleNode {
-    description: Option<String>,
-    permissions: HashSet<Arc<str>>,
-    members: HashSet<Arc<str>>,
+pub(super) struct RoleNode {
+    pub(super) description: Option<Box<str>>,
+    /// Permissions granted to this role itself.
+    pub(super) permissions: IdSet,
+    /// Users who are members of this role itself.
+    pub(super) members: IdSet,
+    /// Roles this one inherits.
+    pub(super) parents: IdSet,
+    /// Roles inheriting this one.
+    pub(super) children: IdSet,
 }
 
-/// Roles with their grants and members, plus the reverse indexes user → roles and permission → roles.
+/// Roles with their grants, members and inheritance, plus the reverse indexes user → roles and permission →
+/// holders.
 #[derive(Debug, Default)]
 pub struct TenantModel {
     revision: i64,
-    roles: HashMap<Arc<str>, RoleNode>,
-    user_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
-    permission_roles: HashMap<Arc<str>, HashSet<Arc<str>>>,
+    pub(super) role_names: Interner,
+    /// By role id; `None` for a freed id.
+    pub(super) roles: Vec<Option<RoleNode>>,
+    pub(super) user_names: Interner,
+    /// By user id: the roles the user is a member of.
+    pub(super) users: Vec<IdSet>,
+    pub(super) permission_names: Interner,
+    /// By permission id: the roles that grant it, directly or through inheritance.
+    pub(super) holders: Vec<IdSet>,
     /// Kept as the model changes, so the memory estimate and the quotas cost O(1).
     grants: usize,
     memberships: usize,
+    edges: usize,
+    holdings: usize,
     /// Strict users: decisions about a user without an active API key are negative.
     strict_users: bool,
     /// Under `strict_users`: user → when their last active API key expires (Unix ms).
-    key_backed: HashMap<Box<str>, i64>,
+    key_backed: HashMap<Box<str>, i64, foldhash::fast::RandomState>,
 }
 
 /// How many rows of each kind a model holds (for the per-tenant quotas).
@@ -46,77 +56,26 @@ pub struct ModelCounts {
     pub roles: usize,
     pub grants: usize,
     pub memberships: usize,
+    pub inheritance_edges: usize,
 }
 
-/// Rough bytes per stored name, including hash-table overhead; used only for the memory budget.
-const ENTRY_OVERHEAD: usize = 96;
+/// Rough bytes per interned name (the name, its slot and its index entry, its per-id table entry).
+const NAME_OVERHEAD: usize = 72;
+/// Bytes per element of a sorted id set.
+const EDGE_BYTES: usize = std::mem::size_of::<Id>();
 
-/// Returns the shared copy of `name` held as a key of `index`, or a new one, so each name is allocated once.
-fn interned<V>(index: &HashMap<Arc<str>, V>, name: &str) -> Arc<str> {
-    index
-        .get_key_value(name)
-        .map_or_else(|| Arc::from(name), |(key, _)| key.clone())
-}
-
-/// Which part of a sorted listing to answer: the names after `after` (exclusive), at most `limit` of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest<'a> {
-    pub after: Option<&'a str>,
-    pub limit: usize,
-}
-
-impl PageRequest<'_> {
-    /// The whole listing.
-    pub const ALL: PageRequest<'static> = PageRequest {
-        after: None,
-        limit: usize::MAX,
-    };
-}
-
-/// One page of a sorted listing (a "page": `Page` is the users service's); `more` says whether names follow its last one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed<T> {
-    pub items: Vec<T>,
-    pub more: bool,
-}
-
-/// The page's names: the `limit` smallest distinct names after the cursor, sorted, and whether more follow. It keeps
-/// only a bounded ordered set of borrowed names (`limit + 1` of them, O(n log limit) in all), so a page never
-/// costs a sorted copy of the whole listing under the model's lock.
-fn page_of<'m>(
-    names: impl Iterator<Item = &'m Arc<str>>,
-    page: PageRequest<'_>,
-) -> Listed<&'m str> {
-    let keep = page.limit.saturating_add(1);
-    let mut smallest: std::collections::BTreeSet<&'m str> = std::collections::BTreeSet::new();
-    for name in names {
-        let name: &'m str = name;
-        if page.after.is_some_and(|after| name <= after) {
-            continue;
-        }
-        if smallest.len() == keep && smallest.last().is_some_and(|&last| name >= last) {
-            continue;
-        }
-        smallest.insert(name);
-        if smallest.len() > keep {
-            smallest.pop_last();
-        }
+/// Grows `table` so that `id` indexes it.
+fn slot<T: Default>(table: &mut Vec<T>, id: Id) -> &mut T {
+    let at = id as usize;
+    if table.len() <= at {
+        table.resize_with(at + 1, T::default);
     }
-    let more = smallest.len() > page.limit;
-    Listed {
-        items: smallest.into_iter().take(page.limit).collect(),
-        more,
-    }
-}
-
-fn owned(page: Listed<&str>) -> Listed<String> {
-    Listed {
-        items: page.items.into_iter().map(str::to_owned).collect(),
-        more: page.more,
-    }
+    &mut table[at]
 }
 
 impl TenantModel {
+    /// Builds the model in bulk: ids are collected unsorted and each set sorted once, so a million memberships
+    /// load in well under a second.
     pub fn from_snapshot(snapshot: ModelSnapshot) -> Self {
         let mut model = Self {
             revision: snapshot.revision,
@@ -130,15 +89,80 @@ impl TenantModel {
                 .map(|(user, until)| (user.into_boxed_str(), until)),
         );
         for (role, description) in snapshot.roles {
-            model.create_role(&role, description);
+            model.create_role(&role, description.map(String::into_boxed_str));
         }
-        for (role, permission) in snapshot.grants {
-            model.grant(&role, &permission);
+        let role_count = model.roles.len();
+        let mut members: Vec<Vec<Id>> = vec![Vec::new(); role_count];
+        let mut user_roles: Vec<Vec<Id>> = Vec::new();
+        for (role, user) in &snapshot.members {
+            let Some(role) = model.role_names.get(role) else {
+                continue;
+            };
+            let user = model.user_names.intern(user);
+            members[role as usize].push(user);
+            slot(&mut user_roles, user).push(role);
         }
-        for (role, user) in snapshot.members {
-            model.add_member(&user, &role);
+        let mut granted: Vec<Vec<Id>> = vec![Vec::new(); role_count];
+        for (role, permission) in &snapshot.grants {
+            let Some(role) = model.role_names.get(role) else {
+                continue;
+            };
+            granted[role as usize].push(model.permission_names.intern(permission));
         }
+        for (role, node) in model.roles.iter_mut().enumerate() {
+            if let Some(node) = node {
+                node.members = IdSet::from_unsorted(std::mem::take(&mut members[role]));
+                node.permissions = IdSet::from_unsorted(std::mem::take(&mut granted[role]));
+            }
+        }
+        model.users = user_roles.into_iter().map(IdSet::from_unsorted).collect();
+        model.memberships = model.users.iter().map(IdSet::len).sum();
+        model.grants = model.live_roles().map(|(_, n)| n.permissions.len()).sum();
+        for (role, parent) in &snapshot.inherits {
+            if let (Some(role), Some(parent)) =
+                (model.role_names.get(role), model.role_names.get(parent))
+            {
+                model.link(role, parent);
+            }
+        }
+        model.rebuild_holders();
         model
+    }
+
+    /// Every permission's holders from scratch: each grant reaches its role and the role's descendants.
+    fn rebuild_holders(&mut self) {
+        let mut holders: Vec<Vec<Id>> = vec![Vec::new(); self.permission_names.capacity()];
+        for (role, node) in self.live_roles() {
+            if node.permissions.is_empty() {
+                continue;
+            }
+            let reached = self.self_and_descendants(role);
+            for permission in node.permissions.iter() {
+                holders[permission as usize].extend_from_slice(&reached);
+            }
+        }
+        self.holders = holders.into_iter().map(IdSet::from_unsorted).collect();
+        self.holdings = self.holders.iter().map(IdSet::len).sum();
+    }
+
+    pub(super) fn live_roles(&self) -> impl Iterator<Item = (Id, &RoleNode)> {
+        self.roles
+            .iter()
+            .enumerate()
+            .filter_map(|(id, node)| node.as_ref().map(|node| (id as Id, node)))
+    }
+
+    pub(super) fn node(&self, role: Id) -> Option<&RoleNode> {
+        self.roles.get(role as usize).and_then(Option::as_ref)
+    }
+
+    fn node_mut(&mut self, role: Id) -> Option<&mut RoleNode> {
+        self.roles.get_mut(role as usize).and_then(Option::as_mut)
+    }
+
+    /// The id of an existing role.
+    pub(super) fn role_id(&self, role: &str) -> Option<Id> {
+        self.role_names.get(role)
     }
 
     pub fn revision(&self) -> i64 {
@@ -146,22 +170,46 @@ impl TenantModel {
     }
 
     /// An estimate of the memory this model holds, for the cache's budget; O(1), so it is recomputed after every
-    /// applied change. Each grant is held twice (role → permissions, permission → roles), each membership too.
+    /// applied change.
     pub fn approx_bytes(&self) -> usize {
-        let names = self.roles.len()
-            + self.user_roles.len()
-            + self.permission_roles.len()
-            + 2 * self.grants
-            + 2 * self.memberships
-            + self.key_backed.len();
-        names * ENTRY_OVERHEAD
+        let names = self.role_names.len() + self.user_names.len() + self.permission_names.len();
+        let edges = self.grants + self.holdings + 2 * self.memberships + 2 * self.edges;
+        names * NAME_OVERHEAD + edges * EDGE_BYTES + self.key_backed.len() * NAME_OVERHEAD
+    }
+
+    /// The bytes the model holds on the heap, counted set by set: O(size), for benchmarks and diagnostics.
+    pub fn heap_bytes(&self) -> usize {
+        let roles: usize = self
+            .live_roles()
+            .map(|(_, n)| {
+                n.permissions.heap_bytes()
+                    + n.members.heap_bytes()
+                    + n.parents.heap_bytes()
+                    + n.children.heap_bytes()
+                    + n.description.as_ref().map_or(0, |d| d.len())
+            })
+            .sum();
+        let sets = |table: &Vec<IdSet>| -> usize {
+            table.capacity() * std::mem::size_of::<IdSet>()
+                + table.iter().map(IdSet::heap_bytes).sum::<usize>()
+        };
+        roles
+            + self.roles.capacity() * std::mem::size_of::<Option<RoleNode>>()
+            + sets(&self.users)
+            + sets(&self.holders)
+            + self.role_names.heap_bytes()
+            + self.user_names.heap_bytes()
+            + self.permission_names.heap_bytes()
+            + self.key_backed.capacity() * (std::mem::size_of::<(Box<str>, i64)>() + 1)
+            + self.key_backed.keys().map(|k| k.len()).sum::<usize>()
     }
 
     pub fn counts(&self) -> ModelCounts {
         ModelCounts {
-            roles: self.roles.len(),
+            roles: self.role_names.len(),
             grants: self.grants,
             memberships: self.memberships,
+            inheritance_edges: self.edges,
         }
     }
 
@@ -178,7 +226,7 @@ impl TenantModel {
 
     /// Whether the role exists (a write under a missing role adds nothing).
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.contains_key(role)
+        self.role_names.get(role).is_some()
     }
 
     /// Applies the change committed as `revision`, the tenant's next one.
@@ -187,439 +235,266 @@ impl TenantModel {
         self.revision = revision;
     }
 
-    /// Applies a committed change.
+    /// Applies a committed change. A change naming a missing role does nothing, as its write did.
     pub fn apply(&mut self, change: &Change) {
         match change {
             Change::CreateRole { role, description } => self.create_role(
                 role.as_str(),
-                description.as_ref().map(|d| d.as_str().to_owned()),
+                description.as_ref().map(|d| d.as_str().into()),
             ),
             Change::DeleteRole { role } => self.delete_role(role.as_str()),
             Change::Grant { role, permission } => self.grant(role.as_str(), permission.as_str()),
             Change::Revoke { role, permission } => self.revoke(role.as_str(), permission.as_str()),
             Change::AddMember { user, role } => self.add_member(user.as_str(), role.as_str()),
             Change::RemoveMember { user, role } => self.remove_member(user.as_str(), role.as_str()),
+            Change::Inherit { role, parent } => self.inherit(role.as_str(), parent.as_str()),
+            Change::Disinherit { role, parent } => self.disinherit(role.as_str(), parent.as_str()),
         }
     }
 
-    fn create_role(&mut self, role: &str, description: Option<String>) {
-        self.roles
-            .entry(Arc::from(role))
-            .or_insert_with(|| RoleNode {
+    fn create_role(&mut self, role: &str, description: Option<Box<str>>) {
+        let id = self.role_names.intern(role);
+        let node = slot(&mut self.roles, id);
+        if node.is_none() {
+            *node = Some(RoleNode {
                 description,
                 ..RoleNode::default()
             });
+        }
     }
 
+    /// Removes the role with its edges, grants and members, keeping every index consistent.
     fn delete_role(&mut self, role: &str) {
-        let Some(node) = self.roles.remove(role) else {
+        let Some(id) = self.role_id(role) else {
             return;
         };
-        self.grants -= node.permissions.len();
-        self.memberships -= node.members.len();
-        for user in node.members {
-            detach(&mut self.user_roles, &user, role);
+        let Some(node) = self.node(id) else {
+            return;
+        };
+        let (parents, children) = (node.parents.clone(), node.children.clone());
+        for parent in parents.iter() {
+            self.unlink(id, parent);
         }
-        for permission in node.permissions {
-            detach(&mut self.permission_roles, &permission, role);
+        for child in children.iter() {
+            self.unlink(child, id);
         }
+        let permissions = self
+            .node(id)
+            .map(|n| n.permissions.clone())
+            .unwrap_or_default();
+        for permission in permissions.iter() {
+            self.revoke_ids(id, permission);
+        }
+        let members = self.node(id).map(|n| n.members.clone()).unwrap_or_default();
+        for user in members.iter() {
+            self.remove_member_ids(user, id);
+        }
+        self.roles[id as usize] = None;
+        self.role_names.release(id);
     }
 
     fn grant(&mut self, role: &str, permission: &str) {
-        let Some((role_key, node)) = self.roles.get_key_value(role) else {
+        let Some(role) = self.role_id(role) else {
             return;
         };
-        let role_key = role_key.clone();
-        let permission = interned(&self.permission_roles, permission);
-        if node.permissions.contains(&permission) {
+        let permission = self.permission_names.intern(permission);
+        slot(&mut self.holders, permission);
+        let added = self
+            .node_mut(role)
+            .is_some_and(|node| node.permissions.insert(permission));
+        if !added {
+            self.release_permission_if_unused(permission);
             return;
         }
-        if let Some(node) = self.roles.get_mut(role) {
-            node.permissions.insert(permission.clone());
-            self.grants += 1;
+        self.grants += 1;
+        for holder in self.self_and_descendants(role) {
+            if self.holders[permission as usize].insert(holder) {
+                self.holdings += 1;
+            }
         }
-        self.permission_roles
-            .entry(permission)
-            .or_default()
-            .insert(role_key);
     }
 
     fn revoke(&mut self, role: &str, permission: &str) {
-        if let Some(node) = self.roles.get_mut(role) {
-            if node.permissions.remove(permission) {
-                self.grants -= 1;
-                detach(&mut self.permission_roles, permission, role);
-            }
+        if let (Some(role), Some(permission)) =
+            (self.role_id(role), self.permission_names.get(permission))
+        {
+            self.revoke_ids(role, permission);
+        }
+    }
+
+    fn revoke_ids(&mut self, role: Id, permission: Id) {
+        let removed = self
+            .node_mut(role)
+            .is_some_and(|node| node.permissions.remove(permission));
+        if !removed {
+            return;
+        }
+        self.grants -= 1;
+        for holder in self.self_and_descendants(role) {
+            self.recheck_holder(holder, permission);
+        }
+        self.release_permission_if_unused(permission);
+    }
+
+    /// Drops `role` from the permission's holders unless it or one of its ancestors still grants it.
+    fn recheck_holder(&mut self, role: Id, permission: Id) {
+        let still = self.self_and_ancestors(role).into_iter().any(|a| {
+            self.node(a)
+                .is_some_and(|n| n.permissions.contains(permission))
+        });
+        if !still && self.holders[permission as usize].remove(role) {
+            self.holdings -= 1;
+        }
+    }
+
+    fn release_permission_if_unused(&mut self, permission: Id) {
+        if self.holders[permission as usize].is_empty() {
+            self.holders[permission as usize] = IdSet::default();
+            self.permission_names.release(permission);
         }
     }
 
     fn add_member(&mut self, user: &str, role: &str) {
-        let Some((role_key, _)) = self.roles.get_key_value(role) else {
+        let Some(role) = self.role_id(role) else {
             return;
         };
-        let role_key = role_key.clone();
-        let user = interned(&self.user_roles, user);
-        if let Some(node) = self.roles.get_mut(role) {
-            if !node.members.insert(user.clone()) {
-                return;
-            }
+        let user = self.user_names.intern(user);
+        if slot(&mut self.users, user).insert(role) {
             self.memberships += 1;
+            if let Some(node) = self.node_mut(role) {
+                node.members.insert(user);
+            }
         }
-        self.user_roles.entry(user).or_default().insert(role_key);
     }
 
     fn remove_member(&mut self, user: &str, role: &str) {
-        if let Some(node) = self.roles.get_mut(role) {
-            if node.members.remove(user) {
-                self.memberships -= 1;
-                detach(&mut self.user_roles, user, role);
+        if let (Some(user), Some(role)) = (self.user_names.get(user), self.role_id(role)) {
+            self.remove_member_ids(user, role);
+        }
+    }
+
+    fn remove_member_ids(&mut self, user: Id, role: Id) {
+        if let Some(node) = self.node_mut(role) {
+            node.members.remove(user);
+        }
+        let Some(roles) = self.users.get_mut(user as usize) else {
+            return;
+        };
+        if roles.remove(role) {
+            self.memberships -= 1;
+            if roles.is_empty() {
+                *roles = IdSet::default();
+                self.user_names.release(user);
             }
         }
     }
 
-    /// Whether any of the user's roles grants the permission: walks the smaller of the two role sets.
-    pub fn user_has_permission(&self, user: &str, permission: &str) -> bool {
-        let (Some(mine), Some(granting)) = (
-            self.user_roles.get(user),
-            self.permission_roles.get(permission),
-        ) else {
-            return false;
+    fn inherit(&mut self, role: &str, parent: &str) {
+        let (Some(role), Some(parent)) = (self.role_id(role), self.role_id(parent)) else {
+            return;
         };
-        let (small, large) = if mine.len() <= granting.len() {
-            (mine, granting)
-        } else {
-            (granting, mine)
-        };
-        small.iter().any(|role| large.contains(role))
-    }
-
-    /// `None` when the role does not exist.
-    pub fn role_has_permission(&self, role: &str, permission: &str) -> Option<bool> {
-        self.roles
-            .get(role)
-            .map(|node| node.permissions.contains(permission))
-    }
-
-    /// `None` when the role does not exist.
-    pub fn is_member(&self, user: &str, role: &str) -> Option<bool> {
-        self.roles.get(role).map(|node| node.members.contains(user))
-    }
-
-    fn role_infos<'a>(
-        &'a self,
-        names: impl Iterator<Item = &'a Arc<str>>,
-        page: PageRequest<'_>,
-    ) -> Listed<RoleInfo> {
-        let names = page_of(names, page);
-        Listed {
-            items: names
-                .items
-                .into_iter()
-                .map(|name| RoleInfo {
-                    name: name.to_owned(),
-                    description: self.roles.get(name).and_then(|n| n.description.clone()),
-                })
-                .collect(),
-            more: names.more,
+        // The store refuses cycles; a replayed log cannot hold one, but the model's walks must end regardless.
+        if role == parent || self.self_and_ancestors(parent).contains(&role) {
+            return;
+        }
+        if !self.link(role, parent) {
+            return;
+        }
+        let granted: Vec<Id> = self
+            .self_and_ancestors(parent)
+            .into_iter()
+            .filter_map(|a| self.node(a))
+            .flat_map(|n| n.permissions.iter())
+            .collect();
+        for holder in self.self_and_descendants(role) {
+            for &permission in &granted {
+                if self.holders[permission as usize].insert(holder) {
+                    self.holdings += 1;
+                }
+            }
         }
     }
 
-    pub fn roles(&self) -> Vec<RoleInfo> {
-        self.roles_page(PageRequest::ALL).items
-    }
-
-    pub fn roles_page(&self, page: PageRequest<'_>) -> Listed<RoleInfo> {
-        self.role_infos(self.roles.keys(), page)
-    }
-
-    pub fn user_roles(&self, user: &str) -> Vec<RoleInfo> {
-        self.user_roles_page(user, PageRequest::ALL).items
-    }
-
-    pub fn user_roles_page(&self, user: &str, page: PageRequest<'_>) -> Listed<RoleInfo> {
-        let roles = self.user_roles.get(user).into_iter().flatten();
-        self.role_infos(roles, page)
-    }
-
-    pub fn user_permissions(&self, user: &str) -> Vec<String> {
-        self.user_permissions_page(user, PageRequest::ALL).items
-    }
-
-    pub fn user_permissions_page(&self, user: &str, page: PageRequest<'_>) -> Listed<String> {
-        let permissions = self
-            .user_roles
-            .get(user)
-            .into_iter()
-            .flatten()
-            .filter_map(|role| self.roles.get(role))
-            .flat_map(|node| node.permissions.iter());
-        owned(page_of(permissions, page))
-    }
-
-    pub fn role_permissions(&self, role: &str) -> Option<Vec<String>> {
-        self.role_permissions_page(role, PageRequest::ALL)
-            .map(|page| page.items)
-    }
-
-    /// `None` when the role does not exist.
-    pub fn role_permissions_page(
-        &self,
-        role: &str,
-        page: PageRequest<'_>,
-    ) -> Option<Listed<String>> {
-        self.roles
-            .get(role)
-            .map(|node| owned(page_of(node.permissions.iter(), page)))
-    }
-
-    pub fn role_members(&self, role: &str) -> Option<Vec<String>> {
-        self.role_members_page(role, PageRequest::ALL)
-            .map(|page| page.items)
-    }
-
-    /// `None` when the role does not exist.
-    pub fn role_members_page(&self, role: &str, page: PageRequest<'_>) -> Option<Listed<String>> {
-        self.roles
-            .get(role)
-            .map(|node| owned(page_of(node.members.iter(), page)))
-    }
-
-    pub fn which_roles_can(&self, permission: &str) -> Vec<RoleInfo> {
-        self.which_roles_can_page(permission, PageRequest::ALL)
-            .items
-    }
-
-    pub fn which_roles_can_page(
-        &self,
-        permission: &str,
-        page: PageRequest<'_>,
-    ) -> Listed<RoleInfo> {
-        let roles = self.permission_roles.get(permission).into_iter().flatten();
-        self.role_infos(roles, page)
-    }
-
-    pub fn which_users_can(&self, permission: &str) -> Vec<String> {
-        self.which_users_can_page(permission, PageRequest::ALL)
-            .items
-    }
-
-    pub fn which_users_can_page(&self, permission: &str, page: PageRequest<'_>) -> Listed<String> {
-        let users = self
-            .permission_roles
-            .get(permission)
-            .into_iter()
-            .flatten()
-            .filter_map(|role| self.roles.get(role))
-            .flat_map(|node| node.members.iter());
-        owned(page_of(users, page))
-    }
-}
-
-/// Removes `role` from `index[key]`, dropping the entry when it empties.
-fn detach(index: &mut HashMap<Arc<str>, HashSet<Arc<str>>>, key: &str, role: &str) {
-    if let Some(roles) = index.get_mut(key) {
-        roles.remove(role);
-        if roles.is_empty() {
-            index.remove(key);
+    fn disinherit(&mut self, role: &str, parent: &str) {
+        if let (Some(role), Some(parent)) = (self.role_id(role), self.role_id(parent)) {
+            self.unlink(role, parent);
         }
+    }
+
+    /// Adds the edge to both roles' lists; `false` when it was there.
+    fn link(&mut self, role: Id, parent: Id) -> bool {
+        let added = self
+            .node_mut(role)
+            .is_some_and(|node| node.parents.insert(parent));
+        if added {
+            if let Some(node) = self.node_mut(parent) {
+                node.children.insert(role);
+            }
+            self.edges += 1;
+        }
+        added
+    }
+
+    /// Removes the edge, then takes from `role` and its descendants whatever they held only through it.
+    fn unlink(&mut self, role: Id, parent: Id) {
+        let removed = self
+            .node_mut(role)
+            .is_some_and(|node| node.parents.remove(parent));
+        if !removed {
+            return;
+        }
+        if let Some(node) = self.node_mut(parent) {
+            node.children.remove(role);
+        }
+        self.edges -= 1;
+        let mut lost: Vec<Id> = self
+            .self_and_ancestors(parent)
+            .into_iter()
+            .filter_map(|a| self.node(a))
+            .flat_map(|n| n.permissions.iter())
+            .collect();
+        lost.sort_unstable();
+        lost.dedup();
+        for holder in self.self_and_descendants(role) {
+            for &permission in &lost {
+                if self.holders[permission as usize].contains(holder) {
+                    self.recheck_holder(holder, permission);
+                }
+            }
+        }
+    }
+
+    /// `role` and every role it inherits, directly or not, each once.
+    pub(super) fn self_and_ancestors(&self, role: Id) -> Vec<Id> {
+        self.reach(role, |node| &node.parents)
+    }
+
+    /// `role` and every role inheriting it, directly or not, each once.
+    pub(super) fn self_and_descendants(&self, role: Id) -> Vec<Id> {
+        self.reach(role, |node| &node.children)
+    }
+
+    /// Breadth-first from `role` along `next`; the graph is acyclic and shallow, and `seen` ends any walk anyway.
+    fn reach(&self, role: Id, next: impl Fn(&RoleNode) -> &IdSet) -> Vec<Id> {
+        let mut found = vec![role];
+        let mut seen: std::collections::HashSet<Id, foldhash::fast::RandomState> =
+            std::collections::HashSet::default();
+        seen.insert(role);
+        let mut at = 0;
+        while at < found.len() {
+            if let Some(node) = self.node(found[at]) {
+                for step in next(node).iter() {
+                    if seen.insert(step) {
+                        found.push(step);
+                    }
+                }
+            }
+            at += 1;
+        }
+        found
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Name, NameKind};
-
-    fn name(kind: NameKind, s: &str) -> Name {
-        Name::parse(kind, s).unwrap()
-    }
-
-    fn model() -> TenantModel {
-        let mut m = TenantModel::default();
-        for (role, perms, users) in [
-            ("admin", vec!["manage", "edit", "view"], vec!["alice"]),
-            ("editor", vec!["edit", "view"], vec!["bob", "alice"]),
-        ] {
-            m.apply(&Change::CreateRole {
-                role: name(NameKind::Role, role),
-                description: None,
-            });
-            for p in perms {
-                m.apply(&Change::Grant {
-                    role: name(NameKind::Role, role),
-                    permission: name(NameKind::Permission, p),
-                });
-            }
-            for u in users {
-                m.apply(&Change::AddMember {
-                    user: name(NameKind::User, u),
-                    role: name(NameKind::Role, role),
-                });
-            }
-        }
-        m
-    }
-
-    #[test]
-    fn answers_checks_and_listings_from_both_indexes() {
-        let m = model();
-        assert!(m.user_has_permission("alice", "manage"));
-        assert!(m.user_has_permission("bob", "edit"));
-        assert!(!m.user_has_permission("bob", "manage"));
-        assert!(!m.user_has_permission("nobody", "edit"));
-        assert_eq!(m.user_permissions("alice"), ["edit", "manage", "view"]);
-        assert_eq!(m.which_users_can("edit"), ["alice", "bob"]);
-        assert_eq!(m.which_roles_can("view").len(), 2);
-        assert_eq!(m.role_members("ghost"), None);
-        assert_eq!(m.is_member("bob", "editor"), Some(true));
-    }
-
-    #[test]
-    fn deleting_a_role_cleans_both_indexes() {
-        let mut m = model();
-        m.apply(&Change::DeleteRole {
-            role: name(NameKind::Role, "editor"),
-        });
-        assert!(!m.user_has_permission("bob", "edit"));
-        assert!(m.user_roles("bob").is_empty());
-        assert_eq!(m.which_roles_can("edit").len(), 1);
-        assert!(m.user_has_permission("alice", "edit"));
-        assert_eq!(
-            m.counts(),
-            ModelCounts {
-                roles: 1,
-                grants: 3,
-                memberships: 1
-            }
-        );
-    }
-
-    #[test]
-    fn counts_follow_every_change_and_repeats_count_once() {
-        let mut m = model();
-        assert_eq!(
-            m.counts(),
-            ModelCounts {
-                roles: 2,
-                grants: 5,
-                memberships: 3
-            }
-        );
-        let before = m.approx_bytes();
-        m.apply(&Change::Grant {
-            role: name(NameKind::Role, "admin"),
-            permission: name(NameKind::Permission, "manage"),
-        });
-        assert_eq!(m.counts().grants, 5);
-        m.apply(&Change::AddMember {
-            user: name(NameKind::User, "carol"),
-            role: name(NameKind::Role, "admin"),
-        });
-        assert_eq!(m.counts().memberships, 4);
-        assert!(m.approx_bytes() > before);
-        m.apply(&Change::RemoveMember {
-            user: name(NameKind::User, "carol"),
-            role: name(NameKind::Role, "admin"),
-        });
-        m.apply(&Change::Revoke {
-            role: name(NameKind::Role, "admin"),
-            permission: name(NameKind::Permission, "manage"),
-        });
-        assert_eq!(m.counts().grants, 4);
-        assert_eq!(m.counts().memberships, 3);
-    }
-
-    #[test]
-    fn pages_walk_a_listing_without_duplicates_or_gaps() {
-        let m = model();
-        let mut after: Option<String> = None;
-        let mut seen = Vec::new();
-        loop {
-            let page = m.user_permissions_page(
-                "alice",
-                PageRequest {
-                    after: after.as_deref(),
-                    limit: 2,
-                },
-            );
-            seen.extend(page.items.iter().cloned());
-            if !page.more {
-                break;
-            }
-            after = page.items.last().cloned();
-        }
-        assert_eq!(seen, ["edit", "manage", "view"]);
-        let last = m.role_members_page(
-            "editor",
-            PageRequest {
-                after: Some("alice"),
-                limit: 5,
-            },
-        );
-        assert_eq!(
-            last,
-            Some(Listed {
-                items: vec!["bob".to_owned()],
-                more: false
-            })
-        );
-    }
-
-    #[test]
-    fn changes_under_a_missing_role_are_ignored() {
-        let mut m = model();
-        m.apply(&Change::AddMember {
-            user: name(NameKind::User, "eve"),
-            role: name(NameKind::Role, "ghost"),
-        });
-        assert!(m.user_roles("eve").is_empty());
-        assert!(m.which_users_can("edit").iter().all(|u| u != "eve"));
-    }
-}
-
-#[cfg(test)]
-mod strict_users_tests {
-    use super::*;
-
-    fn model(strict_users: bool, key_backed: &[(&str, i64)]) -> TenantModel {
-        TenantModel::from_snapshot(ModelSnapshot {
-            revision: 1,
-            roles: vec![("editor".to_owned(), None)],
-            grants: vec![("editor".to_owned(), "edit".to_owned())],
-            members: vec![("editor".to_owned(), "ann".to_owned())],
-            strict_users,
-            key_backed: key_backed
-                .iter()
-                .map(|(user, until)| ((*user).to_owned(), *until))
-                .collect(),
-        })
-    }
-
-    #[test]
-    fn strict_users_refuses_only_users_without_a_key_active_at_the_moment_asked() {
-        let now = 1_000;
-        // Off: nobody is refused, key or not.
-        assert!(!model(false, &[]).not_key_backed("ann", now));
-        let strict = model(true, &[("ann", now + 1), ("bob", i64::MAX), ("old", now)]);
-        assert!(strict.strict_users());
-        assert!(
-            !strict.not_key_backed("ann", now),
-            "a key valid a little longer"
-        );
-        assert!(
-            strict.not_key_backed("ann", now + 1),
-            "its expiry is the end"
-        );
-        assert!(
-            !strict.not_key_backed("bob", i64::MAX - 1),
-            "a key without expiry"
-        );
-        assert!(
-            strict.not_key_backed("old", now),
-            "expired at this very moment"
-        );
-        assert!(strict.not_key_backed("carol", now), "never had a key");
-        // The roles are untouched: the refusal is the caller's to combine with them.
-        assert!(strict.user_has_permission("ann", "edit"));
-    }
-}
+#[path = "tenant_model_tests.rs"]
+mod tests;

@@ -1,4 +1,5 @@
 //! The pure decision rules: no I/O, no clock reads, no randomness of their own (callers pass them in).
 
 pub mod access;
+pub mod inheritance;
 pub mod wildcard;
