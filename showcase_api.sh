@@ -16,7 +16,7 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups hierarchy bad_input deletes users access single_use_tokens sessions passwords api_keys
+SECTIONS=(health roles permissions memberships checks lookups hierarchy expiring bad_input deletes users access single_use_tokens sessions passwords api_keys
     strict_users client_keys jwt
     audit operations cleanup)
 
@@ -250,6 +250,19 @@ section_hierarchy() {
     call GET /api/has_permission/erin@example.com/edit_content 200
     expect data.has_permission false
     call DELETE /api/role/release_manager 200
+    expect data.removed true
+}
+
+section_expiring() {
+    section "Expiring memberships (granted until an instant, then removed)"
+    call POST /api/membership/frank@example.com/viewer 200 '{"ttl_seconds": 3600}'
+    expect data.created true
+    call GET /api/has_permission/frank@example.com/view_content 200
+    expect data.has_permission true
+    call POST /api/membership/frank@example.com/viewer 400 '{"expires_at": "2001-01-01T00:00:00Z"}'
+    call POST /api/membership/frank@example.com/viewer 200
+    expect message '"membership expiry updated"'
+    call DELETE /api/membership/frank@example.com/viewer 200
     expect data.removed true
 }
 

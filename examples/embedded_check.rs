@@ -112,6 +112,7 @@ async fn seed(
         Change::AddMember {
             user: Name::parse(NameKind::User, user)?,
             role,
+            expires_at: None,
         },
     ];
     let batch: Vec<PendingChange> = changes

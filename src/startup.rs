@@ -44,6 +44,8 @@ pub struct Application {
     store: Store,
     /// Keeps tenant models current; aborted at shutdown.
     sync: tokio::task::JoinHandle<()>,
+    /// Removes expired memberships from the loaded models' tenants.
+    expiry: tokio::task::JoinHandle<()>,
     /// Writes batched decision entries; drained at shutdown.
     decision_writer: Option<tokio::task::JoinHandle<()>>,
     users: UsersSettings,
@@ -88,6 +90,7 @@ impl Application {
             .with_quotas(settings.model.quotas)
             .with_tenants(tenants.clone())
             .with_write_queue_limit(settings.server.write_queue_per_tenant);
+        let expiry = tokio::spawn(remove_expired_memberships(rbac.clone()));
         let tokens = TokenService::setup(
             &store,
             &tenants,
@@ -135,6 +138,7 @@ impl Application {
             },
             store,
             sync,
+            expiry,
             decision_writer,
             users: settings.users.clone(),
             access_ttl: settings.jwt.access_ttl,
@@ -171,6 +175,7 @@ impl Application {
             limits,
             store,
             sync,
+            expiry,
             decision_writer,
             users,
             access_ttl,
@@ -208,6 +213,7 @@ impl Application {
         drop(maintenance);
         drop(metrics_upkeep);
         sync.abort();
+        expiry.abort();
         if let Some(writer) = decision_writer {
             // The router (and with it every sender) is gone, so the writer flushes what is queued and ends.
             if tokio::time::timeout(SHUTDOWN_GRACE, writer).await.is_err() {
@@ -218,6 +224,24 @@ impl Application {
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// How often loaded models are looked at for expired memberships. An expired membership grants nothing from its
+/// instant on regardless; this only bounds how long its row, unanswered, stays.
+const EXPIRY_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs forever: removes the memberships expired in the tenants loaded here, each with a change-log row and a
+/// `membership.expired` audit entry.
+async fn remove_expired_memberships(rbac: RbacService) {
+    let mut every = tokio::time::interval(EXPIRY_PASS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let removed = rbac.expire_due(warden_store::now_millis()).await;
+        if removed > 0 {
+            tracing::debug!(removed, "removed expired memberships");
+        }
     }
 }
 

@@ -118,6 +118,7 @@ mod health;
 mod rbac;
 mod workflow;
 
+pub use rbac::Expiry;
 pub use workflow::WorkflowWatch;
 
 /// Warden's wire contract, the crate the server answers with: every body, the envelope and the query types.

@@ -6,7 +6,7 @@
 //! the client's `min_revision` ([`Client::at_least`]): checks through [`Client::read_query`], listings through
 //! [`Client::send_listing`], which also follows `next_cursor` to the last page.
 
-use warden_api::NewRole;
+use warden_api::{NewMembership, NewRole};
 
 use crate::client::{segment, with_flag, Request};
 use crate::{Client, Created, Error, HasPermission, IsMember, Permission, Removed, Role, UserName};
@@ -73,9 +73,34 @@ impl Client {
             .await
     }
 
-    /// `POST /api/membership/{user}/{role}`: adds the user to the role (404 when the role does not exist).
+    /// `POST /api/membership/{user}/{role}`: adds the user to the role for good (404 when the role does not
+    /// exist). An existing membership that expires becomes permanent.
     pub async fn add_membership(&self, user: &str, role: &str) -> Result<Created, Error> {
         self.send(Request::post(membership_path(user, role)?)).await
+    }
+
+    /// `POST /api/membership/{user}/{role}` with an expiry: the membership grants nothing from `expiry` on (an
+    /// RFC 3339 instant or seconds from now), and is then removed by the server. Posting again restates it:
+    /// `created` is `false` for an existing membership, whose expiry becomes the one given.
+    pub async fn add_expiring_membership(
+        &self,
+        user: &str,
+        role: &str,
+        expiry: Expiry,
+    ) -> Result<Created, Error> {
+        let body = match expiry {
+            Expiry::At(at) => NewMembership {
+                expires_at: Some(at),
+                ttl_seconds: None,
+            },
+            Expiry::After(seconds) => NewMembership {
+                expires_at: None,
+                ttl_seconds: Some(seconds),
+            },
+        };
+        let request =
+            Request::post(membership_path(user, role)?).json(crate::accounts::to_json(&body)?);
+        self.send(request).await
     }
 
     /// `DELETE /api/membership/{user}/{role}`: removes the user from the role.
@@ -211,6 +236,15 @@ impl Client {
 }
 
 const EFFECTIVE: &str = "effective=true";
+
+/// When an expiring membership ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expiry {
+    /// At this RFC 3339 instant (in the future).
+    At(String),
+    /// This many seconds from now (1 to 3 153 600 000).
+    After(u64),
+}
 
 fn inheritance_path(role: &str, other: &str) -> Result<String, Error> {
     Ok(format!(

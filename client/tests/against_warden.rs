@@ -605,3 +605,53 @@ async fn role_hierarchy_is_written_read_and_followed() {
             .has_permission
     );
 }
+
+#[tokio::test]
+async fn an_expiring_membership_shows_its_expiry_and_ends() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    client.create_role("oncall", None).await.unwrap();
+    client.add_permission("oncall", "page").await.unwrap();
+    let created = client
+        .add_expiring_membership("ann", "oncall", warden_client::Expiry::After(1))
+        .await
+        .unwrap();
+    assert!(created.created);
+    let expires_at = created.expires_at.expect("the expiry is answered");
+    let members = client.get_role_members("oncall").await.unwrap();
+    assert_eq!(members[0].expires_at.as_deref(), Some(expires_at.as_str()));
+    assert!(
+        client
+            .user_has_permission("ann", "page")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(
+        !client
+            .user_has_permission("ann", "page")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    let past = client
+        .add_expiring_membership(
+            "ann",
+            "oncall",
+            warden_client::Expiry::At("2001-01-01T00:00:00Z".into()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(past.status(), Some(400), "{past}");
+    // Made permanent again.
+    let again = client.add_membership("ann", "oncall").await.unwrap();
+    assert_eq!(again.expires_at, None);
+    assert!(
+        client
+            .user_has_permission("ann", "page")
+            .await
+            .unwrap()
+            .has_permission
+    );
+}

@@ -4,15 +4,17 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::accounts::optional_time;
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, OptionalJson, Tenant};
 use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
 use warden_api::EffectiveQuery;
 use warden_api::Name as WireName;
-use warden_api::{Created, Envelope, Failures, IsMember, ReadQuery, Removed};
+use warden_api::{Created, Envelope, Failures, IsMember, NewMembership, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
+use warden_store::now_millis;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(is_member, add_member, remove_member))
@@ -62,11 +64,22 @@ async fn is_member(
             .refusal_reason(&tenant, &user, consistency.min_revision)
             .await?
     };
+    let expires_at = if is_member {
+        state
+            .rbac
+            .membership_expiries(&tenant, &[(user.as_str(), role.as_str())])
+            .await?
+            .pop()
+            .flatten()
+    } else {
+        None
+    };
     Ok(ok(
         "membership checked",
         IsMember {
             is_member,
             reason: reason.map(str::to_owned),
+            expires_at: optional_time(expires_at),
         },
     ))
 }
@@ -76,9 +89,10 @@ async fn is_member(
     path = "/api/membership/{user}/{role}",
     tag = "roles",
     params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name")),
+    request_body(content = Option<NewMembership>, description = "optional expiry: `expires_at` or `ttl_seconds`", content_type = "application/json"),
     security(("client_key" = [])),
     responses(
-        (status = 200, description = "added, or `created: false`", body = Envelope<Created>),
+        (status = 200, description = "added, or `created: false` (an existing membership takes the expiry given, or none)", body = Envelope<Created>),
         Failures,
     )
 )]
@@ -87,18 +101,67 @@ async fn add_member(
     Tenant(tenant): Tenant,
     Context(context): Context,
     ApiPath(path): ApiPath<(String, String)>,
+    OptionalJson(body): OptionalJson<NewMembership>,
 ) -> ApiResult {
     let (user, role) = user_and_role(path)?;
+    let expires_at = expiry(body.unwrap_or_default(), now_millis())?;
     let written = state
         .rbac
-        .write(&tenant, &context, Change::AddMember { user, role })
+        .write(
+            &tenant,
+            &context,
+            Change::AddMember {
+                user,
+                role,
+                expires_at,
+            },
+        )
         .await?;
     let message = if written.changed {
         "membership added"
+    } else if written.updated {
+        "membership expiry updated"
     } else {
         "membership already exists"
     };
-    Ok(ok(message, views::created(written)))
+    Ok(ok(
+        message,
+        Created {
+            expires_at: optional_time(expires_at),
+            ..views::created(written)
+        },
+    ))
+}
+
+/// The longest `ttl_seconds`: a hundred years.
+const MAX_TTL_SECONDS: u64 = 3_153_600_000;
+
+/// A membership's expiry (Unix ms) from its body, as of `now`: a future `expires_at`, or `ttl_seconds` ahead.
+fn expiry(body: NewMembership, now: i64) -> Result<Option<i64>, ApiError> {
+    match (body.expires_at, body.ttl_seconds) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "give expires_at or ttl_seconds, not both",
+        )),
+        (None, None) => Ok(None),
+        (None, Some(ttl)) => {
+            if !(1..=MAX_TTL_SECONDS).contains(&ttl) {
+                return Err(ApiError::bad_request(format!(
+                    "ttl_seconds must be from 1 to {MAX_TTL_SECONDS}"
+                )));
+            }
+            // At most a hundred years in milliseconds: far inside i64.
+            Ok(Some(now + ttl as i64 * 1000))
+        }
+        (Some(text), None) => {
+            let at = chrono::DateTime::parse_from_rfc3339(&text)
+                .map_err(|_| ApiError::bad_request("expires_at must be an RFC 3339 date-time"))?
+                .timestamp_millis();
+            if at <= now {
+                return Err(ApiError::bad_request("expires_at must be in the future"));
+            }
+            Ok(Some(at))
+        }
+    }
 }
 
 #[utoipa::path(

@@ -4,6 +4,7 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::accounts::optional_time;
 use super::envelope::ok;
 use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
 use super::paging::Paging;
@@ -156,7 +157,24 @@ async fn user_roles(
             consistency.min_revision,
         )
         .await?;
-    Ok(paging.answer("user roles listed", page, role_name, views::roles))
+    let pairs: Vec<(&str, &str)> = page
+        .items
+        .iter()
+        .map(|r| (user.as_str(), r.name.as_str()))
+        .collect();
+    let expiries = state.rbac.membership_expiries(&tenant, &pairs).await?;
+    Ok(
+        paging.answer("user roles listed", page, role_name, |roles| {
+            views::roles(roles)
+                .into_iter()
+                .zip(expiries)
+                .map(|(role, expires_at)| Role {
+                    expires_at: optional_time(expires_at),
+                    ..role
+                })
+                .collect::<Vec<_>>()
+        }),
+    )
 }
 
 #[utoipa::path(
@@ -217,7 +235,24 @@ async fn members(
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)
         .await?;
-    Ok(paging.answer("role members listed", page, String::as_str, views::users))
+    let pairs: Vec<(&str, &str)> = page
+        .items
+        .iter()
+        .map(|u| (u.as_str(), role.as_str()))
+        .collect();
+    let expiries = state.rbac.membership_expiries(&tenant, &pairs).await?;
+    Ok(
+        paging.answer("role members listed", page, String::as_str, |users| {
+            users
+                .into_iter()
+                .zip(expiries)
+                .map(|(user, expires_at)| UserName {
+                    user,
+                    expires_at: optional_time(expires_at),
+                })
+                .collect::<Vec<_>>()
+        }),
+    )
 }
 
 #[utoipa::path(

@@ -8,12 +8,19 @@ pub fn roles(rows: Vec<RoleInfo>) -> Vec<Role> {
         .map(|row| Role {
             role: row.name,
             description: row.description,
+            expires_at: None,
         })
         .collect()
 }
 
 pub fn users(names: Vec<String>) -> Vec<UserName> {
-    names.into_iter().map(|user| UserName { user }).collect()
+    names
+        .into_iter()
+        .map(|user| UserName {
+            user,
+            expires_at: None,
+        })
+        .collect()
 }
 
 pub fn permissions(names: Vec<String>) -> Vec<Permission> {
@@ -24,6 +31,7 @@ pub fn created(written: Written) -> Created {
     Created {
         created: written.changed,
         revision: written.revision,
+        expires_at: None,
     }
 }
 

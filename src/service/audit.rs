@@ -182,7 +182,9 @@ impl AuditLog {
                 "role={role} permission={}",
                 scope.codec.seal(permission.as_str())
             ),
-            Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
+            Change::AddMember { user, .. }
+            | Change::RemoveMember { user, .. }
+            | Change::ExpireMember { user, .. } => {
                 format!("role={role} user={}", self.user_ref(&scope.id, user))
             }
             Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {

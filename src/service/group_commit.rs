@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use warden_core::domain::{TenantId, TenantScope};
-use warden_store::{Applied, PendingChange, RoleWrite, StoreError};
+use warden_store::{Applied, PendingChange, StoreError};
 
 use super::answer::Answer;
 use super::model::Models;
@@ -180,7 +180,7 @@ impl GroupCommit {
         };
         for ((one, result), reply) in pending.iter().zip(results).zip(replies) {
             if let Ok(applied) = &result {
-                if applied.outcome == RoleWrite::Changed {
+                if warden_store::changes_model(applied.outcome) {
                     self.models
                         .committed(scope, applied.revision, &one.change)
                         .await;
@@ -223,6 +223,7 @@ mod tests {
         let change = Change::AddMember {
             user: Name::parse(NameKind::User, "alice").unwrap(),
             role: Name::parse(NameKind::Role, "reader").unwrap(),
+            expires_at: None,
         };
         let job = Job {
             pending: PendingChange {

@@ -378,6 +378,7 @@ fn tenant_import(
             import.changes.push(Change::AddMember {
                 user: user.clone(),
                 role: role.clone(),
+                expires_at: None,
             });
         }
     }

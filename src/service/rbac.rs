@@ -21,13 +21,19 @@ use super::model::{Listed, ModelRef, Models, PageRequest, Reach, RoleInfo};
 use super::{ServiceError, Tenants};
 use warden_core::rules::inheritance::MAX_INHERITANCE_DEPTH;
 
+/// Expired memberships one pass removes per tenant at most; the rest wait for the next pass.
+const EXPIRIES_PER_PASS: usize = 256;
+
 /// The `reason` of a decision refused under strict users, as `auth` names it.
 pub const NOT_KEY_BACKED: &str = "user_not_key_backed";
 
 /// What a write did, and the tenant's revision after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
+    /// A row was added or removed.
     pub changed: bool,
+    /// An existing membership was given another expiry.
+    pub updated: bool,
     pub revision: i64,
 }
 
@@ -73,6 +79,7 @@ impl RbacService {
             Change::DeleteRole { .. }
                 | Change::Revoke { .. }
                 | Change::RemoveMember { .. }
+                | Change::ExpireMember { .. }
                 | Change::Disinherit { .. }
         ) {
             return Ok(());
@@ -91,7 +98,7 @@ impl RbacService {
                         && counts.grants >= quotas.grants)
                         .then_some(("grant", quotas.grants))
                 }
-                Change::AddMember { user, role } => {
+                Change::AddMember { user, role, .. } => {
                     (m.is_member(user.as_str(), role.as_str(), Reach::Direct) == Some(false)
                         && counts.memberships >= quotas.memberships)
                         .then_some(("membership", quotas.memberships))
@@ -101,6 +108,7 @@ impl RbacService {
                 Change::DeleteRole { .. }
                 | Change::Revoke { .. }
                 | Change::RemoveMember { .. }
+                | Change::ExpireMember { .. }
                 | Change::Disinherit { .. } => None,
             }
         });
@@ -215,13 +223,47 @@ impl RbacService {
             }
             RoleWrite::Unchanged => Ok(Written {
                 changed: false,
+                updated: false,
+                revision: applied.revision,
+            }),
+            RoleWrite::Updated => Ok(Written {
+                changed: false,
+                updated: true,
                 revision: applied.revision,
             }),
             RoleWrite::Changed => Ok(Written {
                 changed: true,
+                updated: false,
                 revision: applied.revision,
             }),
         }
+    }
+
+    /// Removes the memberships that expired at `now` from the tenants loaded here, each through the write path
+    /// (its own revision, change-log row and `membership.expired` audit entry). A membership extended meanwhile
+    /// stays, and a removal another instance made first is not repeated. Returns how many were removed.
+    pub async fn expire_due(&self, now: i64) -> usize {
+        let mut removed = 0;
+        for (scope, due) in self.models.due_expiries(now, EXPIRIES_PER_PASS) {
+            for (user, role, at) in due {
+                let (Ok(user), Ok(role)) = (
+                    Name::parse(warden_core::domain::NameKind::User, &user),
+                    Name::parse(warden_core::domain::NameKind::Role, &role),
+                ) else {
+                    continue;
+                };
+                let change = Change::ExpireMember { user, role, at };
+                match self.write(&scope, &RequestContext::default(), change).await {
+                    Ok(written) if written.changed => removed += 1,
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, "removing an expired membership failed");
+                        break;
+                    }
+                }
+            }
+        }
+        removed
     }
 
     /// Brings this instance's model of `tenant` up to `revision` after a write made outside this service (e.g.
@@ -412,6 +454,22 @@ impl RbacService {
                 Ok(m.which_users_can_page(permission.as_str(), page))
             }
         })
+    }
+
+    /// When each (user, role) membership of the role itself expires (Unix ms), `None` for one that does not
+    /// (or is absent): for the listings that show expiries.
+    pub async fn membership_expiries(
+        &self,
+        scope: &TenantScope,
+        pairs: &[(&str, &str)],
+    ) -> Result<Vec<Option<i64>>, ServiceError> {
+        let model = self.model(scope, None).await?;
+        Ok(model.read(|m| {
+            pairs
+                .iter()
+                .map(|(user, role)| m.membership_expiry(user, role))
+                .collect()
+        }))
     }
 
     /// One page of a sorted listing of roles (see [`RoleListing`]).

@@ -18,6 +18,7 @@ mod jwt;
 mod jwt_revocation;
 mod key_rotation;
 mod limits;
+mod membership_expiry;
 mod openapi_contract;
 mod operations;
 mod outage;

@@ -41,7 +41,9 @@ pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, Ve
 pub use params::{
     EffectiveQuery, ListingQuery, Name, Page, PageQuery, ReadQuery, TransitiveQuery, UserListQuery,
 };
-pub use rbac::{Created, HasPermission, IsMember, NewRole, Permission, Removed, Role, UserName};
+pub use rbac::{
+    Created, HasPermission, IsMember, NewMembership, NewRole, Permission, Removed, Role, UserName,
+};
 pub use sessions::{
     NewSession, PermissionAnswers, RemovedCount, Session, SessionCreated, SessionEnded,
     SessionPermissions, SessionTtl,

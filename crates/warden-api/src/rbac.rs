@@ -11,6 +11,9 @@ pub struct Role {
     /// The description given when the role was created, if any.
     #[serde(default)]
     pub description: Option<String>,
+    /// In a user's roles: when that membership expires (RFC 3339); absent when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// `{"user": …}`: one user in a listing.
@@ -18,6 +21,9 @@ pub struct Role {
 pub struct UserName {
     /// The user's name, as given in memberships.
     pub user: String,
+    /// In a role's members: when that membership expires (RFC 3339); absent when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// `{"name": …}`: one permission in a listing.
@@ -41,12 +47,15 @@ pub struct NewRole {
 
 /// A create's answer: `false` when the thing already existed (creating is idempotent). `revision` is the
 /// tenant's revision after the write, for `?min_revision=` reads elsewhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Created {
     /// Whether this call created it.
     pub created: bool,
     /// The tenant's revision after the write.
     pub revision: i64,
+    /// A membership's expiry as written (RFC 3339); absent when it does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// A removal's answer: `false` when there was nothing to remove (removing is idempotent). `revision` is the
@@ -78,4 +87,21 @@ pub struct IsMember {
     /// Only on a negative answer made so by strict users: `user_not_key_backed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the user's own membership of the role expires (RFC 3339); absent when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// The optional body of `POST /api/membership/{user}/{role}`: the membership ends at `expires_at`, or
+/// `ttl_seconds` from now; without either it does not expire. Posting again states the expiry anew.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NewMembership {
+    /// RFC 3339, in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    /// Seconds from now, 1 to 3 153 600 000 (a hundred years).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
+    pub ttl_seconds: Option<u64>,
 }

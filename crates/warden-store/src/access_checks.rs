@@ -39,13 +39,15 @@ pub struct AccessRequest<'a> {
     pub now: i64,
 }
 
-/// Whether user `$2` holds role `$3`: is a member of it or of a role that inherits it, directly or not. `UNION`
-/// (not `UNION ALL`) ends the walk even on a cyclic graph, which writers never store anyway.
+/// Whether user `$2` holds role `$3` at `$4`: is a member of it or of a role that inherits it, directly or not,
+/// by a membership that has not expired. `UNION` (not `UNION ALL`) ends the walk even on a cyclic graph, which
+/// writers never store anyway.
 const HOLDS_ROLE: &str = "WITH RECURSIVE holders (role) AS ( \
          SELECT CAST($3 AS TEXT) \
          UNION SELECT i.role FROM role_inherits i JOIN holders h ON i.parent = h.role WHERE i.tenant = $1) \
      SELECT EXISTS (SELECT 1 FROM memberships m JOIN holders h ON m.role = h.role \
-                    WHERE m.tenant = $1 AND m.user_name = $2)";
+                    WHERE m.tenant = $1 AND m.user_name = $2 \
+                      AND (m.expires_at IS NULL OR m.expires_at > $4))";
 
 /// The quota windows, in milliseconds.
 const HOUR_MS: i64 = 3_600_000;
@@ -143,6 +145,7 @@ impl Store {
                         .bind(tenant.as_str())
                         .bind(request.codec.seal(request.user.as_str()).as_ref())
                         .bind(role.as_str())
+                        .bind(now)
                         .fetch_one(&mut *tx)
                         .await?;
                     Some(member)

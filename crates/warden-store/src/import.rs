@@ -91,6 +91,7 @@ impl Store {
                         op: change.op(),
                         role: change.role().as_str(),
                         item: sealed.as_deref(),
+                        expires_at: None,
                     });
                 }
             }

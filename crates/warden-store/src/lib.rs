@@ -57,7 +57,7 @@ pub use credentials::CredentialRotator;
 pub use error::StoreError;
 pub use import::{ImportCounts, TenantImport};
 pub use keys::{Reseal, ResealReport, RetiredKey};
-pub use rbac::{outcome_name, Applied, PendingChange, RoleWrite};
+pub use rbac::{changes_model, outcome_name, Applied, PendingChange, RoleWrite};
 pub use sessions::{NewSession, SessionRecord, SessionUpdate};
 pub use settings::TenantSettingsRow;
 pub use single_use_tokens::IssuedToken;

@@ -34,7 +34,7 @@ impl Store {
             Option<(i64,)>,
             Vec<(String, Option<String>)>,
             Vec<(String, String)>,
-            Vec<(String, String)>,
+            Vec<(String, String, Option<i64>)>,
             Vec<(String, String)>,
             Option<(bool,)>,
             Vec<(String, i64)>,
@@ -62,11 +62,12 @@ impl Store {
                 .bind(tenant)
                 .fetch_all(&mut *tx)
                 .await?;
-                let members =
-                    sqlx::query_as("SELECT role, user_name FROM memberships WHERE tenant = $1")
-                        .bind(tenant)
-                        .fetch_all(&mut *tx)
-                        .await?;
+                let members = sqlx::query_as(
+                    "SELECT role, user_name, expires_at FROM memberships WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
                 let inherits =
                     sqlx::query_as("SELECT role, parent FROM role_inherits WHERE tenant = $1")
                         .bind(tenant)
@@ -112,7 +113,10 @@ impl Store {
                 })
                 .collect::<Result<_, StoreError>>()?,
             grants: open_pairs(grants)?,
-            members: open_pairs(members)?,
+            members: members
+                .into_iter()
+                .map(|(role, user, expires_at)| Ok((role, opened(scope, user)?, expires_at)))
+                .collect::<Result<_, StoreError>>()?,
             // Role names are stored as given.
             inherits,
             strict_users: strict.is_some_and(|(on,)| on),
@@ -129,10 +133,11 @@ impl Store {
         scope: &TenantScope,
         revision: i64,
     ) -> Result<Vec<(i64, Option<Change>)>, StoreError> {
-        let rows: Vec<(i64, String, String, Option<String>)> = with_reader!(self, |pool| {
+        type Row = (i64, String, String, Option<String>, Option<i64>);
+        let rows: Vec<Row> = with_reader!(self, |pool| {
             sqlx::query_as(
-                "SELECT revision, op, role, item FROM model_changes WHERE tenant = $1 AND revision > $2 \
-                 ORDER BY revision",
+                "SELECT revision, op, role, item, expires_at FROM model_changes \
+                 WHERE tenant = $1 AND revision > $2 ORDER BY revision",
             )
             .bind(scope.id.as_str())
             .bind(revision)
@@ -140,7 +145,7 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(revision, op, role, item)| {
+            .map(|(revision, op, role, item, expires_at)| {
                 if op == RELOAD_OP {
                     return Ok((revision, None));
                 }
@@ -149,7 +154,7 @@ impl Store {
                 } else {
                     item
                 };
-                Ok((revision, Some(decode_change(&op, &role, item)?)))
+                Ok((revision, Some(decode_change(&op, &role, item, expires_at)?)))
             })
             .collect()
     }
@@ -220,7 +225,12 @@ impl Store {
     }
 }
 
-fn decode_change(op: &str, role: &str, item: Option<String>) -> Result<Change, StoreError> {
+fn decode_change(
+    op: &str,
+    role: &str,
+    item: Option<String>,
+    expires_at: Option<i64>,
+) -> Result<Change, StoreError> {
     let bad = || StoreError::Other(anyhow::anyhow!("malformed change-log entry `{op}`"));
     let name = |kind: NameKind, raw: &str| Name::parse(kind, raw).map_err(|_| bad());
     let role = name(NameKind::Role, role)?;
@@ -250,6 +260,12 @@ fn decode_change(op: &str, role: &str, item: Option<String>) -> Result<Change, S
         "membership.add" => Change::AddMember {
             user: item_name(NameKind::User)?,
             role,
+            expires_at,
+        },
+        "membership.expired" => Change::ExpireMember {
+            user: item_name(NameKind::User)?,
+            role,
+            at: expires_at.ok_or_else(bad)?,
         },
         "membership.remove" => Change::RemoveMember {
             user: item_name(NameKind::User)?,

@@ -22,6 +22,8 @@ pub enum RoleWrite {
     Changed,
     /// The row was already there (insert) or already gone (delete).
     Unchanged,
+    /// An existing membership was given another expiry.
+    Updated,
     /// The role does not exist; nothing was written.
     RoleMissing,
     /// An inheritance edge names a parent role that does not exist; nothing was written.
@@ -58,6 +60,18 @@ const DELETE_ROLE: [&str; 3] = [
     "DELETE FROM roles WHERE tenant = $1 AND name = $2",
 ];
 const ROLE_EXISTS: &str = "SELECT 1 FROM roles WHERE tenant = $1 AND name = $2";
+const MEMBERSHIP_EXPIRY: &str =
+    "SELECT expires_at FROM memberships WHERE tenant = $1 AND role = $2 AND user_name = $3";
+const ADD_TIMED_MEMBER: &str =
+    "INSERT INTO memberships (tenant, role, user_name, created_at, expires_at) \
+     SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM roles WHERE tenant = $1 AND name = $2) \
+     ON CONFLICT DO NOTHING";
+const SET_EXPIRY: &str =
+    "UPDATE memberships SET expires_at = $4 WHERE tenant = $1 AND role = $2 AND user_name = $3";
+/// Removes a membership only when it expired as of `$4`: one extended meanwhile stays.
+const EXPIRE_MEMBER: &str =
+    "DELETE FROM memberships WHERE tenant = $1 AND role = $2 AND user_name = $3 \
+     AND expires_at IS NOT NULL AND expires_at <= $4";
 const INHERIT: &str =
     "INSERT INTO role_inherits (tenant, role, parent, created_at) VALUES ($1, $2, $3, $4) \
                        ON CONFLICT DO NOTHING";
@@ -90,9 +104,9 @@ pub(crate) fn sealed_item<'a>(
         Change::Grant { permission, .. } | Change::Revoke { permission, .. } => {
             Some(scope.codec.seal(permission.as_str()))
         }
-        Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
-            Some(scope.codec.seal(user.as_str()))
-        }
+        Change::AddMember { user, .. }
+        | Change::RemoveMember { user, .. }
+        | Change::ExpireMember { user, .. } => Some(scope.codec.seal(user.as_str())),
         Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
             Some(std::borrow::Cow::Borrowed(parent.as_str()))
         }
@@ -185,11 +199,67 @@ impl Store {
                     edges = None;
                 }
                 let step = match change {
-                    Change::CreateRole { .. } | Change::Grant { .. } | Change::AddMember { .. } => {
+                    Change::AddMember { expires_at, .. } => {
+                        let existing: Option<(Option<i64>,)> = sqlx::query_as(MEMBERSHIP_EXPIRY)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(sealed)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        match existing {
+                            Some((current,)) if current == *expires_at => {
+                                Step::Outcome(RoleWrite::Unchanged)
+                            }
+                            Some((current,)) => {
+                                // An expired row not yet removed is no membership: this adds one.
+                                let expired = current.is_some_and(|at| at <= now);
+                                sqlx::query(SET_EXPIRY)
+                                    .bind(tenant)
+                                    .bind(role)
+                                    .bind(sealed)
+                                    .bind(*expires_at)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                Step::Outcome(if expired {
+                                    RoleWrite::Changed
+                                } else {
+                                    RoleWrite::Updated
+                                })
+                            }
+                            None => Step::Rows(
+                                sqlx::query(ADD_TIMED_MEMBER)
+                                    .bind(tenant)
+                                    .bind(role)
+                                    .bind(sealed)
+                                    .bind(now)
+                                    .bind(*expires_at)
+                                    .execute(&mut *tx)
+                                    .await?
+                                    .rows_affected(),
+                            ),
+                        }
+                    }
+                    Change::ExpireMember { at, .. } => {
+                        let affected = sqlx::query(EXPIRE_MEMBER)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(sealed)
+                            .bind(*at)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if affected > 0 {
+                            // A user left without a role loses every JWT family in this transaction.
+                            revoke_if_roleless!(tx, tenant, sealed, now);
+                            Step::Outcome(RoleWrite::Changed)
+                        } else {
+                            Step::Outcome(RoleWrite::Unchanged)
+                        }
+                    }
+                    Change::CreateRole { .. } | Change::Grant { .. } => {
                         let sql = match change {
                             Change::CreateRole { .. } => CREATE_ROLE,
-                            Change::Grant { .. } => GRANT,
-                            _ => ADD_MEMBER,
+                            _ => GRANT,
                         };
                         Step::Rows(
                             sqlx::query(sql)
@@ -333,11 +403,16 @@ impl Store {
                 .iter()
                 .zip(&sealed)
                 .zip(&outcomes)
-                .filter(|(_, outcome)| **outcome == RoleWrite::Changed)
+                .filter(|(_, outcome)| changes_model(**outcome))
                 .map(|((pending, sealed), _)| LoggedChange {
                     op: pending.change.op(),
                     role: pending.change.role().as_str(),
                     item: sealed.as_deref(),
+                    expires_at: match pending.change {
+                        Change::AddMember { expires_at, .. } => expires_at,
+                        Change::ExpireMember { at, .. } => Some(at),
+                        _ => None,
+                    },
                 })
                 .collect();
             let changed = logged.len() as i64;
@@ -346,10 +421,17 @@ impl Store {
                 .iter()
                 .zip(&outcomes)
                 .filter_map(|(pending, outcome)| {
-                    pending
-                        .audit
-                        .clone()
-                        .map(|draft| draft.with_outcome(outcome_name(*outcome)))
+                    let expiry = matches!(pending.change, Change::ExpireMember { .. });
+                    // Another instance removed the expired membership first and wrote its entry.
+                    if expiry && *outcome != RoleWrite::Changed {
+                        return None;
+                    }
+                    let name = if expiry {
+                        "expired"
+                    } else {
+                        outcome_name(*outcome)
+                    };
+                    pending.audit.clone().map(|draft| draft.with_outcome(name))
                 });
             audit_in_tx!(tx, tenant, drafts, now);
 
@@ -358,7 +440,7 @@ impl Store {
             let applied = outcomes
                 .iter()
                 .map(|outcome| {
-                    if *outcome == RoleWrite::Changed {
+                    if changes_model(*outcome) {
                         revision += 1;
                     }
                     Applied {
@@ -373,11 +455,17 @@ impl Store {
     }
 }
 
+/// Whether a write's outcome changed the model: it then has a revision and a change-log row of its own.
+pub fn changes_model(outcome: RoleWrite) -> bool {
+    matches!(outcome, RoleWrite::Changed | RoleWrite::Updated)
+}
+
 /// How the audit trail names a write's outcome.
 pub fn outcome_name(outcome: RoleWrite) -> &'static str {
     match outcome {
         RoleWrite::Changed => "changed",
         RoleWrite::Unchanged => "unchanged",
+        RoleWrite::Updated => "updated",
         RoleWrite::RoleMissing => "role_not_found",
         RoleWrite::ParentMissing => "parent_not_found",
         RoleWrite::Cycle => "cycle",

@@ -329,6 +329,7 @@ impl Store {
                     op: "membership.remove",
                     role,
                     item: Some(member.as_ref()),
+                    expires_at: None,
                 })
                 .collect();
             let revision = log_changes!(tx, tenant.as_str(), &logged, now, postgres);

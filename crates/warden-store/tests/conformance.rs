@@ -253,7 +253,7 @@ async fn deleting_a_user_logs_the_removed_memberships_as_changes(store: Store) {
     assert!(expected.iter().all(|c| removed.contains(c)), "{removed:?}");
     let model = store.load_model(&scope).await.expect("load model");
     assert_eq!(model.revision, before + 3);
-    assert_eq!(model.members, [pair("r0", "carol")]);
+    assert_eq!(model.members, [("r0".to_owned(), "carol".to_owned(), None)]);
     assert_eq!(model.roles.len(), 3, "the roles stay");
 }
 
@@ -284,7 +284,10 @@ async fn tenants_do_not_see_each_other(store: Store) {
     let model_a = store.load_model(&a).await.expect("load A");
     assert_eq!(model_a.revision, 3);
     assert_eq!(model_a.grants, [pair("shared", "read")]);
-    assert_eq!(model_a.members, [pair("shared", "alice")]);
+    assert_eq!(
+        model_a.members,
+        [("shared".to_owned(), "alice".to_owned(), None)]
+    );
     let model_b = store.load_model(&b).await.expect("load B");
     assert_eq!(model_b.grants, [pair("shared", "write")]);
     assert!(model_b.members.is_empty());
@@ -350,7 +353,11 @@ fn grant(role: &str, permission: &str) -> Change {
 
 fn add_member(role: &str, user: &str) -> Change {
     let (role, user) = (name(NameKind::Role, role), name(NameKind::User, user));
-    Change::AddMember { user, role }
+    Change::AddMember {
+        user,
+        role,
+        expires_at: None,
+    }
 }
 
 fn remove_member(role: &str, user: &str) -> Change {

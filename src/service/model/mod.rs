@@ -37,6 +37,9 @@ const MIN_REVISION_WAIT: Duration = Duration::from_secs(2);
 /// and the notification channel (a deliberate over-estimate, so many tiny tenants still respect the budget).
 pub const SLOT_OVERHEAD_BYTES: u64 = 2048;
 
+/// An expired membership waiting for removal: (user, role, expiry in Unix ms).
+pub type DueExpiry = (String, String, i64);
+
 /// The model every tenant without data answers from.
 static EMPTY_MODEL: LazyLock<TenantModel> = LazyLock::new(TenantModel::default);
 
@@ -459,6 +462,28 @@ impl Models {
     /// The bytes the loaded models count against the budget (for metrics and tests).
     pub fn counted_bytes(&self) -> u64 {
         self.inner.lru.lock().total_bytes
+    }
+
+    /// The memberships expired at `now` in the models loaded here, at most `limit` per tenant: (tenant, [(user,
+    /// role, expiry)]). A model without any expiring membership costs one comparison.
+    pub fn due_expiries(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> Vec<(TenantScope, Vec<DueExpiry>)> {
+        let slots: Vec<Arc<Slot>> = self.inner.slots.read().values().cloned().collect();
+        slots
+            .into_iter()
+            .filter_map(|slot| {
+                let due = slot.model.read().as_ref().and_then(|model| {
+                    model
+                        .next_expiry()
+                        .filter(|&first| first <= now)
+                        .map(|_| model.due_expiries(now, limit))
+                })?;
+                Some((slot.scope.clone(), due))
+            })
+            .collect()
     }
 
     /// The tenants loaded here (for the sweep).

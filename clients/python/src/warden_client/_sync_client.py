@@ -559,10 +559,30 @@ class WardenClient(_Base):
 
     role_has_permission = has_permission
 
-    def add_membership(self, user: str, group: str) -> JSON:
-        """``POST /api/membership/{user}/{role}``: add the user to the role. Under strict users, a user without an
-        active API key raises :class:`RefusedError` 409 with ``reason == "user_not_key_backed"``."""
-        return self._write("POST", "/api/membership/{user}/{role}", user, group, idempotent=True)
+    def add_membership(
+        self,
+        user: str,
+        group: str,
+        *,
+        expires_at: Optional[Moment] = None,
+        ttl_seconds: Optional[int] = None,
+    ) -> JSON:
+        """``POST /api/membership/{user}/{role}``: add the user to the role; ``{"created", "revision"}``, plus
+        ``"expires_at"`` when the membership expires. Under strict users, a user without an active API key raises
+        :class:`RefusedError` 409 with ``reason == "user_not_key_backed"``.
+
+        ``expires_at`` (a future instant: a ``datetime``, sent as RFC 3339 in UTC, a naive one taken as UTC; or an
+        RFC 3339 string, sent as given) or ``ttl_seconds`` (1 to 3153600000) make the membership expire: from that
+        instant it grants nothing. Without either, no body is sent and the membership is permanent. Adding an
+        existing membership again restates it (``created: false``): it takes the expiry given, or none. Both
+        arguments at once, a past date or ``ttl_seconds=0`` raise :class:`RefusedError` 400."""
+        body = drop_none({
+            "expires_at": iso(expires_at) if expires_at is not None else None,
+            "ttl_seconds": ttl_seconds,
+        })
+        return self._write(
+            "POST", "/api/membership/{user}/{role}", user, group, json=body or None, idempotent=True
+        )
 
     def remove_membership(self, user: str, group: str) -> JSON:
         """``DELETE /api/membership/{user}/{role}``."""
@@ -591,11 +611,13 @@ class WardenClient(_Base):
         return self._listing("/api/role_permissions/{role}", role)
 
     def get_user_roles(self, user: str) -> list[JSON]:
-        """``GET /api/user_roles/{user}``: ``[{"role", "description"}]``."""
+        """``GET /api/user_roles/{user}``: ``[{"role", "description", "expires_at"?}]`` (``expires_at`` only for a
+        membership that expires)."""
         return self._listing("/api/user_roles/{user}", user)
 
     def get_role_members(self, role: str) -> list[JSON]:
-        """``GET /api/members/{role}``: ``[{"user"}]``."""
+        """``GET /api/members/{role}``: ``[{"user", "expires_at"?}]`` (``expires_at`` only for a membership that
+        expires)."""
         return self._listing("/api/members/{role}", role)
 
     def which_roles_can(self, name: str) -> list[JSON]:

@@ -20,13 +20,22 @@ pub enum Change {
         role: Name,
         permission: Name,
     },
+    /// Adds the membership, or replaces its expiry when it exists: the membership ends up as the change states it.
     AddMember {
         user: Name,
         role: Name,
+        /// When it stops granting anything (Unix ms); `None` for never.
+        expires_at: Option<i64>,
     },
     RemoveMember {
         user: Name,
         role: Name,
+    },
+    /// Removes a membership that expired at or before `at` (Unix ms); one extended meanwhile stays.
+    ExpireMember {
+        user: Name,
+        role: Name,
+        at: i64,
     },
     /// `role` gains everything `parent` grants.
     Inherit {
@@ -49,6 +58,7 @@ impl Change {
             | Self::Revoke { role, .. }
             | Self::AddMember { role, .. }
             | Self::RemoveMember { role, .. }
+            | Self::ExpireMember { role, .. }
             | Self::Inherit { role, .. }
             | Self::Disinherit { role, .. } => role,
         }
@@ -63,6 +73,7 @@ impl Change {
             Self::Revoke { .. } => "permission.revoke",
             Self::AddMember { .. } => "membership.add",
             Self::RemoveMember { .. } => "membership.remove",
+            Self::ExpireMember { .. } => "membership.expired",
             Self::Inherit { .. } => "inheritance.add",
             Self::Disinherit { .. } => "inheritance.remove",
         }

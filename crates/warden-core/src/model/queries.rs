@@ -25,15 +25,77 @@ pub enum Reach {
 
 impl TenantModel {
     /// Whether any of the user's roles grants the permission, directly or through inheritance: one look-up of
-    /// each name and an intersection of two sorted sets.
+    /// each name and an intersection of two sorted sets. The clock is read only for a user with expiring
+    /// memberships.
     pub fn user_has_permission(&self, user: &str, permission: &str) -> bool {
+        self.decide(user, permission, unix_millis)
+    }
+
+    /// [`Self::user_has_permission`] as of `now` (Unix ms).
+    pub fn user_has_permission_at(&self, user: &str, permission: &str, now: i64) -> bool {
+        self.decide(user, permission, || now)
+    }
+
+    fn decide(&self, user: &str, permission: &str, now: impl FnOnce() -> i64) -> bool {
         let (Some(user), Some(permission)) = (
             self.user_names.get(user),
             self.permission_names.get(permission),
         ) else {
             return false;
         };
-        self.users[user as usize].intersects(&self.holders[permission as usize])
+        let holders = &self.holders[permission as usize];
+        if self
+            .users
+            .get(user as usize)
+            .is_some_and(|roles| roles.intersects(holders))
+        {
+            return true;
+        }
+        let Some(timed) = self.timed.get(&user) else {
+            return false;
+        };
+        let now = now();
+        timed
+            .iter()
+            .any(|&(role, until)| until > now && holders.contains(role))
+    }
+
+    /// When the user's own membership of the role expires (Unix ms); `None` when it is for good or absent.
+    pub fn membership_expiry(&self, user: &str, role: &str) -> Option<i64> {
+        self.timed_expiry(self.user_names.get(user)?, self.role_id(role)?)
+    }
+
+    /// The roles the user is a member of at `now`: for good, or until later than `now`.
+    fn own_roles(&self, user: Id, now: i64) -> Vec<Id> {
+        let mut roles: Vec<Id> = self
+            .users
+            .get(user as usize)
+            .map(|set| set.iter().collect())
+            .unwrap_or_default();
+        if let Some(timed) = self.timed.get(&user) {
+            roles.extend(
+                timed
+                    .iter()
+                    .filter(|&&(_, until)| until > now)
+                    .map(|&(role, _)| role),
+            );
+        }
+        roles
+    }
+
+    /// The members of the role itself at `now`.
+    fn own_members<'m>(
+        &'m self,
+        role: Id,
+        node: &'m super::tenant_model::RoleNode,
+        now: i64,
+    ) -> impl Iterator<Item = Id> + 'm {
+        node.members
+            .iter()
+            .chain(node.timed_members.iter().filter(move |&user| {
+                self.timed_expiry(user, role)
+                    .is_some_and(|until| until > now)
+            }))
     }
 
     /// `None` when the role does not exist.
@@ -53,15 +115,16 @@ impl TenantModel {
     /// inherits it.
     pub fn is_member(&self, user: &str, role: &str, reach: Reach) -> Option<bool> {
         let role = self.role_id(role)?;
-        let node = self.node(role)?;
+        self.node(role)?;
         let Some(user) = self.user_names.get(user) else {
             return Some(false);
         };
+        let mine = self.own_roles(user, unix_millis());
         Some(match reach {
-            Reach::Direct => node.members.contains(user),
-            Reach::Effective => self.users[user as usize]
-                .iter()
-                .any(|mine| self.self_and_ancestors(mine).contains(&role)),
+            Reach::Direct => mine.contains(&role),
+            Reach::Effective => mine
+                .into_iter()
+                .any(|held| self.self_and_ancestors(held).contains(&role)),
         })
     }
 
@@ -92,12 +155,12 @@ impl TenantModel {
         let Some(user) = self.user_names.get(user) else {
             return Vec::new();
         };
-        let direct = &self.users[user as usize];
+        let direct = self.own_roles(user, unix_millis());
         match reach {
-            Reach::Direct => direct.iter().collect(),
+            Reach::Direct => direct,
             Reach::Effective => {
                 let mut all: Vec<Id> = direct
-                    .iter()
+                    .into_iter()
                     .flat_map(|role| self.self_and_ancestors(role))
                     .collect();
                 all.sort_unstable();
@@ -189,10 +252,11 @@ impl TenantModel {
             Reach::Direct => vec![id],
             Reach::Effective => self.self_and_descendants(id),
         };
+        let now = unix_millis();
         let users = roles
             .into_iter()
-            .filter_map(|role| self.node(role))
-            .flat_map(|node| node.members.iter())
+            .filter_map(|role| self.node(role).map(|node| (role, node)))
+            .flat_map(|(role, node)| self.own_members(role, node, now))
             .map(|user| self.user_names.name(user));
         Some(owned(page_of(users, page)))
     }
@@ -243,12 +307,22 @@ impl TenantModel {
             .permission_names
             .get(permission)
             .map(|p| &self.holders[p as usize]);
+        let now = unix_millis();
         let users = holders
             .into_iter()
             .flat_map(|h| h.iter())
-            .filter_map(|role| self.node(role))
-            .flat_map(|node| node.members.iter())
+            .filter_map(|role| self.node(role).map(|node| (role, node)))
+            .flat_map(|(role, node)| self.own_members(role, node, now))
             .map(|user| self.user_names.name(user));
         owned(page_of(users, page))
     }
+}
+
+/// The wall clock in Unix milliseconds: what an expiry is compared with.
+pub(super) fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }

@@ -8,8 +8,8 @@ pub struct ModelSnapshot {
     pub roles: Vec<(String, Option<String>)>,
     /// (role, permission)
     pub grants: Vec<(String, String)>,
-    /// (role, user)
-    pub members: Vec<(String, String)>,
+    /// (role, user, expiry in Unix ms or `None` for never)
+    pub members: Vec<(String, String, Option<i64>)>,
     /// (role, parent): `role` inherits everything `parent` grants.
     pub inherits: Vec<(String, String)>,
     /// The tenant's `strict_users` setting.

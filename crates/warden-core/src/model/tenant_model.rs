@@ -6,7 +6,7 @@
 //! same with a hierarchy as without: are any of the user's roles among the permission's holders. Inheritance
 //! edges and grants keep the holders up to date when they change (a write walks the few roles it affects).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::ids::{Id, IdSet, Interner};
 use super::ModelSnapshot;
@@ -17,8 +17,10 @@ pub(super) struct RoleNode {
     pub(super) description: Option<Box<str>>,
     /// Permissions granted to this role itself.
     pub(super) permissions: IdSet,
-    /// Users who are members of this role itself.
+    /// Users who are members of this role itself, for good.
     pub(super) members: IdSet,
+    /// Users whose membership of this role itself expires (see [`TenantModel::timed`]).
+    pub(super) timed_members: IdSet,
     /// Roles this one inherits.
     pub(super) parents: IdSet,
     /// Roles inheriting this one.
@@ -34,8 +36,14 @@ pub struct TenantModel {
     /// By role id; `None` for a freed id.
     pub(super) roles: Vec<Option<RoleNode>>,
     pub(super) user_names: Interner,
-    /// By user id: the roles the user is a member of.
+    /// By user id: the roles the user is a member of for good.
     pub(super) users: Vec<IdSet>,
+    /// Users with memberships that expire: (role, expiry in Unix ms). Kept apart so that a decision about a user
+    /// without any reads no clock, and an expired membership grants nothing from its expiry on, whether or not
+    /// it was removed yet.
+    pub(super) timed: HashMap<Id, Vec<(Id, i64)>, foldhash::fast::RandomState>,
+    /// Every expiring membership by expiry, for the background removal.
+    pub(super) expiries: BTreeSet<(i64, Id, Id)>,
     pub(super) permission_names: Interner,
     /// By permission id: the roles that grant it, directly or through inheritance.
     pub(super) holders: Vec<IdSet>,
@@ -94,13 +102,19 @@ impl TenantModel {
         let role_count = model.roles.len();
         let mut members: Vec<Vec<Id>> = vec![Vec::new(); role_count];
         let mut user_roles: Vec<Vec<Id>> = Vec::new();
-        for (role, user) in &snapshot.members {
+        let mut timed = Vec::new();
+        for (role, user, expires_at) in &snapshot.members {
             let Some(role) = model.role_names.get(role) else {
                 continue;
             };
             let user = model.user_names.intern(user);
-            members[role as usize].push(user);
-            slot(&mut user_roles, user).push(role);
+            match expires_at {
+                None => {
+                    members[role as usize].push(user);
+                    slot(&mut user_roles, user).push(role);
+                }
+                Some(at) => timed.push((user, role, *at)),
+            }
         }
         let mut granted: Vec<Vec<Id>> = vec![Vec::new(); role_count];
         for (role, permission) in &snapshot.grants {
@@ -117,6 +131,9 @@ impl TenantModel {
         }
         model.users = user_roles.into_iter().map(IdSet::from_unsorted).collect();
         model.memberships = model.users.iter().map(IdSet::len).sum();
+        for (user, role, at) in timed {
+            model.add_timed(user, role, at);
+        }
         model.grants = model.live_roles().map(|(_, n)| n.permissions.len()).sum();
         for (role, parent) in &snapshot.inherits {
             if let (Some(role), Some(parent)) =
@@ -184,6 +201,7 @@ impl TenantModel {
             .map(|(_, n)| {
                 n.permissions.heap_bytes()
                     + n.members.heap_bytes()
+                    + n.timed_members.heap_bytes()
                     + n.parents.heap_bytes()
                     + n.children.heap_bytes()
                     + n.description.as_ref().map_or(0, |d| d.len())
@@ -202,6 +220,12 @@ impl TenantModel {
             + self.permission_names.heap_bytes()
             + self.key_backed.capacity() * (std::mem::size_of::<(Box<str>, i64)>() + 1)
             + self.key_backed.keys().map(|k| k.len()).sum::<usize>()
+            + self
+                .timed
+                .values()
+                .map(|list| list.capacity() * std::mem::size_of::<(Id, i64)>() + 32)
+                .sum::<usize>()
+            + self.expiries.len() * 2 * std::mem::size_of::<(i64, Id, Id)>()
     }
 
     pub fn counts(&self) -> ModelCounts {
@@ -245,8 +269,15 @@ impl TenantModel {
             Change::DeleteRole { role } => self.delete_role(role.as_str()),
             Change::Grant { role, permission } => self.grant(role.as_str(), permission.as_str()),
             Change::Revoke { role, permission } => self.revoke(role.as_str(), permission.as_str()),
-            Change::AddMember { user, role } => self.add_member(user.as_str(), role.as_str()),
+            Change::AddMember {
+                user,
+                role,
+                expires_at,
+            } => self.add_member(user.as_str(), role.as_str(), *expires_at),
             Change::RemoveMember { user, role } => self.remove_member(user.as_str(), role.as_str()),
+            Change::ExpireMember { user, role, at } => {
+                self.expire_member(user.as_str(), role.as_str(), *at);
+            }
             Change::Inherit { role, parent } => self.inherit(role.as_str(), parent.as_str()),
             Change::Disinherit { role, parent } => self.disinherit(role.as_str(), parent.as_str()),
         }
@@ -285,8 +316,11 @@ impl TenantModel {
         for permission in permissions.iter() {
             self.revoke_ids(id, permission);
         }
-        let members = self.node(id).map(|n| n.members.clone()).unwrap_or_default();
-        for user in members.iter() {
+        let (members, timed) = self
+            .node(id)
+            .map(|n| (n.members.clone(), n.timed_members.clone()))
+            .unwrap_or_default();
+        for user in members.iter().chain(timed.iter()) {
             self.remove_member_ids(user, id);
         }
         self.roles[id as usize] = None;
@@ -354,17 +388,71 @@ impl TenantModel {
         }
     }
 
-    fn add_member(&mut self, user: &str, role: &str) {
+    /// Adds the membership as stated: for good, or until `expires_at`, replacing what was there.
+    fn add_member(&mut self, user: &str, role: &str, expires_at: Option<i64>) {
         let Some(role) = self.role_id(role) else {
             return;
         };
         let user = self.user_names.intern(user);
-        if slot(&mut self.users, user).insert(role) {
-            self.memberships += 1;
-            if let Some(node) = self.node_mut(role) {
-                node.members.insert(user);
+        slot(&mut self.users, user);
+        if self.timed_expiry(user, role).is_some() {
+            self.drop_timed(user, role);
+        }
+        match expires_at {
+            None => {
+                if self.users[user as usize].insert(role) {
+                    self.memberships += 1;
+                    if let Some(node) = self.node_mut(role) {
+                        node.members.insert(user);
+                    }
+                }
+            }
+            Some(at) => {
+                if self.users[user as usize].remove(role) {
+                    self.memberships -= 1;
+                    if let Some(node) = self.node_mut(role) {
+                        node.members.remove(user);
+                    }
+                }
+                self.add_timed(user, role, at);
             }
         }
+    }
+
+    fn add_timed(&mut self, user: Id, role: Id, at: i64) {
+        self.timed.entry(user).or_default().push((role, at));
+        self.expiries.insert((at, user, role));
+        self.memberships += 1;
+        if let Some(node) = self.node_mut(role) {
+            node.timed_members.insert(user);
+        }
+    }
+
+    /// Removes a timed membership (which must exist), keeping the user's id.
+    fn drop_timed(&mut self, user: Id, role: Id) {
+        let Some(list) = self.timed.get_mut(&user) else {
+            return;
+        };
+        let Some(at) = list.iter().position(|&(r, _)| r == role) else {
+            return;
+        };
+        let (_, expiry) = list.swap_remove(at);
+        if list.is_empty() {
+            self.timed.remove(&user);
+        }
+        self.expiries.remove(&(expiry, user, role));
+        self.memberships -= 1;
+        if let Some(node) = self.node_mut(role) {
+            node.timed_members.remove(user);
+        }
+    }
+
+    /// When the user's membership of the role itself expires; `None` when it is for good or absent.
+    pub(super) fn timed_expiry(&self, user: Id, role: Id) -> Option<i64> {
+        self.timed
+            .get(&user)
+            .and_then(|list| list.iter().find(|&&(r, _)| r == role))
+            .map(|&(_, at)| at)
     }
 
     fn remove_member(&mut self, user: &str, role: &str) {
@@ -373,7 +461,21 @@ impl TenantModel {
         }
     }
 
+    fn expire_member(&mut self, user: &str, role: &str, at: i64) {
+        if let (Some(user), Some(role)) = (self.user_names.get(user), self.role_id(role)) {
+            if self
+                .timed_expiry(user, role)
+                .is_some_and(|expiry| expiry <= at)
+            {
+                self.remove_member_ids(user, role);
+            }
+        }
+    }
+
     fn remove_member_ids(&mut self, user: Id, role: Id) {
+        if self.timed_expiry(user, role).is_some() {
+            self.drop_timed(user, role);
+        }
         if let Some(node) = self.node_mut(role) {
             node.members.remove(user);
         }
@@ -382,11 +484,32 @@ impl TenantModel {
         };
         if roles.remove(role) {
             self.memberships -= 1;
-            if roles.is_empty() {
-                *roles = IdSet::default();
-                self.user_names.release(user);
-            }
         }
+        if roles.is_empty() && !self.timed.contains_key(&user) {
+            *roles = IdSet::default();
+            self.user_names.release(user);
+        }
+    }
+
+    /// The timed memberships expired at `now` (Unix ms), oldest first, at most `limit`: (user, role, expiry).
+    pub fn due_expiries(&self, now: i64, limit: usize) -> Vec<(String, String, i64)> {
+        self.expiries
+            .iter()
+            .take_while(|&&(at, _, _)| at <= now)
+            .take(limit)
+            .map(|&(at, user, role)| {
+                (
+                    self.user_names.name(user).to_owned(),
+                    self.role_names.name(role).to_owned(),
+                    at,
+                )
+            })
+            .collect()
+    }
+
+    /// The earliest expiry of any membership, expired or not.
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.expiries.first().map(|&(at, _, _)| at)
     }
 
     fn inherit(&mut self, role: &str, parent: &str) {

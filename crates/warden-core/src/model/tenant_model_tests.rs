@@ -29,6 +29,7 @@ fn model() -> TenantModel {
             m.apply(&Change::AddMember {
                 user: name(NameKind::User, u),
                 role: name(NameKind::Role, role),
+                expires_at: None,
             });
         }
     }
@@ -91,6 +92,7 @@ fn counts_follow_every_change_and_repeats_count_once() {
     m.apply(&Change::AddMember {
         user: name(NameKind::User, "carol"),
         role: name(NameKind::Role, "admin"),
+        expires_at: None,
     });
     assert_eq!(m.counts().memberships, 4);
     assert!(m.approx_bytes() > before);
@@ -149,6 +151,7 @@ fn changes_under_a_missing_role_are_ignored() {
     m.apply(&Change::AddMember {
         user: name(NameKind::User, "eve"),
         role: name(NameKind::Role, "ghost"),
+        expires_at: None,
     });
     assert!(m.user_roles("eve").is_empty());
     assert!(m.which_users_can("edit").iter().all(|u| u != "eve"));
@@ -160,7 +163,7 @@ fn strict_model(strict_users: bool, key_backed: &[(&str, i64)]) -> TenantModel {
         roles: vec![("editor".to_owned(), None)],
         grants: vec![("editor".to_owned(), "edit".to_owned())],
         inherits: Vec::new(),
-        members: vec![("editor".to_owned(), "ann".to_owned())],
+        members: vec![("editor".to_owned(), "ann".to_owned(), None)],
         strict_users,
         key_backed: key_backed
             .iter()
@@ -232,6 +235,7 @@ fn member(u: &str, r: &str) -> Change {
     Change::AddMember {
         user: name(NameKind::User, u),
         role: role(r),
+        expires_at: None,
     }
 }
 
@@ -273,12 +277,16 @@ fn assert_consistent(m: &TenantModel) {
         members: m
             .live_roles()
             .flat_map(|(id, n)| {
-                n.members.iter().map(move |u| {
-                    (
-                        m.role_names.name(id).to_owned(),
-                        m.user_names.name(u).to_owned(),
-                    )
-                })
+                n.members
+                    .iter()
+                    .chain(n.timed_members.iter())
+                    .map(move |u| {
+                        (
+                            m.role_names.name(id).to_owned(),
+                            m.user_names.name(u).to_owned(),
+                            m.timed_expiry(u, id),
+                        )
+                    })
             })
             .collect(),
         inherits: m
@@ -298,6 +306,24 @@ fn assert_consistent(m: &TenantModel) {
     assert_eq!(holders(m), holders(&fresh));
     assert_eq!(m.counts(), fresh.counts());
     assert_eq!(m.holdings, fresh.holdings);
+    let named = |model: &TenantModel| -> Vec<(i64, String, String)> {
+        model
+            .expiries
+            .iter()
+            .map(|&(at, u, r)| {
+                (
+                    at,
+                    model.user_names.name(u).to_owned(),
+                    model.role_names.name(r).to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (mut mine, mut theirs) = (named(m), named(&fresh));
+    mine.sort();
+    theirs.sort();
+    assert_eq!(mine, theirs);
+
     // Every user id in use has roles, and every membership is indexed both ways.
     for (user, roles) in m.users.iter().enumerate() {
         for r in roles.iter() {
@@ -441,8 +467,13 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
         let other = &roles[rng.gen_range(0..roles.len())];
         let p = format!("p{}", rng.gen_range(0..6));
         let u = format!("u{}", rng.gen_range(0..8));
-        let change = match rng.gen_range(0..9) {
+        let change = match rng.gen_range(0..10) {
             0 => create(r),
+            9 => Change::AddMember {
+                user: name(NameKind::User, &u),
+                role: role(r),
+                expires_at: Some(rng.gen_range(0..3)),
+            },
             1 if rng.gen_range(0..4) == 0 => Change::DeleteRole { role: role(r) },
             2 => grant(r, &p),
             3 => Change::Revoke {
@@ -500,4 +531,72 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
             assert_eq!(m.user_has_permission(&u, &p), walked, "{u} {p}");
         }
     }
+}
+
+#[test]
+fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
+    let mut m = TenantModel::default();
+    apply_all(
+        &mut m,
+        &[
+            create("oncall"),
+            grant("oncall", "page"),
+            create("staff"),
+            grant("staff", "read"),
+        ],
+    );
+    let timed = |at: i64| Change::AddMember {
+        user: name(NameKind::User, "ann"),
+        role: role("oncall"),
+        expires_at: Some(at),
+    };
+    m.apply(&timed(1_000));
+    assert!(m.user_has_permission_at("ann", "page", 999));
+    assert!(
+        !m.user_has_permission_at("ann", "page", 1_000),
+        "expired at its instant"
+    );
+    assert_eq!(m.membership_expiry("ann", "oncall"), Some(1_000));
+    assert_eq!(m.next_expiry(), Some(1_000));
+    assert_eq!(m.due_expiries(999, 10), vec![]);
+    assert_eq!(
+        m.due_expiries(1_000, 10),
+        vec![("ann".to_owned(), "oncall".to_owned(), 1_000)]
+    );
+    // Long expired: every listing leaves it out, whether or not it was removed yet.
+    assert!(m.user_roles("ann").is_empty());
+    assert!(m.which_users_can("page").is_empty());
+    assert_eq!(m.is_member("ann", "oncall", Reach::Direct), Some(false));
+    // Re-adding for good replaces the expiry; re-adding with one replaces it again.
+    m.apply(&member("ann", "oncall"));
+    assert_eq!(m.membership_expiry("ann", "oncall"), None);
+    assert!(m.user_has_permission_at("ann", "page", 5_000));
+    assert_eq!(m.next_expiry(), None);
+    m.apply(&timed(i64::MAX));
+    assert!(m.user_has_permission("ann", "page"));
+    assert_eq!(m.which_users_can("page"), ["ann"]);
+    assert_eq!(m.role_members("oncall").unwrap(), ["ann"]);
+    m.apply(&timed(2_000));
+    assert!(!m.user_has_permission_at("ann", "page", 2_000));
+    assert_eq!(m.counts().memberships, 1);
+    // An expiry removal for an earlier instant than the membership's leaves it (it was extended).
+    m.apply(&Change::ExpireMember {
+        user: name(NameKind::User, "ann"),
+        role: role("oncall"),
+        at: 1_500,
+    });
+    assert_eq!(m.counts().memberships, 1);
+    assert_consistent(&m);
+    m.apply(&Change::ExpireMember {
+        user: name(NameKind::User, "ann"),
+        role: role("oncall"),
+        at: 2_000,
+    });
+    assert_eq!(m.counts().memberships, 0);
+    assert_eq!(
+        m.user_names.get("ann"),
+        None,
+        "a user without memberships is forgotten"
+    );
+    assert_consistent(&m);
 }
