@@ -242,6 +242,13 @@ section_hierarchy() {
     expect data '[{"user":"bob@example.com"},{"user":"erin@example.com"}]'
     call GET '/api/membership/erin@example.com/editor?effective=true' 200
     expect data.is_member true
+    call GET '/api/has_permission/erin@example.com/view_content?explain=true' 200
+    expect data.explanation.inheritance '["release_manager","editor"]'
+    expect data.explanation.grant '{"role":"editor","permission":"view_content","pattern":false}'
+    call POST '/api/permission/release_manager/releases:*' 200
+    call GET /api/has_permission/erin@example.com/releases:tag 200
+    expect data.has_permission true
+    call GET '/api/has_permission/erin@example.com/releases:*' 400
     call POST /api/role/editor/inherits/release_manager 409
     expect reason '"inheritance_cycle"'
     call POST /api/role/release_manager/inherits/ghost 404

@@ -125,6 +125,22 @@ impl Client {
         self.send(Request::get(path)).await
     }
 
+    /// `GET /api/has_permission/{user}/{permission}?explain=true`: the decision, and on a positive one
+    /// `explanation`: the membership, inheritance chain and grant that decided it.
+    pub async fn explain_user_permission(
+        &self,
+        user: &str,
+        permission: &str,
+    ) -> Result<HasPermission, Error> {
+        let path = format!(
+            "/api/has_permission/{}/{}{}",
+            segment(user)?,
+            segment(permission)?,
+            with_flag(self.read_query()?, Some("explain=true"))
+        );
+        self.send(Request::get(path)).await
+    }
+
     /// `GET /api/user_permissions/{user}`: the user's permissions through all their roles, sorted, each once.
     pub async fn get_user_permissions(&self, user: &str) -> Result<Vec<Permission>, Error> {
         let path = format!("/api/user_permissions/{}", segment(user)?);

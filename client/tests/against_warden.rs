@@ -655,3 +655,47 @@ async fn an_expiring_membership_shows_its_expiry_and_ends() {
             .has_permission
     );
 }
+
+#[tokio::test]
+async fn pattern_grants_and_explanations_reach_the_client() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    client.create_role("writer", None).await.unwrap();
+    client.create_role("lead", None).await.unwrap();
+    assert!(
+        client
+            .add_permission("writer", "docs:*")
+            .await
+            .unwrap()
+            .created
+    );
+    client.add_inheritance("lead", "writer").await.unwrap();
+    client.add_membership("ann", "lead").await.unwrap();
+    assert!(
+        client
+            .user_has_permission("ann", "docs:read")
+            .await
+            .unwrap()
+            .has_permission
+    );
+    let why = client
+        .explain_user_permission("ann", "docs:read")
+        .await
+        .unwrap()
+        .explanation
+        .expect("an explanation");
+    assert_eq!(why.inheritance, ["lead", "writer"]);
+    assert_eq!(why.grant.permission, "docs:*");
+    assert!(why.grant.pattern);
+    assert_eq!(why.membership.role, "lead");
+    let denied = client
+        .explain_user_permission("ann", "other")
+        .await
+        .unwrap();
+    assert!(!denied.has_permission && denied.explanation.is_none());
+    let starred = client
+        .user_has_permission("ann", "docs:*")
+        .await
+        .unwrap_err();
+    assert_eq!(starred.status(), Some(400), "{starred}");
+}

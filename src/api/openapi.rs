@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
             `{success, code, message, data | error, timestamp}`."
     ),
     modifiers(&ClientKey),
+    // Referenced only by path parameters, which do not register their schemas themselves.
+    components(schemas(warden_api::GrantedName)),
     tags(
         (name = "operations", description = "health, readiness and metrics (no key)"),
         (name = "roles", description = "roles, their permissions and members"),

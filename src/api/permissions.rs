@@ -10,6 +10,7 @@ use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
 use warden_api::EffectiveQuery;
+use warden_api::GrantedName;
 use warden_api::Name as WireName;
 use warden_api::{Created, Envelope, Failures, HasPermission, ReadQuery, Removed};
 use warden_core::domain::{Change, Name, NameKind};
@@ -21,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Name), ApiError> {
     Ok((
         name(NameKind::Role, &role)?,
-        name(NameKind::Permission, &permission)?,
+        name(NameKind::GrantedPermission, &permission)?,
     ))
 }
 
@@ -29,7 +30,7 @@ fn role_and_permission((role, permission): (String, String)) -> Result<(Name, Na
     get,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name"), ReadQuery, EffectiveQuery),
+    params(("role" = WireName, Path, description = "role name"), ("name" = GrantedName, Path, description = "permission name; `*` matches any run of characters"), ReadQuery, EffectiveQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the role grants the permission", body = Envelope<HasPermission>),
@@ -64,6 +65,7 @@ async fn role_has_permission(
         HasPermission {
             has_permission,
             reason: None,
+            explanation: None,
         },
     ))
 }
@@ -72,7 +74,7 @@ async fn role_has_permission(
     post,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name")),
+    params(("role" = WireName, Path, description = "role name"), ("name" = GrantedName, Path, description = "permission name; `*` matches any run of characters")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "granted, or `created: false`", body = Envelope<Created>),
@@ -102,7 +104,7 @@ async fn grant(
     delete,
     path = "/api/permission/{role}/{name}",
     tag = "roles",
-    params(("role" = WireName, Path, description = "role name"), ("name" = WireName, Path, description = "permission name")),
+    params(("role" = WireName, Path, description = "role name"), ("name" = GrantedName, Path, description = "permission name; `*` matches any run of characters")),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "revoked, or `removed: false`", body = Envelope<Removed>),

@@ -14,8 +14,8 @@ use crate::metrics::Check;
 use crate::service::{NameListing, RoleListing};
 use warden_api::Name as WireName;
 use warden_api::{
-    EffectiveQuery, Envelope, Failures, HasPermission, ListingQuery, PageEnvelope, Permission,
-    ReadQuery, Role, UserName,
+    DecisionPath, EffectiveQuery, Envelope, ExplainQuery, Failures, HasPermission, ListingQuery,
+    PageEnvelope, PathGrant, PathMembership, Permission, ReadQuery, Role, UserName,
 };
 use warden_core::domain::{NameKind, RequestContext, TenantScope};
 
@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/has_permission/{user}/{name}",
     tag = "checks",
-    params(("user" = WireName, Path, description = "user name"), ("name" = WireName, Path, description = "permission name"), ReadQuery),
+    params(("user" = WireName, Path, description = "user name"), ("name" = WireName, Path, description = "permission name"), ReadQuery, ExplainQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether any of the user's roles grants it", body = Envelope<HasPermission>),
@@ -47,16 +47,66 @@ async fn has_permission(
     Context(context): Context,
     ApiPath((user, permission)): ApiPath<(String, String)>,
     consistency: Consistency,
+    explain: Explain,
 ) -> ApiResult {
     let (has_permission, reason) =
         user_permission(&state, &tenant, &context, &user, &permission, &consistency).await?;
+    let explanation = if explain.0 && has_permission {
+        let (user, permission) = (
+            name(NameKind::User, &user)?,
+            name(NameKind::Permission, &permission)?,
+        );
+        state
+            .rbac
+            .explain(&tenant, &user, &permission, consistency.min_revision)
+            .await?
+            .map(decision_path)
+    } else {
+        None
+    };
     Ok(ok(
         "permission checked",
         HasPermission {
             has_permission,
             reason: reason.map(str::to_owned),
+            explanation,
         },
     ))
+}
+
+/// `?explain=true`: a positive answer says why.
+#[derive(Debug, Clone, Copy, Default)]
+struct Explain(bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Explain {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let axum::extract::Query(query) =
+            axum::extract::Query::<ExplainQuery>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::bad_request("explain must be true or false"))?;
+        Ok(Self(query.explain == Some(true)))
+    }
+}
+
+fn decision_path(why: warden_core::model::Explanation) -> DecisionPath {
+    DecisionPath {
+        grant: PathGrant {
+            role: why.chain.last().cloned().unwrap_or_default(),
+            permission: why.granted,
+            pattern: why.pattern,
+        },
+        membership: PathMembership {
+            role: why.member_of,
+            scope: None,
+            expires_at: optional_time(why.expires_at),
+        },
+        inheritance: why.chain,
+    }
 }
 
 /// Whether one of the user's roles grants the permission (names as the path gives them), counted in the decision

@@ -19,6 +19,7 @@ use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
 use super::model::{Listed, ModelRef, Models, PageRequest, Reach, RoleInfo};
 use super::{ServiceError, Tenants};
+use warden_core::model::Explanation;
 use warden_core::rules::inheritance::MAX_INHERITANCE_DEPTH;
 
 /// Expired memberships one pass removes per tenant at most; the rest wait for the next pass.
@@ -454,6 +455,26 @@ impl RbacService {
                 Ok(m.which_users_can_page(permission.as_str(), page))
             }
         })
+    }
+
+    /// The path that makes `user` hold `permission` now: the membership, the inheritance chain and the grant;
+    /// `None` when nothing does (or strict users refuses the user). Off the decision path, for `?explain=true`.
+    pub async fn explain(
+        &self,
+        scope: &TenantScope,
+        user: &Name,
+        permission: &Name,
+        min_revision: Option<i64>,
+    ) -> Result<Option<Explanation>, ServiceError> {
+        let model = self.model(scope, min_revision).await?;
+        let now = now_millis();
+        Ok(model.read(|m| {
+            if m.not_key_backed(user.as_str(), now) {
+                None
+            } else {
+                m.explain(user.as_str(), permission.as_str(), now)
+            }
+        }))
     }
 
     /// When each (user, role) membership of the role itself expires (Unix ms), `None` for one that does not

@@ -25,6 +25,7 @@ mod outage;
 mod overload;
 mod pagination;
 mod passwords;
+mod patterns_and_explanations;
 mod pruning;
 mod rbac;
 mod registered;

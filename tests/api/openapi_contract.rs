@@ -79,8 +79,15 @@ fn every_name_in_a_path_carries_the_name_pattern() {
             );
             if in_path && is_name {
                 names += 1;
+                // A granted permission may be a pattern: its own schema, the same rule plus `*`.
+                let expected =
+                    if path.starts_with("/api/permission/") && parameter["name"] == "name" {
+                        "#/components/schemas/GrantedName"
+                    } else {
+                        "#/components/schemas/Name"
+                    };
                 assert_eq!(
-                    parameter["schema"]["$ref"], "#/components/schemas/Name",
+                    parameter["schema"]["$ref"], expected,
                     "{method} {path} {}",
                     parameter["name"]
                 );
@@ -88,6 +95,11 @@ fn every_name_in_a_path_carries_the_name_pattern() {
         }
     }
     assert!(names >= 30, "only {names} name parameters");
+    assert_eq!(
+        document["components"]["schemas"]["GrantedName"]["pattern"],
+        format!("^[A-Za-z0-9_.:@+|*-]{{1,{}}}$", Name::MAX_LEN),
+        "a granted name is a name that may hold `*`"
+    );
 }
 
 #[test]

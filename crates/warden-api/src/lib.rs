@@ -39,10 +39,12 @@ pub use envelope::{Envelope, Failure, Failures, PageEnvelope};
 pub use health::{Health, HealthCheck};
 pub use jwt::{Claims, JwkSet, JwksQuery, RefreshRequest, TokenPair, Verified, VerifyRequest};
 pub use params::{
-    EffectiveQuery, ListingQuery, Name, Page, PageQuery, ReadQuery, TransitiveQuery, UserListQuery,
+    EffectiveQuery, ExplainQuery, GrantedName, ListingQuery, Name, Page, PageQuery, ReadQuery,
+    TransitiveQuery, UserListQuery,
 };
 pub use rbac::{
-    Created, HasPermission, IsMember, NewMembership, NewRole, Permission, Removed, Role, UserName,
+    Created, DecisionPath, HasPermission, IsMember, NewMembership, NewRole, PathGrant,
+    PathMembership, Permission, Removed, Role, UserName,
 };
 pub use sessions::{
     NewSession, PermissionAnswers, RemovedCount, Session, SessionCreated, SessionEnded,

@@ -11,6 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 #[schema(pattern = "^[A-Za-z0-9_.:@+|-]{1,128}$", example = "alice@example.com")]
 pub struct Name(pub String);
 
+/// A permission as granted to a role: a [`Name`] that may also hold `*`, which matches any run of characters
+/// (`docs:*` grants `docs:read`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(pattern = "^[A-Za-z0-9_.:@+|*-]{1,128}$", example = "docs:*")]
+pub struct GrantedName(pub String);
+
 /// The longest page of an RBAC listing, and the longest listing answered whole when no `limit` is given.
 pub const MAX_LISTING_LIMIT: u32 = 1000;
 /// The longest page of the user, request-history and audit listings.
@@ -58,6 +64,16 @@ pub struct EffectiveQuery {
     /// the rows as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective: Option<bool>,
+}
+
+/// `?min_revision=&explain=` on `GET /api/has_permission/{user}/{name}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainQuery {
+    /// `true`: a positive answer carries `explanation`, the membership, inheritance chain and grant that
+    /// decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<bool>,
 }
 
 /// `?transitive=` on `GET /api/role/{role}/inherits`.

@@ -77,6 +77,39 @@ pub struct HasPermission {
     /// (strict users is on and the user holds no active API key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// With `?explain=true`, on a positive answer: the path that decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<DecisionPath>,
+}
+
+/// Why a user holds a permission: their membership, the inheritance chain from it, and the grant at its end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DecisionPath {
+    pub membership: PathMembership,
+    /// The roles from the membership's role to the granting role, each inheriting the next; one role when that
+    /// role grants it itself.
+    pub inheritance: Vec<String>,
+    pub grant: PathGrant,
+}
+
+/// The membership a decision went through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PathMembership {
+    pub role: String,
+    /// The resource the membership is scoped to; `null` for a global membership.
+    pub scope: Option<String>,
+    /// When the membership expires (RFC 3339); `null` when it does not.
+    pub expires_at: Option<String>,
+}
+
+/// The grant a decision ended at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PathGrant {
+    pub role: String,
+    /// As granted: the permission asked about, or the pattern that matched it.
+    pub permission: String,
+    /// Whether the grant is a pattern (`*`).
+    pub pattern: bool,
 }
 
 /// The answer of a membership check.

@@ -250,11 +250,11 @@ fn decode_change(
         },
         "role.delete" => Change::DeleteRole { role },
         "permission.grant" => Change::Grant {
-            permission: item_name(NameKind::Permission)?,
+            permission: item_name(NameKind::GrantedPermission)?,
             role,
         },
         "permission.revoke" => Change::Revoke {
-            permission: item_name(NameKind::Permission)?,
+            permission: item_name(NameKind::GrantedPermission)?,
             role,
         },
         "membership.add" => Change::AddMember {

@@ -466,11 +466,7 @@ impl Models {
 
     /// The memberships expired at `now` in the models loaded here, at most `limit` per tenant: (tenant, [(user,
     /// role, expiry)]). A model without any expiring membership costs one comparison.
-    pub fn due_expiries(
-        &self,
-        now: i64,
-        limit: usize,
-    ) -> Vec<(TenantScope, Vec<DueExpiry>)> {
+    pub fn due_expiries(&self, now: i64, limit: usize) -> Vec<(TenantScope, Vec<DueExpiry>)> {
         let slots: Vec<Arc<Slot>> = self.inner.slots.read().values().cloned().collect();
         slots
             .into_iter()

@@ -601,6 +601,18 @@ class WardenClient(_Base):
         route = "/api/has_permission/{user}/{name}"
         return _core.flag(self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
 
+    def explain_user_permission(self, user: str, name: str) -> JSON:
+        """``GET /api/has_permission/{user}/{name}?explain=true``: the whole ``data``, ``{"has_permission",
+        "explanation"?}``. A positive answer carries ``explanation``, the path that decided it: ``{"membership":
+        {"role", "scope", "expires_at"}, "inheritance": [role, …], "grant": {"role", "permission", "pattern"}}``
+        (``inheritance`` runs from the membership's role to the granting role; ``grant.permission`` is the grant as
+        written, e.g. ``docs:*``). A negative answer has no ``explanation`` (and, under strict users, may carry
+        ``reason``). A ``*`` in ``name`` raises :class:`RefusedError` 400."""
+        route = "/api/has_permission/{user}/{name}"
+        data = self._object("GET", route, user, name, params={"explain": "true"}, rbac_read=True)
+        _core.flag(data, "has_permission", route)
+        return data
+
     def get_user_permissions(self, user: str) -> list[JSON]:
         """``GET /api/user_permissions/{user}``: ``[{"name"}]`` (``[]`` under strict users for a user without an
         active API key)."""

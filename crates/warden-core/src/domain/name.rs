@@ -7,6 +7,9 @@ use std::fmt;
 pub enum NameKind {
     Role,
     Permission,
+    /// A permission as granted to a role: it may also hold `*`, which matches any run of characters (so
+    /// `docs:*` grants `docs:read`). Only grants take it; a permission asked about is a plain [`Self::Permission`].
+    GrantedPermission,
     User,
 }
 
@@ -14,7 +17,7 @@ impl fmt::Display for NameKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Role => "role",
-            Self::Permission => "permission",
+            Self::Permission | Self::GrantedPermission => "permission",
             Self::User => "user",
         })
     }
@@ -48,7 +51,11 @@ impl Name {
         if raw.len() > Self::MAX_LEN {
             return Err(NameError::TooLong(kind));
         }
-        if !raw.bytes().all(is_name_byte) {
+        let star_allowed = kind == NameKind::GrantedPermission;
+        if !raw
+            .bytes()
+            .all(|b| is_name_byte(b) || (star_allowed && b == b'*'))
+        {
             // Echo only what is printable and short, so a hostile name cannot forge log lines or flood a reply.
             let shown: String = raw
                 .chars()
@@ -61,6 +68,11 @@ impl Name {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether this (granted) permission is a pattern: it holds `*`.
+    pub fn is_pattern(&self) -> bool {
+        self.0.contains('*')
     }
 }
 
@@ -90,6 +102,23 @@ mod tests {
         ] {
             assert_eq!(Name::parse(NameKind::User, ok).unwrap().as_str(), ok);
         }
+    }
+
+    #[test]
+    fn only_a_granted_permission_may_hold_a_star() {
+        assert!(Name::parse(NameKind::GrantedPermission, "docs:*")
+            .unwrap()
+            .is_pattern());
+        assert!(!Name::parse(NameKind::GrantedPermission, "docs:read")
+            .unwrap()
+            .is_pattern());
+        for kind in [NameKind::Permission, NameKind::Role, NameKind::User] {
+            assert!(matches!(
+                Name::parse(kind, "docs:*"),
+                Err(NameError::BadCharacter(..))
+            ));
+        }
+        assert!(Name::parse(NameKind::GrantedPermission, "a b*").is_err());
     }
 
     #[test]

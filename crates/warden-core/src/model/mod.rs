@@ -7,6 +7,6 @@ mod snapshot;
 mod tenant_model;
 
 pub use listing::{Listed, PageRequest};
-pub use queries::{Reach, RoleInfo};
+pub use queries::{Explanation, Reach, RoleInfo};
 pub use snapshot::ModelSnapshot;
 pub use tenant_model::{ModelCounts, TenantModel};

@@ -1,7 +1,7 @@
 //! The model's answers: decisions, which are look-ups in sorted id sets, and listings, which pick one page of
 //! names without sorting the rest.
 
-use super::ids::Id;
+use super::ids::{Id, IdSet};
 use super::listing::{owned, page_of, Listed, PageRequest};
 use super::TenantModel;
 
@@ -10,6 +10,19 @@ use super::TenantModel;
 pub struct RoleInfo {
     pub name: String,
     pub description: Option<String>,
+}
+
+/// Why a user holds a permission: the path that decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The role the user is a member of, and when that membership expires (Unix ms).
+    pub member_of: String,
+    pub expires_at: Option<i64>,
+    /// From the member role to the granting role, each inheriting the next (one role when it grants directly).
+    pub chain: Vec<String>,
+    /// The grant as written: the permission itself, or the pattern that matched it.
+    pub granted: String,
+    pub pattern: bool,
 }
 
 /// Whether a structural read answers the stored rows alone or follows inheritance.
@@ -37,13 +50,18 @@ impl TenantModel {
     }
 
     fn decide(&self, user: &str, permission: &str, now: impl FnOnce() -> i64) -> bool {
-        let (Some(user), Some(permission)) = (
-            self.user_names.get(user),
-            self.permission_names.get(permission),
-        ) else {
+        let Some(user) = self.user_names.get(user) else {
             return false;
         };
-        let holders = &self.holders[permission as usize];
+        let mut clock = Some(now);
+        let mut read_once = None;
+        let mut now = || *read_once.get_or_insert_with(|| clock.take().map_or(0, |read| read()));
+        self.holder_sets(permission)
+            .any(|holders| self.holds_any(user, holders, &mut now))
+    }
+
+    /// Whether the user is a member, at `now`, of one of `holders`.
+    fn holds_any(&self, user: Id, holders: &IdSet, now: &mut impl FnMut() -> i64) -> bool {
         if self
             .users
             .get(user as usize)
@@ -58,6 +76,104 @@ impl TenantModel {
         timed
             .iter()
             .any(|&(role, until)| until > now && holders.contains(role))
+    }
+
+    /// The holder sets that answer for `permission`: its own (when granted anywhere) and those of the granted
+    /// patterns that match it. Without patterns in the tenant this is one look-up.
+    pub(super) fn holder_sets<'m>(
+        &'m self,
+        permission: &'m str,
+    ) -> impl Iterator<Item = &'m IdSet> + 'm {
+        let exact = self
+            .permission_names
+            .get(permission)
+            .map(|p| &self.holders[p as usize]);
+        let patterns = self
+            .patterns
+            .iter()
+            .filter(move |&q| {
+                !permission.contains('*')
+                    && crate::rules::wildcard::permission_matches(
+                        self.permission_names.name(q),
+                        permission,
+                    )
+            })
+            .map(|q| &self.holders[q as usize]);
+        exact.into_iter().chain(patterns)
+    }
+
+    /// The path that makes the user hold the permission at `now`, or `None` when nothing does: the shortest
+    /// inheritance chain from one of the user's memberships to a grant (ties go to the first member role by name).
+    /// Off the decision path: it walks every role the user reaches.
+    pub fn explain(&self, user: &str, permission: &str, now: i64) -> Option<Explanation> {
+        let user_id = self.user_names.get(user)?;
+        let mut mine = self.own_roles(user_id, now);
+        mine.sort_by(|a, b| self.role_names.name(*a).cmp(self.role_names.name(*b)));
+        let mut best: Option<(Vec<Id>, Id)> = None;
+        for start in mine {
+            let Some((chain, granted)) = self.shortest_grant(start, permission) else {
+                continue;
+            };
+            if best
+                .as_ref()
+                .is_none_or(|(known, _)| chain.len() < known.len())
+            {
+                best = Some((chain, granted));
+            }
+        }
+        let (chain, granted) = best?;
+        let member_of = chain[0];
+        let granted = self.permission_names.name(granted).to_owned();
+        Some(Explanation {
+            member_of: self.role_names.name(member_of).to_owned(),
+            expires_at: self.timed_expiry(user_id, member_of),
+            chain: chain
+                .iter()
+                .map(|&role| self.role_names.name(role).to_owned())
+                .collect(),
+            pattern: granted.contains('*') && granted != permission,
+            granted,
+        })
+    }
+
+    /// Breadth-first up from `start`: the first role found granting `permission` (exactly, else by a pattern)
+    /// with the chain that reached it, and the grant's permission id.
+    fn shortest_grant(&self, start: Id, permission: &str) -> Option<(Vec<Id>, Id)> {
+        let exact = self.permission_names.get(permission);
+        let mut came_from: Vec<(Id, Option<usize>)> = vec![(start, None)];
+        let mut at = 0;
+        while at < came_from.len() {
+            let (role, _) = came_from[at];
+            if let Some(node) = self.node(role) {
+                let granted = exact.filter(|&p| node.permissions.contains(p)).or_else(|| {
+                    self.patterns.iter().find(|&q| {
+                        node.permissions.contains(q)
+                            && !permission.contains('*')
+                            && crate::rules::wildcard::permission_matches(
+                                self.permission_names.name(q),
+                                permission,
+                            )
+                    })
+                });
+                if let Some(granted) = granted {
+                    let mut chain = vec![role];
+                    let mut back = came_from[at].1;
+                    while let Some(previous) = back {
+                        chain.push(came_from[previous].0);
+                        back = came_from[previous].1;
+                    }
+                    chain.reverse();
+                    return Some((chain, granted));
+                }
+                for parent in node.parents.iter() {
+                    if !came_from.iter().any(|&(seen, _)| seen == parent) {
+                        came_from.push((parent, Some(at)));
+                    }
+                }
+            }
+            at += 1;
+        }
+        None
     }
 
     /// When the user's own membership of the role expires (Unix ms); `None` when it is for good or absent.
@@ -98,16 +214,20 @@ impl TenantModel {
             }))
     }
 
-    /// `None` when the role does not exist.
+    /// `None` when the role does not exist. [`Reach::Direct`]: the role's own grant of exactly this name (a
+    /// pattern is asked about by its own name); [`Reach::Effective`]: itself or through a role it inherits,
+    /// exactly or by a pattern.
     pub fn role_has_permission(&self, role: &str, permission: &str, reach: Reach) -> Option<bool> {
         let id = self.role_id(role)?;
         let node = self.node(id)?;
-        let Some(permission) = self.permission_names.get(permission) else {
-            return Some(false);
-        };
         Some(match reach {
-            Reach::Direct => node.permissions.contains(permission),
-            Reach::Effective => self.holders[permission as usize].contains(id),
+            Reach::Direct => self
+                .permission_names
+                .get(permission)
+                .is_some_and(|p| node.permissions.contains(p)),
+            Reach::Effective => self
+                .holder_sets(permission)
+                .any(|holders| holders.contains(id)),
         })
     }
 
@@ -289,11 +409,7 @@ impl TenantModel {
         permission: &str,
         page: PageRequest<'_>,
     ) -> Listed<RoleInfo> {
-        let holders = self
-            .permission_names
-            .get(permission)
-            .map(|p| &self.holders[p as usize]);
-        self.role_infos(holders.into_iter().flat_map(|h| h.iter()), page)
+        self.role_infos(self.holder_sets(permission).flat_map(|h| h.iter()), page)
     }
 
     /// The users holding the permission through any role, each once.
@@ -303,13 +419,9 @@ impl TenantModel {
     }
 
     pub fn which_users_can_page(&self, permission: &str, page: PageRequest<'_>) -> Listed<String> {
-        let holders = self
-            .permission_names
-            .get(permission)
-            .map(|p| &self.holders[p as usize]);
         let now = unix_millis();
-        let users = holders
-            .into_iter()
+        let users = self
+            .holder_sets(permission)
             .flat_map(|h| h.iter())
             .filter_map(|role| self.node(role).map(|node| (role, node)))
             .flat_map(|(role, node)| self.own_members(role, node, now))

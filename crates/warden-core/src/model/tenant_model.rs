@@ -47,6 +47,9 @@ pub struct TenantModel {
     pub(super) permission_names: Interner,
     /// By permission id: the roles that grant it, directly or through inheritance.
     pub(super) holders: Vec<IdSet>,
+    /// The granted permissions that are patterns (hold `*`): a decision about any permission also looks at
+    /// those that match it, so a tenant without patterns pays nothing for them.
+    pub(super) patterns: IdSet,
     /// Kept as the model changes, so the memory estimate and the quotas cost O(1).
     grants: usize,
     memberships: usize,
@@ -160,6 +163,14 @@ impl TenantModel {
         }
         self.holders = holders.into_iter().map(IdSet::from_unsorted).collect();
         self.holdings = self.holders.iter().map(IdSet::len).sum();
+        self.patterns = IdSet::from_unsorted(
+            (0..self.holders.len() as Id)
+                .filter(|&p| {
+                    !self.holders[p as usize].is_empty()
+                        && self.permission_names.name(p).contains('*')
+                })
+                .collect(),
+        );
     }
 
     pub(super) fn live_roles(&self) -> impl Iterator<Item = (Id, &RoleNode)> {
@@ -331,8 +342,12 @@ impl TenantModel {
         let Some(role) = self.role_id(role) else {
             return;
         };
+        let is_pattern = permission.contains('*');
         let permission = self.permission_names.intern(permission);
         slot(&mut self.holders, permission);
+        if is_pattern {
+            self.patterns.insert(permission);
+        }
         let added = self
             .node_mut(role)
             .is_some_and(|node| node.permissions.insert(permission));
@@ -384,6 +399,7 @@ impl TenantModel {
     fn release_permission_if_unused(&mut self, permission: Id) {
         if self.holders[permission as usize].is_empty() {
             self.holders[permission as usize] = IdSet::default();
+            self.patterns.remove(permission);
             self.permission_names.release(permission);
         }
     }

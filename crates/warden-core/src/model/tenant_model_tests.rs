@@ -227,7 +227,7 @@ fn inherit(r: &str, parent: &str) -> Change {
 fn grant(r: &str, p: &str) -> Change {
     Change::Grant {
         role: role(r),
-        permission: name(NameKind::Permission, p),
+        permission: name(NameKind::GrantedPermission, p),
     }
 }
 
@@ -319,6 +319,16 @@ fn assert_consistent(m: &TenantModel) {
             })
             .collect()
     };
+    let patterns = |model: &TenantModel| -> Vec<String> {
+        let mut all: Vec<String> = model
+            .patterns
+            .iter()
+            .map(|p| model.permission_names.name(p).to_owned())
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(patterns(m), patterns(&fresh));
     let (mut mine, mut theirs) = (named(m), named(&fresh));
     mine.sort();
     theirs.sort();
@@ -388,6 +398,12 @@ fn a_grant_reaches_down_a_chain_of_ten_and_leaves_with_its_edge() {
         ["level9"]
     );
     assert_eq!(m.user_permissions("alice"), ["deploy"]);
+    let why = m.explain("alice", "deploy", 0).expect("an explanation");
+    assert_eq!(why.member_of, "level0");
+    assert_eq!(why.chain.len(), 11);
+    assert_eq!(why.chain.last().map(String::as_str), Some("level10"));
+    assert_eq!((why.granted.as_str(), why.pattern), ("deploy", false));
+    assert_eq!(m.explain("alice", "nothing", 0), None);
     assert_consistent(&m);
     // Cut the chain between level4 and level5: alice loses it, bob keeps it.
     m.apply(&Change::Disinherit {
@@ -465,7 +481,11 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
     for step in 0..3_000 {
         let r = &roles[rng.gen_range(0..roles.len())];
         let other = &roles[rng.gen_range(0..roles.len())];
-        let p = format!("p{}", rng.gen_range(0..6));
+        let p = match rng.gen_range(0..8) {
+            6 => "p*".to_owned(),
+            7 => "*1".to_owned(),
+            n => format!("p{n}"),
+        };
         let u = format!("u{}", rng.gen_range(0..8));
         let change = match rng.gen_range(0..10) {
             0 => create(r),
@@ -478,7 +498,7 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
             2 => grant(r, &p),
             3 => Change::Revoke {
                 role: role(r),
-                permission: name(NameKind::Permission, &p),
+                permission: name(NameKind::GrantedPermission, &p),
             },
             4 => member(&u, r),
             5 => Change::RemoveMember {
@@ -526,7 +546,8 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
                 m.role_permissions_page(&r.name, Reach::Effective, PageRequest::ALL)
                     .unwrap()
                     .items
-                    .contains(&p)
+                    .iter()
+                    .any(|granted| crate::rules::wildcard::permission_matches(granted, &p))
             });
             assert_eq!(m.user_has_permission(&u, &p), walked, "{u} {p}");
         }
@@ -598,5 +619,55 @@ fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
         None,
         "a user without memberships is forgotten"
     );
+    assert_consistent(&m);
+}
+
+#[test]
+fn a_pattern_grant_answers_for_every_permission_it_matches() {
+    let mut m = TenantModel::default();
+    apply_all(
+        &mut m,
+        &[
+            create("writer"),
+            create("lead"),
+            inherit("lead", "writer"),
+            Change::Grant {
+                role: role("writer"),
+                permission: name(NameKind::GrantedPermission, "docs:*"),
+            },
+            grant("lead", "deploy"),
+            member("ann", "lead"),
+            member("bob", "writer"),
+        ],
+    );
+    assert!(m.user_has_permission("ann", "docs:read"));
+    assert!(m.user_has_permission("bob", "docs:"));
+    assert!(!m.user_has_permission("bob", "doc:read"));
+    assert!(!m.user_has_permission("bob", "deploy"));
+    assert_eq!(m.which_users_can("docs:write"), ["ann", "bob"]);
+    assert_eq!(m.which_roles_can("docs:x").len(), 2);
+    assert_eq!(
+        m.role_has_permission("lead", "docs:read", Reach::Effective),
+        Some(true)
+    );
+    assert_eq!(
+        m.role_has_permission("writer", "docs:read", Reach::Direct),
+        Some(false)
+    );
+    assert_eq!(
+        m.role_has_permission("writer", "docs:*", Reach::Direct),
+        Some(true)
+    );
+    assert_eq!(m.user_permissions("bob"), ["docs:*"]);
+    let why = m.explain("ann", "docs:read", 0).unwrap();
+    assert_eq!(why.chain, ["lead", "writer"]);
+    assert_eq!((why.granted.as_str(), why.pattern), ("docs:*", true));
+    assert_consistent(&m);
+    m.apply(&Change::Revoke {
+        role: role("writer"),
+        permission: name(NameKind::GrantedPermission, "docs:*"),
+    });
+    assert!(!m.user_has_permission("ann", "docs:read"));
+    assert!(m.patterns.is_empty());
     assert_consistent(&m);
 }
