@@ -95,7 +95,7 @@ impl Client {
             },
             Expiry::After(seconds) => NewMembership {
                 expires_at: None,
-                ttl_seconds: Some(seconds),
+                ttl_seconds: Some(i64::try_from(seconds).unwrap_or(i64::MAX)),
             },
         };
         let request =

@@ -134,7 +134,7 @@ async fn add_member(
 }
 
 /// The longest `ttl_seconds`: a hundred years.
-const MAX_TTL_SECONDS: u64 = 3_153_600_000;
+const MAX_TTL_SECONDS: i64 = 3_153_600_000;
 
 /// A membership's expiry (Unix ms) from its body, as of `now`: a future `expires_at`, or `ttl_seconds` ahead.
 fn expiry(body: NewMembership, now: i64) -> Result<Option<i64>, ApiError> {
@@ -150,7 +150,7 @@ fn expiry(body: NewMembership, now: i64) -> Result<Option<i64>, ApiError> {
                 )));
             }
             // At most a hundred years in milliseconds: far inside i64.
-            Ok(Some(now + ttl as i64 * 1000))
+            Ok(Some(now + ttl * 1000))
         }
         (Some(text), None) => {
             let at = chrono::DateTime::parse_from_rfc3339(&text)

@@ -166,7 +166,8 @@ async fn bad_expiries_are_refused_and_write_nothing(app: TestApp) {
             json!({"ttl_seconds": 60, "expires_at": "2999-01-01T00:00:00Z"}),
             400,
         ),
-        (json!({"ttl_seconds": -5}), 422),
+        (json!({"ttl_seconds": -5}), 400),
+        (json!({"ttl_seconds": 1.5}), 422),
         (json!({"ttl_seconds": "60"}), 422),
     ] {
         let (got, answer): (StatusCode, Value) =
@@ -177,6 +178,11 @@ async fn bad_expiries_are_refused_and_write_nothing(app: TestApp) {
         app.data(Method::GET, "/api/members/oncall").await,
         json!([])
     );
+    // A whole number written as a float is the integer JSON Schema says it is.
+    let (status, body) = app
+        .post_json("/api/membership/ann/oncall", &json!({"ttl_seconds": 60.0}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app
         .post_json("/api/membership/ann/ghost", &json!({"ttl_seconds": 60}))
         .await;

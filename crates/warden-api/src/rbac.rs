@@ -134,7 +134,11 @@ pub struct NewMembership {
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// Seconds from now, 1 to 3 153 600 000 (a hundred years).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
-    pub ttl_seconds: Option<u64>,
+    #[serde(
+        default,
+        deserialize_with = "crate::numbers::optional_whole",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(minimum = 1, maximum = 3_153_600_000_i64)]
+    pub ttl_seconds: Option<i64>,
 }
