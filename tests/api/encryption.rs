@@ -165,6 +165,10 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
         .post_json("/api/apikeys/user/carol", &json!({"label": "laptop"}))
         .await;
     assert_eq!(status, 200, "{body}");
+    // An inheritance edge: its change-log item is a role name, stored as given and never re-sealed.
+    app.write(Method::POST, "/api/role/lead").await;
+    app.write(Method::POST, "/api/role/lead/inherits/r").await;
+    app.write(Method::POST, "/api/membership/dave/lead").await;
     // More rows than one re-sealing statement takes.
     let extra = 520;
     for i in 0..extra {
@@ -201,14 +205,19 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     .unwrap();
     assert_eq!(report.tenants, 1);
     // The grant and every membership, in their tables and in the change log, and the API key's label.
-    assert_eq!(report.values, 2 * (2 + extra) + 1, "{report:?}");
+    assert_eq!(report.values, 2 * (3 + extra) + 1, "{report:?}");
+    assert_eq!(
+        app.raw_strings("SELECT item FROM model_changes WHERE op = 'inheritance.add'")
+            .await,
+        ["r"]
+    );
     let labels = app.raw_strings("SELECT label FROM api_keys").await;
     assert!(
         labels.iter().all(|label| label.starts_with("v2:")),
         "{labels:?}"
     );
     let members = app.raw_strings("SELECT user_name FROM memberships").await;
-    assert_eq!(members.len() as u64, 1 + extra);
+    assert_eq!(members.len() as u64, 2 + extra);
     assert!(
         members.iter().all(|name| name.starts_with("v2:")),
         "{members:?}"
@@ -234,6 +243,19 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     let (status, body) = crate::helpers::read(response).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], json!({"has_permission": true}));
+    let response = app
+        .client
+        .get(format!("{address}/api/has_permission/dave/read"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = crate::helpers::read(response).await;
+    assert_eq!(
+        body["data"],
+        json!({"has_permission": true}),
+        "through lead"
+    );
     let response = app
         .client
         .get(format!("{address}/api/members/r"))

@@ -200,7 +200,9 @@ impl Store {
                 "memberships.role = v.column3",
             ),
             (
-                "SELECT tenant, CAST(revision AS TEXT), op, item FROM model_changes WHERE item IS NOT NULL",
+                // An inheritance edge's item is a role name, stored as given (see `rbac::item_is_sealed`).
+                "SELECT tenant, CAST(revision AS TEXT), op, item FROM model_changes \
+                 WHERE item IS NOT NULL AND op NOT LIKE 'inheritance.%'",
                 "model_changes",
                 "item",
                 "CAST(model_changes.revision AS TEXT) = v.column3 AND model_changes.op = v.column4",
