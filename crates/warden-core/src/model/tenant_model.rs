@@ -495,9 +495,8 @@ impl TenantModel {
         if let Some(node) = self.node_mut(role) {
             node.members.remove(user);
         }
-        let Some(roles) = self.users.get_mut(user as usize) else {
-            return;
-        };
+        // A user loaded with only expiring memberships has no slot in `users`.
+        let roles = slot(&mut self.users, user);
         if roles.remove(role) {
             self.memberships -= 1;
         }

@@ -671,3 +671,23 @@ fn a_pattern_grant_answers_for_every_permission_it_matches() {
     assert!(m.patterns.is_empty());
     assert_consistent(&m);
 }
+
+#[test]
+fn a_user_loaded_with_only_an_expiring_membership_is_forgotten_with_it() {
+    let mut m = TenantModel::from_snapshot(ModelSnapshot {
+        revision: 1,
+        roles: vec![("oncall".to_owned(), None)],
+        members: vec![("oncall".to_owned(), "zed".to_owned(), Some(5))],
+        ..ModelSnapshot::default()
+    });
+    assert_eq!(m.counts().memberships, 1);
+    assert_eq!(m.due_expiries(5, 10).len(), 1);
+    m.apply(&Change::ExpireMember {
+        user: name(NameKind::User, "zed"),
+        role: role("oncall"),
+        at: 5,
+    });
+    assert_eq!(m.counts().memberships, 0);
+    assert_eq!(m.user_names.get("zed"), None);
+    assert_consistent(&m);
+}
