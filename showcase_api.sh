@@ -16,7 +16,7 @@ SERVER_URL="${SERVER_URL:-http://127.0.0.1:8000}"
 SERVER_URL="${SERVER_URL%/}"
 
 # The sections, in order. Each one leaves the tenant as the next one expects it.
-SECTIONS=(health roles permissions memberships checks lookups hierarchy expiring bad_input deletes users access single_use_tokens sessions passwords api_keys
+SECTIONS=(health roles permissions memberships checks lookups hierarchy expiring resources bad_input deletes users access single_use_tokens sessions passwords api_keys
     strict_users client_keys jwt
     audit operations cleanup)
 
@@ -270,6 +270,47 @@ section_expiring() {
     call POST /api/membership/frank@example.com/viewer 200
     expect message '"membership expiry updated"'
     call DELETE /api/membership/frank@example.com/viewer 200
+    expect data.removed true
+}
+
+section_resources() {
+    section "Resources and scoped memberships (a role held at a folder reaches everything below it)"
+    call PUT /api/resources/folder/7 200
+    expect data.created true
+    call PUT /api/resources/folder/8 200 '{"parent": "folder:7"}'
+    call PUT /api/resources/document/42 200 '{"parent": "folder:8", "properties": {"owner": "gina@example.com"}}'
+    call PUT /api/resources/document/43 200
+    call GET /api/resources/document/42 200
+    expect data.parent '"folder:8"'
+    expect data.properties '{"owner":"gina@example.com"}'
+    call GET /api/resources/document 200
+    expect data '["document:42","document:43"]'
+    call POST '/api/membership/gina@example.com/editor?resource=folder:7' 200
+    expect data.created true
+    call GET '/api/has_permission/gina@example.com/edit_content?resource=document:42' 200
+    expect data.has_permission true
+    call GET '/api/has_permission/gina@example.com/edit_content?resource=document:43' 200
+    expect data.has_permission false
+    call GET /api/has_permission/gina@example.com/edit_content 200
+    expect data.has_permission false
+    call GET '/api/has_permission/gina@example.com/edit_content?resource=document:42&explain=true' 200
+    expect data.explanation.membership.scope '"folder:7"'
+    call GET '/api/user_resources/gina@example.com/edit_content?type=document' 200
+    expect data '["document:42"]'
+    call GET '/api/which_users_can/edit_content?resource=document:42' 200
+    expect data '[{"user":"alice@example.com"},{"user":"bob@example.com"},{"user":"gina@example.com"}]'
+    call PUT /api/resources/folder/7 409 '{"parent": "document:42"}'
+    expect reason '"resource_cycle"'
+    call POST '/api/membership/gina@example.com/editor?resource=folder:404' 404
+    expect reason '"resource_not_found"'
+    call DELETE /api/resources/folder/8 409
+    expect reason '"resource_has_children"'
+    call DELETE '/api/membership/gina@example.com/editor?resource=folder:7' 200
+    expect data.removed true
+    call DELETE /api/resources/document/42 200
+    call DELETE /api/resources/document/43 200
+    call DELETE /api/resources/folder/8 200
+    call DELETE /api/resources/folder/7 200
     expect data.removed true
 }
 

@@ -186,7 +186,13 @@ def main():
             if s and l:
                 ratio = float(l["rps"]) / float(s["rps"])
                 row(f"large-dataset check throughput within 20 % of small ({backend}, {mode})", f"{ratio * 100:.0f} % of small ({l['rps']} vs {s['rps']} req/s)", ratio >= 0.8)
-    w = micro.get(("warden", False))
+        for mode in ("plain", "encrypted"):
+            flat = find(f"warden-{backend}", "large", "has_permission", 64, mode)
+            scoped = find(f"warden-{backend}", "full", "has_permission_scoped", 64, mode)
+            if flat and scoped:
+                ratio = float(scoped["rps"]) / float(flat["rps"])
+                row(f"has_permission at a resource (full dataset) within 10 % of the flat check (large) ({backend}, {mode})", f"{ratio * 100:.0f} % ({scoped['rps']} vs {flat['rps']} req/s)", ratio >= 0.9)
+        w = micro.get(("warden", False))
     c = micro.get(("casbin", False))
     if w:
         row("decision function p99 ≤ 2 µs", f"{w['p99_ns']} ns (mean {w['mean_ns']} ns; timer overhead included)", int(w["p99_ns"]) <= 2000)

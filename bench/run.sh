@@ -17,7 +17,8 @@
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_WRITE_CONNECTIONS (32),
 # BENCH_BACKENDS ("sqlite postgres"), BENCH_SIZES ("small large"), BENCH_MODES ("plain encrypted decisions"),
-# BENCH_DECISION_SIZES ("small"), BENCH_PEER (1), BENCH_MICRO (1), BENCH_OUTPUT (bench/results/<date>.md),
+# BENCH_DECISION_SIZES ("small"), BENCH_SIZES may add "full" (large + a hierarchy, 100 000 resources and
+# 100 000 scoped memberships; scenarios has_permission and has_permission_scoped), BENCH_PEER (1), BENCH_MICRO (1), BENCH_OUTPUT (bench/results/<date>.md),
 # BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres: a server where this user may create databases).
 # Everything runs on 127.0.0.1; scratch files go to target/bench/.
 set -euo pipefail
@@ -63,9 +64,9 @@ stop_server() {
 }
 trap stop_server EXIT
 
-declare -A USERS=([small]=10 [large]=100000)
-declare -A PERMS=([small]=5 [large]=1000)
-declare -A ROLES=([small]=3 [large]=10000)
+declare -A USERS=([small]=10 [large]=100000 [full]=100000)
+declare -A PERMS=([small]=5 [large]=1000 [full]=1000)
+declare -A ROLES=([small]=3 [large]=10000 [full]=10000)
 
 # --- tools -------------------------------------------------------------------------------------------------------
 log "building warden (release)"
@@ -137,6 +138,10 @@ for backend in $BACKENDS; do
     for size in $SIZES; do
         for mode in $MODES; do
             scenarios="has_permission user_permissions which_users_can add remove"
+            if [ "$size" = full ]; then
+                # The issue-15 dataset: the flat check next to the check at a resource, in the same run.
+                scenarios="has_permission has_permission_scoped"
+            fi
             if [ "$mode" = decisions ]; then
                 case " $DECISION_SIZES " in *" $size "*) ;; *) continue ;; esac
                 scenarios="has_permission user_permissions"

@@ -1,6 +1,7 @@
 -- wrk script for bench/run.sh. Settings come from the environment:
 --   BENCH_KEY       client key (bearer token)
---   BENCH_SCENARIO  has_permission | user_permissions | which_users_can | add | remove
+--   BENCH_SCENARIO  has_permission | has_permission_scoped | user_permissions | which_users_can | add | remove
+--                   (has_permission_scoped: at a random document of the full dataset, document:0 … document:88899)
 --   BENCH_USERS, BENCH_PERMS, BENCH_ROLES   dataset sizes (names are user<i>, perm<i>, role<i>)
 --   BENCH_OUT       file to append one result line to
 -- Reads pick a random user / permission of the dataset per request. Writes use a user that no other request
@@ -36,6 +37,9 @@ function request()
   if scenario == "has_permission" then
     return wrk.format("GET", "/api/has_permission/user" .. math.random(0, users - 1) .. "/perm" ..
       math.random(0, perms - 1), headers)
+  elseif scenario == "has_permission_scoped" then
+    return wrk.format("GET", "/api/has_permission/user" .. math.random(0, users - 1) .. "/perm" ..
+      math.random(0, perms - 1) .. "?resource=document:" .. math.random(0, 88899), headers)
   elseif scenario == "user_permissions" then
     return wrk.format("GET", "/api/user_permissions/user" .. math.random(0, users - 1), headers)
   elseif scenario == "which_users_can" then

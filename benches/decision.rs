@@ -5,7 +5,10 @@
 //! mean, p50, p99 and p99.9 of individually timed calls on random queries (criterion reports no percentiles), and
 //! a `MICRO-MEMORY …` line with the bytes the model holds (counted by this binary's allocator, and by the model's
 //! own `heap_bytes`). `warden-hierarchy` is the same data plus inheritance chains ten edges deep: role 11c+k
-//! inherits role 11c+k+1 for k < 10.
+//! inherits role 11c+k+1 for k < 10. `warden-full` adds the resources of the full dataset: 100 000
+//! resources in a tree four levels deep (100 orgs › 1 000 folders › 10 000 subfolders › 88 900 documents) and
+//! 100 000 scoped memberships (user u holds role (7u mod 10 000) at subfolder u mod 10 000, or for odd u at folder
+//! u mod 1 000); it is timed on global checks and on checks at a random document.
 //! The data follow bench/dataset.py: role r grants perm((11r + j) % 1000) for j < 11; user u is a member of
 //! role((10u + k) % 10000) for k < 10. `DECISION_CASBIN_USERS` (default 100000) shrinks casbin's user count if
 //! its build is too slow; the line it prints says which size it measured.
@@ -111,10 +114,55 @@ fn warden_snapshot(hierarchy: bool) -> ModelSnapshot {
     }
 }
 
+const ORGS: usize = 100;
+const FOLDERS: usize = 1_000;
+const SUBFOLDERS: usize = 10_000;
+const DOCUMENTS: usize = 88_900;
+
+/// The resource tree and the scoped memberships of `warden-full`.
+fn with_resources(mut snapshot: ModelSnapshot) -> ModelSnapshot {
+    let mut resources = Vec::with_capacity(ORGS + FOLDERS + SUBFOLDERS + DOCUMENTS);
+    resources.extend((0..ORGS).map(|o| (format!("org:{o}"), None)));
+    resources
+        .extend((0..FOLDERS).map(|f| (format!("folder:{f}"), Some(format!("org:{}", f % ORGS)))));
+    resources.extend((0..SUBFOLDERS).map(|s| {
+        (
+            format!("folder:s{s}"),
+            Some(format!("folder:{}", s % FOLDERS)),
+        )
+    }));
+    resources.extend((0..DOCUMENTS).map(|d| {
+        (
+            format!("document:{d}"),
+            Some(format!("folder:s{}", d % SUBFOLDERS)),
+        )
+    }));
+    snapshot.resources = resources;
+    snapshot.scoped_members = (0..USERS)
+        .map(|u| {
+            let at = if u % 2 == 0 {
+                format!("folder:s{}", u % SUBFOLDERS)
+            } else {
+                format!("folder:{}", u % FOLDERS)
+            };
+            (
+                format!("role{}", (7 * u) % ROLES),
+                format!("user{u}"),
+                at,
+                None,
+            )
+        })
+        .collect();
+    snapshot
+}
+
 /// Builds the model from its snapshot; prints the build time and the bytes the model holds once built.
 fn warden_model(engine: &str, hierarchy: bool) -> TenantModel {
+    build_model(engine, warden_snapshot(hierarchy))
+}
+
+fn build_model(engine: &str, snapshot: ModelSnapshot) -> TenantModel {
     let before = live_bytes();
-    let snapshot = warden_snapshot(hierarchy);
     let started = Instant::now();
     let model = TenantModel::from_snapshot(snapshot);
     let seconds = started.elapsed().as_secs_f64();
@@ -123,13 +171,14 @@ fn warden_model(engine: &str, hierarchy: bool) -> TenantModel {
     let counts = model.counts();
     println!("MICRO-BUILD engine={engine} seconds={seconds:.2} users={USERS}");
     println!(
-        "MICRO-MEMORY engine={engine} allocated_mib={:.1} heap_bytes_mib={:.1} roles={} grants={} memberships={} edges={}",
+        "MICRO-MEMORY engine={engine} allocated_mib={:.1} heap_bytes_mib={:.1} roles={} grants={} memberships={} edges={} resources={}",
         held as f64 / 1048576.0,
         model.heap_bytes() as f64 / 1048576.0,
         counts.roles,
         counts.grants,
         counts.memberships,
-        counts.inheritance_edges
+        counts.inheritance_edges,
+        counts.resources
     );
     model
 }
@@ -172,6 +221,14 @@ fn queries(count: usize, users: usize) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Random documents of `warden-full`, for scoped checks.
+fn documents(count: usize) -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(11);
+    (0..count)
+        .map(|_| format!("document:{}", rng.gen_range(0..DOCUMENTS)))
+        .collect()
+}
+
 /// Times each call on its own; prints mean and percentiles in nanoseconds.
 fn percentiles(
     engine: &str,
@@ -207,6 +264,7 @@ fn main() {
 
     let model = warden_model("warden", false);
     let hierarchy = warden_model("warden-hierarchy", true);
+    let full = build_model("warden-full", with_resources(warden_snapshot(true)));
     let started = Instant::now();
     let enforcer = casbin_enforcer(casbin_users);
     println!(
@@ -230,6 +288,20 @@ fn main() {
         "users=100000 depth=10",
         &calls,
         |u, p| hierarchy.user_has_permission(u, p),
+    );
+    percentiles(
+        "warden-full",
+        "users=100000 depth=10 resources=100000 scoped=100000 (global checks)",
+        &calls,
+        |u, p| full.user_has_permission(u, p),
+    );
+    let documents = documents(calls.len());
+    let mut at = documents.iter().cycle();
+    percentiles(
+        "warden-full-scoped",
+        "users=100000 depth=10 resources=100000 scoped=100000 (checks at a random document)",
+        &calls,
+        |u, p| full.user_has_permission_on(u, p, at.next().map(String::as_str)),
     );
     // casbin scans its policies on every call: a few hundred calls give stable percentiles.
     let casbin_calls = queries(300, casbin_users);
@@ -256,6 +328,18 @@ fn main() {
             next = (next + 1) % calls.len();
             let (user, permission) = &calls[next];
             hierarchy.user_has_permission(black_box(user), black_box(permission))
+        });
+    });
+    let mut next = 0usize;
+    group.bench_function("warden_full_scoped", |b| {
+        b.iter(|| {
+            next = (next + 1) % calls.len();
+            let (user, permission) = &calls[next];
+            full.user_has_permission_on(
+                black_box(user),
+                black_box(permission),
+                Some(black_box(documents[next].as_str())),
+            )
         });
     });
     group

@@ -113,6 +113,7 @@ async fn seed(
             user: Name::parse(NameKind::User, user)?,
             role,
             expires_at: None,
+            scope: None,
         },
     ];
     let batch: Vec<PendingChange> = changes

@@ -116,6 +116,7 @@ mod client_keys;
 mod error;
 mod health;
 mod rbac;
+mod resources;
 mod workflow;
 
 pub use rbac::Expiry;
@@ -127,11 +128,12 @@ pub use warden_api as api;
 pub use warden_api::{
     AccessDecision, AccessRecord, AccessRequest, Activated, ApiKeyCreated, ApiKeyList, ApiKeyMeta,
     ApiKeyRevoked, ApiKeyValidity, AuditEntry, AuditPage, AuditQuery, Claims, CodeIssued, Created,
-    HasPermission, Health, HealthCheck, IsMember, Migrated, NewApiKey, NewSession, Order, Page,
-    PasswordSet, Permission, PermissionAnswers, Quotas, Recovered, RecoveryKey, Removed,
-    RemovedCount, RequestCounters, RequestsQuery, Revoked, Role, Rotated, SensitiveChanged,
-    Session, SessionCreated, SessionEnded, Settings, SettingsChange, TextOrNumber, TokenIssued,
-    TokenOwner, TokenPair, User, UserBody, UserName, UserSaved, UserStatus, Verdict, Verified,
+    HasPermission, Health, HealthCheck, IsMember, Migrated, NewApiKey, NewResource, NewSession,
+    Order, Page, PasswordSet, Permission, PermissionAnswers, Quotas, Recovered, RecoveryKey,
+    Removed, RemovedCount, RequestCounters, RequestsQuery, ResourceView, ResourceWritten, Revoked,
+    Role, Rotated, SensitiveChanged, Session, SessionCreated, SessionEnded, Settings,
+    SettingsChange, TextOrNumber, TokenIssued, TokenOwner, TokenPair, User, UserBody, UserName,
+    UserSaved, UserStatus, Verdict, Verified,
 };
 
 pub use client::{

@@ -278,7 +278,7 @@ fn permission_path(role: &str, permission: &str) -> Result<String, Error> {
     ))
 }
 
-fn membership_path(user: &str, role: &str) -> Result<String, Error> {
+pub(crate) fn membership_path(user: &str, role: &str) -> Result<String, Error> {
     Ok(format!(
         "/api/membership/{}/{}",
         segment(user)?,

@@ -699,3 +699,140 @@ async fn pattern_grants_and_explanations_reach_the_client() {
         .unwrap_err();
     assert_eq!(starred.status(), Some(400), "{starred}");
 }
+
+#[tokio::test]
+async fn resources_and_scoped_memberships_reach_the_client() {
+    let warden = Warden::start().await;
+    let client = warden.client();
+    let root = warden_client::NewResource::default();
+    assert!(
+        client
+            .put_resource("folder", "7", &root)
+            .await
+            .unwrap()
+            .created
+    );
+    let under = |parent: &str| warden_client::NewResource {
+        parent: Some(parent.to_owned()),
+        properties: None,
+    };
+    client
+        .put_resource("folder", "8", &under("folder:7"))
+        .await
+        .unwrap();
+    client
+        .put_resource("document", "a+b|c", &under("folder:8"))
+        .await
+        .unwrap();
+    client.put_resource("document", "43", &root).await.unwrap();
+    let stored = client.get_resource("document", "a+b|c").await.unwrap();
+    assert_eq!(
+        (stored.resource.as_str(), stored.parent.as_deref()),
+        ("document:a+b|c", Some("folder:8"))
+    );
+    assert_eq!(
+        client.list_resources("document").await.unwrap(),
+        ["document:43", "document:a+b|c"]
+    );
+    let cycle = client
+        .put_resource("folder", "7", &under("document:a+b|c"))
+        .await
+        .unwrap_err();
+    assert_eq!(cycle.status(), Some(409), "{cycle}");
+
+    client.create_role("editor", None).await.unwrap();
+    client.add_permission("editor", "docs:edit").await.unwrap();
+    assert!(
+        client
+            .add_scoped_membership("ann", "editor", "folder:7", None)
+            .await
+            .unwrap()
+            .created
+    );
+    let missing = client
+        .add_scoped_membership("ann", "editor", "folder:404", None)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(404), "{missing}");
+    let at = |resource: &'static str| client.user_has_permission_on("ann", "docs:edit", resource);
+    assert!(at("document:a+b|c").await.unwrap().has_permission);
+    assert!(!at("document:43").await.unwrap().has_permission);
+    let why = client
+        .explain_user_permission_on("ann", "docs:edit", "document:a+b|c")
+        .await
+        .unwrap()
+        .explanation
+        .expect("an explanation");
+    assert_eq!(why.membership.scope.as_deref(), Some("folder:7"));
+    assert_eq!(
+        client
+            .get_user_resources("ann", "docs:edit", "document")
+            .await
+            .unwrap(),
+        ["document:a+b|c"]
+    );
+    assert_eq!(
+        client
+            .which_users_can_on("docs:edit", "folder:8")
+            .await
+            .unwrap()[0]
+            .user,
+        "ann"
+    );
+    assert!(client
+        .which_users_can("docs:edit")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        client
+            .get_user_permissions_on("ann", "folder:8")
+            .await
+            .unwrap()[0]
+            .name,
+        "docs:edit"
+    );
+    assert_eq!(
+        client.get_user_roles_on("ann", "folder:8").await.unwrap()[0].role,
+        "editor"
+    );
+    assert_eq!(
+        client
+            .get_role_members_on("editor", "folder:7")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        client
+            .has_scoped_membership("ann", "editor", "folder:8", true)
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        !client
+            .has_scoped_membership("ann", "editor", "folder:8", false)
+            .await
+            .unwrap()
+            .is_member
+    );
+    assert!(
+        client
+            .remove_scoped_membership("ann", "editor", "folder:7")
+            .await
+            .unwrap()
+            .removed
+    );
+    assert!(!at("document:a+b|c").await.unwrap().has_permission);
+    let busy = client.delete_resource("folder", "8").await.unwrap_err();
+    assert_eq!(busy.status(), Some(409), "{busy}");
+    assert!(
+        client
+            .delete_resource("document", "a+b|c")
+            .await
+            .unwrap()
+            .removed
+    );
+}

@@ -91,6 +91,22 @@ impl From<ServiceError> for ApiError {
                 ..Self::new(StatusCode::CONFLICT, err.to_string())
             },
             ServiceError::UserNotFound(_) => Self::not_found(err.to_string()),
+            ServiceError::ResourceNotFound(_) => Self {
+                reason: Some("resource_not_found"),
+                ..Self::not_found(err.to_string())
+            },
+            ServiceError::ResourceCycle { .. } => Self {
+                reason: Some("resource_cycle"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
+            ServiceError::ResourceTooDeep { .. } => Self {
+                reason: Some("resource_too_deep"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
+            ServiceError::ResourceHasChildren(_) => Self {
+                reason: Some("resource_has_children"),
+                ..Self::new(StatusCode::CONFLICT, err.to_string())
+            },
             ServiceError::InheritanceCycle { .. } => Self {
                 reason: Some("inheritance_cycle"),
                 ..Self::new(StatusCode::CONFLICT, err.to_string())

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
 use crate::service::Reach;
-use warden_api::{EffectiveQuery, ReadQuery, TransitiveQuery};
+use warden_api::{EffectiveQuery, ReadQuery, ResourceQuery, TransitiveQuery};
 use warden_core::domain::{ClientKey, Name, NameKind, RequestContext, TenantScope};
 
 /// The calling tenant, from `Authorization: Bearer <UUID4 client key>`.
@@ -109,6 +109,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Effective {
             .map_err(|_| ApiError::bad_request("effective must be true or false"))?;
         Ok(Self(reach(query.effective)))
     }
+}
+
+/// `?resource=type:id`: the resource a membership or a question is scoped to; `None` without one.
+#[derive(Debug, Default, Clone)]
+pub struct Scope(pub Option<warden_core::domain::Resource>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<ResourceQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("resource must be written type:id"))?;
+        query
+            .resource
+            .as_deref()
+            .map(resource)
+            .transpose()
+            .map(Self)
+    }
+}
+
+/// A resource reference (`type:id`) from the request; a malformed one is 400.
+pub fn resource(raw: &str) -> Result<warden_core::domain::Resource, ApiError> {
+    warden_core::domain::Resource::parse(raw).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
 /// `?transitive=true` on an inheritance listing: every role reached, not only the role's own edges.

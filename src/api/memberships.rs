@@ -6,13 +6,14 @@ use utoipa_axum::routes;
 
 use super::accounts::optional_time;
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Effective, OptionalJson, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, OptionalJson, Scope, Tenant};
 use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
-use warden_api::EffectiveQuery;
+use crate::service::Asked;
 use warden_api::Name as WireName;
 use warden_api::{Created, Envelope, Failures, IsMember, NewMembership, ReadQuery, Removed};
+use warden_api::{EffectiveQuery, ResourceQuery};
 use warden_core::domain::{Change, Name, NameKind};
 use warden_store::now_millis;
 
@@ -28,7 +29,7 @@ fn user_and_role((user, role): (String, String)) -> Result<(Name, Name), ApiErro
     get,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ReadQuery, EffectiveQuery),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ReadQuery, EffectiveQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether the user is in the role", body = Envelope<IsMember>),
@@ -42,6 +43,7 @@ async fn is_member(
     ApiPath(path): ApiPath<(String, String)>,
     consistency: Consistency,
     Effective(reach): Effective,
+    Scope(resource): Scope,
 ) -> ApiResult {
     let (user, role) = user_and_role(path)?;
     let is_member = state
@@ -52,7 +54,10 @@ async fn is_member(
             &user,
             &role,
             reach,
-            consistency.min_revision,
+            Asked {
+                resource: resource.as_ref(),
+                min_revision: consistency.min_revision,
+            },
         )
         .await?;
     state.metrics.decision(Check::Membership, is_member);
@@ -67,7 +72,12 @@ async fn is_member(
     let expires_at = if is_member {
         state
             .rbac
-            .membership_expiries(&tenant, &[(user.as_str(), role.as_str())])
+            .membership_expiries(
+                &tenant,
+                &[(user.as_str(), role.as_str())],
+                resource.as_ref(),
+                reach,
+            )
             .await?
             .pop()
             .flatten()
@@ -88,7 +98,7 @@ async fn is_member(
     post,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name")),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ResourceQuery),
     request_body(content = Option<NewMembership>, description = "optional expiry: `expires_at` or `ttl_seconds`", content_type = "application/json"),
     security(("client_key" = [])),
     responses(
@@ -101,6 +111,7 @@ async fn add_member(
     Tenant(tenant): Tenant,
     Context(context): Context,
     ApiPath(path): ApiPath<(String, String)>,
+    Scope(scope): Scope,
     OptionalJson(body): OptionalJson<NewMembership>,
 ) -> ApiResult {
     let (user, role) = user_and_role(path)?;
@@ -114,6 +125,7 @@ async fn add_member(
                 user,
                 role,
                 expires_at,
+                scope,
             },
         )
         .await?;
@@ -168,7 +180,7 @@ fn expiry(body: NewMembership, now: i64) -> Result<Option<i64>, ApiError> {
     delete,
     path = "/api/membership/{user}/{role}",
     tag = "roles",
-    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name")),
+    params(("user" = WireName, Path, description = "user name"), ("role" = WireName, Path, description = "role name"), ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "removed, or `removed: false`", body = Envelope<Removed>),
@@ -180,11 +192,16 @@ async fn remove_member(
     Tenant(tenant): Tenant,
     Context(context): Context,
     ApiPath(path): ApiPath<(String, String)>,
+    Scope(scope): Scope,
 ) -> ApiResult {
     let (user, role) = user_and_role(path)?;
     let written = state
         .rbac
-        .write(&tenant, &context, Change::RemoveMember { user, role })
+        .write(
+            &tenant,
+            &context,
+            Change::RemoveMember { user, role, scope },
+        )
         .await?;
     let message = if written.changed {
         "membership removed"

@@ -23,6 +23,7 @@ mod paging;
 mod passwords;
 mod permissions;
 mod queries;
+mod resources;
 mod roles;
 mod sessions;
 mod settings;
@@ -94,6 +95,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(roles::router())
         .merge(inheritance::router())
+        .merge(resources::router())
         .merge(permissions::router())
         .merge(memberships::router())
         .merge(queries::router())

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "operations", description = "health, readiness and metrics (no key)"),
         (name = "roles", description = "roles, their permissions and members"),
+        (name = "resources", description = "resources (`type:id`) in a tree, which memberships can be scoped to"),
         (name = "checks", description = "permission checks and reverse look-ups"),
         (name = "jwt", description = "JWT access and refresh tokens"),
         (name = "users", description = "users, activation codes and request history"),

@@ -38,8 +38,9 @@ pub struct Paging {
     /// The request's path as sent (still percent-encoded), for the `next` link.
     path: String,
     min_revision: Option<i64>,
-    /// `effective=true&` or `transitive=true&` when the request followed inheritance, so its next page does too.
-    follow: &'static str,
+    /// `effective=true&` or `transitive=true&` when the request followed inheritance, and `resource=…&` or
+    /// `type=…&` when it named them, so its next page does too.
+    follow: String,
 }
 
 /// The inheritance flags a listing may carry, read leniently (their own extractors reject bad values).
@@ -47,6 +48,15 @@ pub struct Paging {
 struct FollowQuery {
     effective: Option<String>,
     transitive: Option<String>,
+    resource: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// A name or resource as a query value: every byte a name may hold is safe in a query but `+` (a space there)
+/// and `|`; anything else was refused before a page was answered.
+fn query_value(value: &str) -> String {
+    value.replace('+', "%2B").replace('|', "%7C")
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Paging {
@@ -72,13 +82,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
         let follow = Query::<FollowQuery>::from_request_parts(parts, state)
             .await
             .map(|Query(flags)| {
+                let mut follow = String::new();
                 if flags.effective.as_deref() == Some("true") {
-                    "effective=true&"
+                    follow.push_str("effective=true&");
                 } else if flags.transitive.as_deref() == Some("true") {
-                    "transitive=true&"
-                } else {
-                    ""
+                    follow.push_str("transitive=true&");
                 }
+                if let Some(resource) = flags.resource {
+                    follow.push_str(&format!("resource={}&", query_value(&resource)));
+                }
+                if let Some(kind) = flags.kind {
+                    follow.push_str(&format!("type={}&", query_value(&kind)));
+                }
+                follow
             })
             .unwrap_or_default();
         Ok(Self {

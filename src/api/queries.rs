@@ -6,16 +6,16 @@ use utoipa_axum::routes;
 
 use super::accounts::optional_time;
 use super::envelope::ok;
-use super::extract::{name, ApiPath, Consistency, Context, Effective, Tenant};
+use super::extract::{name, ApiPath, Consistency, Context, Effective, Scope, Tenant};
 use super::paging::Paging;
 use super::views;
 use super::{ApiError, ApiResult, AppState};
 use crate::metrics::Check;
-use crate::service::{NameListing, RoleListing};
+use crate::service::{Asked, NameListing, Reach, RoleListing};
 use warden_api::Name as WireName;
 use warden_api::{
     DecisionPath, EffectiveQuery, Envelope, ExplainQuery, Failures, HasPermission, ListingQuery,
-    PageEnvelope, PathGrant, PathMembership, Permission, ReadQuery, Role, UserName,
+    PageEnvelope, PathGrant, PathMembership, Permission, ReadQuery, ResourceQuery, Role, UserName,
 };
 use warden_core::domain::{NameKind, RequestContext, TenantScope};
 
@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/has_permission/{user}/{name}",
     tag = "checks",
-    params(("user" = WireName, Path, description = "user name"), ("name" = WireName, Path, description = "permission name"), ReadQuery, ExplainQuery),
+    params(("user" = WireName, Path, description = "user name"), ("name" = WireName, Path, description = "permission name"), ReadQuery, ExplainQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "whether any of the user's roles grants it", body = Envelope<HasPermission>),
@@ -48,9 +48,18 @@ async fn has_permission(
     ApiPath((user, permission)): ApiPath<(String, String)>,
     consistency: Consistency,
     explain: Explain,
+    Scope(resource): Scope,
 ) -> ApiResult {
-    let (has_permission, reason) =
-        user_permission(&state, &tenant, &context, &user, &permission, &consistency).await?;
+    let (has_permission, reason) = user_permission(
+        &state,
+        &tenant,
+        &context,
+        &user,
+        &permission,
+        resource.as_ref(),
+        &consistency,
+    )
+    .await?;
     let explanation = if explain.0 && has_permission {
         let (user, permission) = (
             name(NameKind::User, &user)?,
@@ -58,7 +67,13 @@ async fn has_permission(
         );
         state
             .rbac
-            .explain(&tenant, &user, &permission, consistency.min_revision)
+            .explain(
+                &tenant,
+                &user,
+                &permission,
+                resource.as_ref(),
+                consistency.min_revision,
+            )
             .await?
             .map(decision_path)
     } else {
@@ -102,7 +117,7 @@ fn decision_path(why: warden_core::model::Explanation) -> DecisionPath {
         },
         membership: PathMembership {
             role: why.member_of,
-            scope: None,
+            scope: why.scope,
             expires_at: optional_time(why.expires_at),
         },
         inheritance: why.chain,
@@ -118,6 +133,7 @@ pub(super) async fn user_permission(
     context: &RequestContext,
     user: &str,
     permission: &str,
+    resource: Option<&warden_core::domain::Resource>,
     consistency: &Consistency,
 ) -> Result<(bool, Option<&'static str>), ApiError> {
     let user = name(NameKind::User, user)?;
@@ -129,7 +145,10 @@ pub(super) async fn user_permission(
             context,
             &user,
             &permission,
-            consistency.min_revision,
+            Asked {
+                resource,
+                min_revision: consistency.min_revision,
+            },
         )
         .await?;
     state
@@ -150,7 +169,7 @@ pub(super) async fn user_permission(
     get,
     path = "/api/user_permissions/{user}",
     tag = "checks",
-    params(("user" = WireName, Path, description = "user name"), ListingQuery),
+    params(("user" = WireName, Path, description = "user name"), ListingQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the user's permissions, sorted", body = PageEnvelope<Vec<Permission>>),
@@ -162,10 +181,11 @@ async fn user_permissions(
     Tenant(tenant): Tenant,
     ApiPath(user): ApiPath<String>,
     consistency: Consistency,
+    Scope(resource): Scope,
     paging: Paging,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
-    let listing = NameListing::UserPermissions(&user);
+    let listing = NameListing::UserPermissions(&user, resource.as_ref());
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)
@@ -182,7 +202,7 @@ async fn user_permissions(
     get,
     path = "/api/user_roles/{user}",
     tag = "checks",
-    params(("user" = WireName, Path, description = "user name"), ListingQuery, EffectiveQuery),
+    params(("user" = WireName, Path, description = "user name"), ListingQuery, EffectiveQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the user's roles, sorted", body = PageEnvelope<Vec<Role>>),
@@ -195,6 +215,7 @@ async fn user_roles(
     ApiPath(user): ApiPath<String>,
     consistency: Consistency,
     Effective(reach): Effective,
+    Scope(resource): Scope,
     paging: Paging,
 ) -> ApiResult {
     let user = name(NameKind::User, &user)?;
@@ -202,7 +223,7 @@ async fn user_roles(
         .rbac
         .role_listing(
             &tenant,
-            RoleListing::OfUser(&user, reach),
+            RoleListing::OfUser(&user, reach, resource.as_ref()),
             paging.request(),
             consistency.min_revision,
         )
@@ -212,7 +233,10 @@ async fn user_roles(
         .iter()
         .map(|r| (user.as_str(), r.name.as_str()))
         .collect();
-    let expiries = state.rbac.membership_expiries(&tenant, &pairs).await?;
+    let expiries = state
+        .rbac
+        .membership_expiries(&tenant, &pairs, resource.as_ref(), Reach::Effective)
+        .await?;
     Ok(
         paging.answer("user roles listed", page, role_name, |roles| {
             views::roles(roles)
@@ -264,7 +288,7 @@ async fn role_permissions(
     get,
     path = "/api/members/{role}",
     tag = "checks",
-    params(("role" = WireName, Path, description = "role name"), ListingQuery, EffectiveQuery),
+    params(("role" = WireName, Path, description = "role name"), ListingQuery, EffectiveQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "the role's members, sorted", body = PageEnvelope<Vec<UserName>>),
@@ -277,10 +301,11 @@ async fn members(
     ApiPath(role): ApiPath<String>,
     consistency: Consistency,
     Effective(reach): Effective,
+    Scope(resource): Scope,
     paging: Paging,
 ) -> ApiResult {
     let role = name(NameKind::Role, &role)?;
-    let listing = NameListing::Members(&role, reach);
+    let listing = NameListing::Members(&role, reach, resource.as_ref());
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)
@@ -290,7 +315,10 @@ async fn members(
         .iter()
         .map(|u| (u.as_str(), role.as_str()))
         .collect();
-    let expiries = state.rbac.membership_expiries(&tenant, &pairs).await?;
+    let expiries = state
+        .rbac
+        .membership_expiries(&tenant, &pairs, resource.as_ref(), Reach::Effective)
+        .await?;
     Ok(
         paging.answer("role members listed", page, String::as_str, |users| {
             users
@@ -345,7 +373,7 @@ async fn which_roles_can(
     get,
     path = "/api/which_users_can/{name}",
     tag = "checks",
-    params(("name" = WireName, Path, description = "permission name"), ListingQuery),
+    params(("name" = WireName, Path, description = "permission name"), ListingQuery, ResourceQuery),
     security(("client_key" = [])),
     responses(
         (status = 200, description = "users holding the permission", body = PageEnvelope<Vec<UserName>>),
@@ -357,10 +385,11 @@ async fn which_users_can(
     Tenant(tenant): Tenant,
     ApiPath(permission): ApiPath<String>,
     consistency: Consistency,
+    Scope(resource): Scope,
     paging: Paging,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &permission)?;
-    let listing = NameListing::WhichUsersCan(&permission);
+    let listing = NameListing::WhichUsersCan(&permission, resource.as_ref());
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)

@@ -42,7 +42,7 @@ async fn workflow_users(
     paging: Paging,
 ) -> ApiResult {
     let permission = name(NameKind::Permission, &workflow)?;
-    let listing = NameListing::WhichUsersCan(&permission);
+    let listing = NameListing::WhichUsersCan(&permission, None);
     let page = state
         .rbac
         .names(&tenant, listing, paging.request(), consistency.min_revision)
@@ -74,8 +74,16 @@ async fn can_run(
     ApiPath((user, workflow)): ApiPath<(String, String)>,
     consistency: Consistency,
 ) -> ApiResult {
-    let (has_permission, reason) =
-        user_permission(&state, &tenant, &context, &user, &workflow, &consistency).await?;
+    let (has_permission, reason) = user_permission(
+        &state,
+        &tenant,
+        &context,
+        &user,
+        &workflow,
+        None,
+        &consistency,
+    )
+    .await?;
     Ok(ok(
         "workflow permission checked",
         CanRun {

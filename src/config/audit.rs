@@ -31,6 +31,7 @@ pub struct TenantQuotas {
     pub roles: usize,
     pub grants: usize,
     pub memberships: usize,
+    pub resources: usize,
 }
 
 impl Default for TenantQuotas {
@@ -41,6 +42,7 @@ impl Default for TenantQuotas {
             roles: 50_000,
             grants: 1_000_000,
             memberships: 5_000_000,
+            resources: 5_000_000,
         }
     }
 }
@@ -68,6 +70,7 @@ pub(super) fn model_from(
             roles: quota("AUTH_MAX_ROLES_PER_TENANT", defaults.roles)?,
             grants: quota("AUTH_MAX_GRANTS_PER_TENANT", defaults.grants)?,
             memberships: quota("AUTH_MAX_MEMBERSHIPS_PER_TENANT", defaults.memberships)?,
+            resources: quota("AUTH_MAX_RESOURCES_PER_TENANT", defaults.resources)?,
         },
     })
 }

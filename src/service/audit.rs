@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use warden_core::crypto::FieldCodec;
 use warden_core::domain::{
-    AuditEntry, Change, Name, RequestContext, TenantId, TenantScope, GENESIS_HASH,
+    AuditEntry, Change, Name, RequestContext, Resource, TenantId, TenantScope, GENESIS_HASH,
 };
 use warden_store::{AuditDraft, AuditQuery, Store, StoreError};
 
@@ -185,13 +185,30 @@ impl AuditLog {
             Change::AddMember { user, .. }
             | Change::RemoveMember { user, .. }
             | Change::ExpireMember { user, .. } => {
-                format!("role={role} user={}", self.user_ref(&scope.id, user))
+                let target = format!("role={role} user={}", self.user_ref(&scope.id, user));
+                match change.scope() {
+                    Some(resource) => format!("{target} {}", self.resource_ref(scope, resource)),
+                    None => target,
+                }
             }
             Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
                 format!("role={role} parent={parent}")
             }
+            Change::PutResource { resource, .. } | Change::DeleteResource { resource } => {
+                self.resource_ref(scope, resource)
+            }
         };
         self.draft(change.op(), target, context)
+    }
+
+    /// `resource=type:id` with the id sealed as the store seals it (so the trail holds no plain resource ids
+    /// under encryption).
+    pub fn resource_ref(&self, scope: &TenantScope, resource: &Resource) -> String {
+        format!(
+            "resource={}:{}",
+            resource.kind(),
+            scope.codec.seal(resource.id().as_str())
+        )
     }
 
     /// Queues a decision for the trail without waiting; a no-op when decision logging is off. `target` is only

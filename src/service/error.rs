@@ -20,6 +20,21 @@ pub enum ServiceError {
         parent: Name,
         limit: usize,
     },
+    #[error("resource `{0}` not found")]
+    ResourceNotFound(String),
+    /// A resource's parent would be the resource itself or below it (409).
+    #[error("resource `{resource}` cannot be placed under `{parent}`: that would form a cycle")]
+    ResourceCycle { resource: String, parent: String },
+    /// A resource's new place would make a path too deep (409).
+    #[error("resource `{resource}` cannot be placed under `{parent}`: a path would be deeper than {limit} levels")]
+    ResourceTooDeep {
+        resource: String,
+        parent: String,
+        limit: usize,
+    },
+    /// A resource with children cannot be deleted (409).
+    #[error("resource `{0}` has children: delete or move them first")]
+    ResourceHasChildren(String),
     #[error("revision `{wanted}` is not visible yet (this instance is at `{current}`)")]
     RevisionNotReached { wanted: i64, current: i64 },
     #[error("revision `{wanted}` does not exist (the tenant is at `{head}`)")]

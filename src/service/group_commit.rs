@@ -224,6 +224,7 @@ mod tests {
             user: Name::parse(NameKind::User, "alice").unwrap(),
             role: Name::parse(NameKind::Role, "reader").unwrap(),
             expires_at: None,
+            scope: None,
         };
         let job = Job {
             pending: PendingChange {

@@ -379,6 +379,7 @@ fn tenant_import(
                 user: user.clone(),
                 role: role.clone(),
                 expires_at: None,
+                scope: None,
             });
         }
     }

@@ -28,7 +28,7 @@ pub use error::ServiceError;
 pub use limits::RateLimiter;
 pub use maintenance::{maintenance_pass, run_maintenance};
 pub use model::{Listed, Models, PageRequest, Reach, RoleInfo};
-pub use rbac::{NameListing, RbacService, RoleListing, Written, NOT_KEY_BACKED};
+pub use rbac::{Asked, NameListing, RbacService, RoleListing, Written, NOT_KEY_BACKED};
 pub use server_secrets::{SecretHome, ServerSecret, ServerSecretError};
 pub use sessions::{Session, SessionInput, SessionsService};
 pub use tenants::{TenantSetupError, Tenants};

@@ -12,8 +12,8 @@
 //! too is answered without I/O.
 
 use crate::config::TenantQuotas;
-use warden_core::domain::{Change, Name, RequestContext, TenantScope};
-use warden_store::{now_millis, PendingChange, RoleWrite};
+use warden_core::domain::{Change, Name, RequestContext, Resource, TenantScope};
+use warden_store::{now_millis, PendingChange, ResourceRecord, RoleWrite};
 
 use super::audit::AuditLog;
 use super::group_commit::GroupCommit;
@@ -21,6 +21,7 @@ use super::model::{Listed, ModelRef, Models, PageRequest, Reach, RoleInfo};
 use super::{ServiceError, Tenants};
 use warden_core::model::Explanation;
 use warden_core::rules::inheritance::MAX_INHERITANCE_DEPTH;
+use warden_core::rules::resources::MAX_RESOURCE_DEPTH;
 
 /// Expired memberships one pass removes per tenant at most; the rest wait for the next pass.
 const EXPIRIES_PER_PASS: usize = 256;
@@ -82,6 +83,7 @@ impl RbacService {
                 | Change::RemoveMember { .. }
                 | Change::ExpireMember { .. }
                 | Change::Disinherit { .. }
+                | Change::DeleteResource { .. }
         ) {
             return Ok(());
         }
@@ -99,18 +101,27 @@ impl RbacService {
                         && counts.grants >= quotas.grants)
                         .then_some(("grant", quotas.grants))
                 }
-                Change::AddMember { user, role, .. } => {
-                    (m.is_member(user.as_str(), role.as_str(), Reach::Direct) == Some(false)
-                        && counts.memberships >= quotas.memberships)
-                        .then_some(("membership", quotas.memberships))
-                }
+                Change::AddMember {
+                    user, role, scope, ..
+                } => (m.is_member(
+                    user.as_str(),
+                    role.as_str(),
+                    Reach::Direct,
+                    scope.as_ref().map(ToString::to_string).as_deref(),
+                ) == Some(false)
+                    && counts.memberships >= quotas.memberships)
+                    .then_some(("membership", quotas.memberships)),
+                Change::PutResource { resource, .. } => (!m.has_resource(&resource.to_string())
+                    && counts.resources >= quotas.resources)
+                    .then_some(("resource", quotas.resources)),
                 Change::Inherit { .. } => (m.counts().inheritance_edges >= quotas.grants)
                     .then_some(("inheritance edge", quotas.grants)),
                 Change::DeleteRole { .. }
                 | Change::Revoke { .. }
                 | Change::RemoveMember { .. }
                 | Change::ExpireMember { .. }
-                | Change::Disinherit { .. } => None,
+                | Change::Disinherit { .. }
+                | Change::DeleteResource { .. } => None,
             }
         });
         match refused {
@@ -204,6 +215,43 @@ impl RbacService {
             .await?;
         match applied.outcome {
             RoleWrite::RoleMissing => Err(ServiceError::RoleNotFound(change.role().clone())),
+            RoleWrite::ResourceMissing => Err(ServiceError::ResourceNotFound(
+                match &change {
+                    Change::PutResource {
+                        parent: Some(parent),
+                        ..
+                    } => parent,
+                    _ => change.scope().ok_or_else(|| {
+                        ServiceError::Internal(anyhow::anyhow!("a resource outcome without one"))
+                    })?,
+                }
+                .to_string(),
+            )),
+            RoleWrite::ResourceCycle | RoleWrite::ResourceTooDeep => {
+                let Change::PutResource {
+                    resource,
+                    parent: Some(parent),
+                    ..
+                } = &change
+                else {
+                    return Err(ServiceError::Internal(anyhow::anyhow!(
+                        "a resource placement outcome for another change"
+                    )));
+                };
+                let (resource, parent) = (resource.to_string(), parent.to_string());
+                Err(if applied.outcome == RoleWrite::ResourceCycle {
+                    ServiceError::ResourceCycle { resource, parent }
+                } else {
+                    ServiceError::ResourceTooDeep {
+                        resource,
+                        parent,
+                        limit: MAX_RESOURCE_DEPTH,
+                    }
+                })
+            }
+            RoleWrite::ResourceHasChildren => Err(ServiceError::ResourceHasChildren(
+                change.scope().map(ToString::to_string).unwrap_or_default(),
+            )),
             RoleWrite::ParentMissing | RoleWrite::Cycle | RoleWrite::TooDeep => {
                 let (Change::Inherit { role, parent } | Change::Disinherit { role, parent }) =
                     change
@@ -246,14 +294,22 @@ impl RbacService {
     pub async fn expire_due(&self, now: i64) -> usize {
         let mut removed = 0;
         for (scope, due) in self.models.due_expiries(now, EXPIRIES_PER_PASS) {
-            for (user, role, at) in due {
+            for due in due {
                 let (Ok(user), Ok(role)) = (
-                    Name::parse(warden_core::domain::NameKind::User, &user),
-                    Name::parse(warden_core::domain::NameKind::Role, &role),
+                    Name::parse(warden_core::domain::NameKind::User, &due.user),
+                    Name::parse(warden_core::domain::NameKind::Role, &due.role),
                 ) else {
                     continue;
                 };
-                let change = Change::ExpireMember { user, role, at };
+                let Ok(resource) = due.scope.as_deref().map(Resource::parse).transpose() else {
+                    continue;
+                };
+                let change = Change::ExpireMember {
+                    user,
+                    role,
+                    at: due.at,
+                    scope: resource,
+                };
                 match self.write(&scope, &RequestContext::default(), change).await {
                     Ok(written) if written.changed => removed += 1,
                     Ok(_) => {}
@@ -292,9 +348,9 @@ impl RbacService {
         context: &RequestContext,
         user: &Name,
         permission: &Name,
-        min_revision: Option<i64>,
+        asked: Asked<'_>,
     ) -> Result<bool, ServiceError> {
-        self.decide(scope, context, user, permission, min_revision, true)
+        self.decide(scope, context, user, permission, asked, true)
             .await
     }
 
@@ -307,7 +363,7 @@ impl RbacService {
         user: &Name,
         permission: &Name,
     ) -> Result<bool, ServiceError> {
-        self.decide(scope, context, user, permission, None, false)
+        self.decide(scope, context, user, permission, Asked::default(), false)
             .await
     }
 
@@ -317,13 +373,18 @@ impl RbacService {
         context: &RequestContext,
         user: &Name,
         permission: &Name,
-        min_revision: Option<i64>,
+        asked: Asked<'_>,
         strict: bool,
     ) -> Result<bool, ServiceError> {
+        let Asked {
+            resource,
+            min_revision,
+        } = asked;
         let model = self.model(scope, min_revision).await?;
+        let at = resource.map(ToString::to_string);
         let allowed = model.read(|m| {
             !(strict && m.not_key_backed(user.as_str(), now_millis()))
-                && m.user_has_permission(user.as_str(), permission.as_str())
+                && m.user_has_permission_on(user.as_str(), permission.as_str(), at.as_deref())
         });
         if model.is_dataless() {
             // A key that never wrote anything leaves no trace, so random keys cannot fill the trail.
@@ -333,11 +394,17 @@ impl RbacService {
             &scope.id,
             "check.user_permission",
             || {
-                format!(
+                let target = format!(
                     "user={} permission={}",
                     self.audit.user_ref(&scope.id, user),
                     self.audit.permission_ref(scope, permission)
-                )
+                );
+                match resource {
+                    Some(resource) => {
+                        format!("{target} {}", self.audit.resource_ref(scope, resource))
+                    }
+                    None => target,
+                }
             },
             allowed,
             context,
@@ -380,12 +447,17 @@ impl RbacService {
         user: &Name,
         role: &Name,
         reach: Reach,
-        min_revision: Option<i64>,
+        asked: Asked<'_>,
     ) -> Result<bool, ServiceError> {
+        let Asked {
+            resource,
+            min_revision,
+        } = asked;
         let model = self.model(scope, min_revision).await?;
+        let at = resource.map(ToString::to_string);
         let member = model
             .read(|m| {
-                m.is_member(user.as_str(), role.as_str(), reach)
+                m.is_member(user.as_str(), role.as_str(), reach, at.as_deref())
                     .map(|member| member && !m.not_key_backed(user.as_str(), now_millis()))
             })
             .ok_or_else(|| ServiceError::RoleNotFound(role.clone()))?;
@@ -437,23 +509,39 @@ impl RbacService {
         let model = self.model(scope, min_revision).await?;
         let missing = |role: &Name| ServiceError::RoleNotFound(role.clone());
         model.read(|m| match listing {
-            NameListing::UserPermissions(user) if m.not_key_backed(user.as_str(), now_millis()) => {
+            NameListing::UserPermissions(user, _) | NameListing::UserResources(user, ..)
+                if m.not_key_backed(user.as_str(), now_millis()) =>
+            {
                 Ok(Listed {
                     items: Vec::new(),
                     more: false,
                 })
             }
-            NameListing::UserPermissions(user) => Ok(m.user_permissions_page(user.as_str(), page)),
+            NameListing::UserPermissions(user, resource) => Ok(m.user_permissions_page(
+                user.as_str(),
+                resource.map(ToString::to_string).as_deref(),
+                page,
+            )),
             NameListing::RolePermissions(role, reach) => m
                 .role_permissions_page(role.as_str(), reach, page)
                 .ok_or_else(|| missing(role)),
-            NameListing::Members(role, reach) => m
-                .role_members_page(role.as_str(), reach, page)
+            NameListing::Members(role, reach, resource) => m
+                .role_members_page(
+                    role.as_str(),
+                    reach,
+                    resource.map(ToString::to_string).as_deref(),
+                    page,
+                )
                 .ok_or_else(|| missing(role)),
-
-            NameListing::WhichUsersCan(permission) => {
-                Ok(m.which_users_can_page(permission.as_str(), page))
+            NameListing::WhichUsersCan(permission, resource) => Ok(m.which_users_can_page(
+                permission.as_str(),
+                resource.map(ToString::to_string).as_deref(),
+                page,
+            )),
+            NameListing::UserResources(user, permission, kind) => {
+                Ok(m.user_resources_page(user.as_str(), permission.as_str(), kind.as_str(), page))
             }
+            NameListing::Resources(kind) => Ok(m.resources_page(kind.as_str(), page)),
         })
     }
 
@@ -464,31 +552,46 @@ impl RbacService {
         scope: &TenantScope,
         user: &Name,
         permission: &Name,
+        resource: Option<&Resource>,
         min_revision: Option<i64>,
     ) -> Result<Option<Explanation>, ServiceError> {
         let model = self.model(scope, min_revision).await?;
         let now = now_millis();
+        let at = resource.map(ToString::to_string);
         Ok(model.read(|m| {
             if m.not_key_backed(user.as_str(), now) {
                 None
             } else {
-                m.explain(user.as_str(), permission.as_str(), now)
+                m.explain(user.as_str(), permission.as_str(), at.as_deref(), now)
             }
         }))
     }
 
+    /// A resource with its parent and properties, as stored; `None` when it does not exist.
+    pub async fn resource(
+        &self,
+        scope: &TenantScope,
+        resource: &Resource,
+    ) -> Result<Option<ResourceRecord>, ServiceError> {
+        Ok(self.models.store().resource(scope, resource).await?)
+    }
+
     /// When each (user, role) membership of the role itself expires (Unix ms), `None` for one that does not
-    /// (or is absent): for the listings that show expiries.
+    /// (or is absent): for the listings that show expiries. At a resource, see
+    /// [`warden_core::model::TenantModel::membership_expiry`].
     pub async fn membership_expiries(
         &self,
         scope: &TenantScope,
         pairs: &[(&str, &str)],
+        resource: Option<&Resource>,
+        reach: Reach,
     ) -> Result<Vec<Option<i64>>, ServiceError> {
         let model = self.model(scope, None).await?;
+        let at = resource.map(ToString::to_string);
         Ok(model.read(|m| {
             pairs
                 .iter()
-                .map(|(user, role)| m.membership_expiry(user, role))
+                .map(|(user, role)| m.membership_expiry(user, role, at.as_deref(), reach))
                 .collect()
         }))
     }
@@ -504,7 +607,12 @@ impl RbacService {
         let model = self.model(scope, min_revision).await?;
         model.read(|m| match listing {
             RoleListing::All => Ok(m.roles_page(page)),
-            RoleListing::OfUser(user, reach) => Ok(m.user_roles_page(user.as_str(), reach, page)),
+            RoleListing::OfUser(user, reach, resource) => Ok(m.user_roles_page(
+                user.as_str(),
+                reach,
+                resource.map(ToString::to_string).as_deref(),
+                page,
+            )),
             RoleListing::Granting(permission) => {
                 Ok(m.which_roles_can_page(permission.as_str(), page))
             }
@@ -515,18 +623,31 @@ impl RbacService {
     }
 }
 
+/// Where a question is asked and how fresh its answer must be: at a resource (memberships scoped to it or an
+/// ancestor count too) or everywhere, from a model at least at `min_revision`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'a> {
+    pub resource: Option<&'a Resource>,
+    pub min_revision: Option<i64>,
+}
+
 /// The listings of names, sorted by byte order.
 #[derive(Debug, Clone, Copy)]
 pub enum NameListing<'a> {
-    /// A user's permissions through all their roles, each once.
-    UserPermissions(&'a Name),
+    /// A user's permissions through all their roles, each once; at a resource, through the memberships scoped
+    /// to it or an ancestor too.
+    UserPermissions(&'a Name, Option<&'a Resource>),
     /// A role's permissions (the role must exist); with [`Reach::Effective`] those of the roles it inherits too.
     RolePermissions(&'a Name, Reach),
     /// A role's members (the role must exist); with [`Reach::Effective`] those of the roles inheriting it too.
-    Members(&'a Name, Reach),
-
-    /// The users holding a permission through any role, each once.
-    WhichUsersCan(&'a Name),
+    /// At a resource, members by a membership scoped to it or an ancestor count too.
+    Members(&'a Name, Reach, Option<&'a Resource>),
+    /// The users holding a permission through any role, each once (at a resource: scoped ones too).
+    WhichUsersCan(&'a Name, Option<&'a Resource>),
+    /// The resources (`type:id`) of a type a user may act on with a permission, paged by id.
+    UserResources(&'a Name, &'a Name, &'a Name),
+    /// The resources of a type, paged by id.
+    Resources(&'a Name),
 }
 
 /// The listings of roles, sorted by name.
@@ -534,7 +655,8 @@ pub enum NameListing<'a> {
 pub enum RoleListing<'a> {
     All,
     /// A user's roles; with [`Reach::Effective`] the roles those inherit too.
-    OfUser(&'a Name, Reach),
+    /// At a resource, roles held by a membership scoped to it or an ancestor count too.
+    OfUser(&'a Name, Reach, Option<&'a Resource>),
     /// The roles granting a permission, directly or through inheritance.
     Granting(&'a Name),
     /// The roles a role inherits (the role must exist): its own edges, or with [`Reach::Effective`] every role

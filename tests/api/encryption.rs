@@ -81,6 +81,50 @@ async fn sealed_fields_are_unreadable_at_rest_and_queries_still_work(app: TestAp
         json!({"is_member": true})
     );
 
+    // A resource's id and properties, a scoped membership and their change-log rows are sealed too.
+    let (status, body) = crate::user_support::send(
+        &app,
+        Method::PUT,
+        "/api/resources/folder/secret-7",
+        Some(&json!({"properties": {"owner": "alice@example.com"}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.write(
+        Method::POST,
+        "/api/membership/bob@example.com/admin?resource=folder:secret-7",
+    )
+    .await;
+    assert_eq!(
+        app.data(
+            Method::GET,
+            "/api/has_permission/bob@example.com/payroll:read?resource=folder:secret-7"
+        )
+        .await,
+        json!({"has_permission": true})
+    );
+    assert_eq!(
+        app.data(Method::GET, "/api/resources/folder/secret-7")
+            .await["properties"],
+        json!({"owner": "alice@example.com"})
+    );
+    let sealed_resources = app
+        .raw_strings(
+            "SELECT resource_id FROM resources UNION ALL SELECT properties FROM resources \
+             UNION ALL SELECT user_name FROM scoped_memberships \
+             UNION ALL SELECT resource_id FROM scoped_memberships \
+             UNION ALL SELECT scope_id FROM model_changes WHERE scope_id IS NOT NULL \
+             UNION ALL SELECT item FROM model_changes WHERE op LIKE 'resource.%'",
+        )
+        .await;
+    assert_eq!(sealed_resources.len(), 6, "{sealed_resources:?}");
+    assert!(
+        sealed_resources.iter().all(|v| v.starts_with("v2:")),
+        "{sealed_resources:?}"
+    );
+    let trail = app.raw_strings("SELECT target FROM audit_log").await;
+    assert!(!format!("{trail:?}").contains("secret-7"), "{trail:?}");
+
     let stored_users = app.raw_strings("SELECT user_name FROM memberships").await;
     let stored_permissions = app
         .raw_strings("SELECT permission FROM role_permissions")
@@ -169,6 +213,25 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     app.write(Method::POST, "/api/role/lead").await;
     app.write(Method::POST, "/api/role/lead/inherits/r").await;
     app.write(Method::POST, "/api/membership/dave/lead").await;
+    // Resources (a parent and a child, which follows its parent's new id) and a scoped membership.
+    let (status, body) = crate::user_support::send(
+        &app,
+        Method::PUT,
+        "/api/resources/folder/7",
+        Some(&json!({"properties": {"team": "blue"}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = crate::user_support::send(
+        &app,
+        Method::PUT,
+        "/api/resources/doc/1",
+        Some(&json!({"parent": "folder:7"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.write(Method::POST, "/api/membership/erin/r?resource=folder:7")
+        .await;
     // More rows than one re-sealing statement takes.
     let extra = 520;
     for i in 0..extra {
@@ -204,8 +267,10 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
     .await
     .unwrap();
     assert_eq!(report.tenants, 1);
-    // The grant and every membership, in their tables and in the change log, and the API key's label.
-    assert_eq!(report.values, 2 * (3 + extra) + 1, "{report:?}");
+    // The grant and every membership, in their tables and in the change log, and the API key's label; two
+    // resource ids, one properties object, the scoped member, and in the change log two resource ids, the
+    // scoped member and two scopes (the child's parent, the membership's resource).
+    assert_eq!(report.values, 2 * (3 + extra) + 1 + 9, "{report:?}");
     assert_eq!(
         app.raw_strings("SELECT item FROM model_changes WHERE op = 'inheritance.add'")
             .await,
@@ -256,6 +321,30 @@ async fn encryption_on_over_plaintext_data_is_refused_until_converted(app: TestA
         json!({"has_permission": true}),
         "through lead"
     );
+    for (path, field, expected) in [
+        (
+            "/api/has_permission/erin/read?resource=doc:1",
+            "has_permission",
+            json!(true),
+        ),
+        ("/api/resources/doc/1", "parent", json!("folder:7")),
+        (
+            "/api/resources/folder/7",
+            "properties",
+            json!({"team": "blue"}),
+        ),
+    ] {
+        let response = app
+            .client
+            .get(format!("{address}{path}"))
+            .bearer_auth(&app.key)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = crate::helpers::read(response).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["data"][field], expected, "{path}: {body}");
+    }
     let response = app
         .client
         .get(format!("{address}/api/members/r"))

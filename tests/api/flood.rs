@@ -230,6 +230,7 @@ async fn writes_over_a_quota_are_refused_with_409_and_write_nothing(app: TestApp
             ("AUTH_MAX_ROLES_PER_TENANT", "2"),
             ("AUTH_MAX_GRANTS_PER_TENANT", "2"),
             ("AUTH_MAX_MEMBERSHIPS_PER_TENANT", "2"),
+            ("AUTH_MAX_RESOURCES_PER_TENANT", "2"),
         ])
         .await;
     for path in [
@@ -242,22 +243,33 @@ async fn writes_over_a_quota_are_refused_with_409_and_write_nothing(app: TestApp
     ] {
         app.write(Method::POST, path).await;
     }
+    for path in ["/api/resources/doc/1", "/api/resources/doc/2"] {
+        app.write(Method::PUT, path).await;
+    }
     let before = row_counts(&app).await;
-    for (path, what) in [
-        ("/api/role/r3", "role"),
-        ("/api/permission/r2/p3", "grant"),
-        ("/api/membership/u3/r1", "membership"),
+    for (method, path, what) in [
+        (Method::POST, "/api/role/r3", "role"),
+        (Method::POST, "/api/permission/r2/p3", "grant"),
+        (Method::POST, "/api/membership/u3/r1", "membership"),
+        (
+            Method::POST,
+            "/api/membership/u3/r1?resource=doc:1",
+            "membership",
+        ),
+        (Method::PUT, "/api/resources/doc/3", "resource"),
     ] {
-        let (status, body) = app.post(path).await;
+        let (status, body) = app.call(method, path).await;
         let reason = assert_error_envelope(status, &body, 409);
         assert!(reason.contains(&format!("{what} quota of 2")), "{reason}");
     }
+
     assert_eq!(
         row_counts(&app).await,
         before,
         "a refused write wrote something"
     );
     // Repeating an existing row adds nothing, so it is not refused.
+    app.write(Method::PUT, "/api/resources/doc/2").await;
     assert_eq!(
         app.write(Method::POST, "/api/permission/r1/p1").await,
         json!({"created": false})

@@ -29,6 +29,7 @@ mod patterns_and_explanations;
 mod pruning;
 mod rbac;
 mod registered;
+mod resources;
 mod seed_parity;
 mod server_secrets;
 mod session_bounds;

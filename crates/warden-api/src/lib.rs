@@ -18,6 +18,7 @@ pub mod jwt;
 pub mod numbers;
 pub mod params;
 pub mod rbac;
+pub mod resources;
 pub mod sessions;
 pub mod settings;
 pub mod single_use_tokens;
@@ -46,6 +47,7 @@ pub use rbac::{
     Created, DecisionPath, HasPermission, IsMember, NewMembership, NewRole, PathGrant,
     PathMembership, Permission, Removed, Role, UserName,
 };
+pub use resources::{NewResource, ResourceQuery, ResourceTypeQuery, ResourceView, ResourceWritten};
 pub use sessions::{
     NewSession, PermissionAnswers, RemovedCount, Session, SessionCreated, SessionEnded,
     SessionPermissions, SessionTtl,

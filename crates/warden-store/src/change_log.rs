@@ -11,20 +11,23 @@ pub(crate) const BUMP_REVISION: &str =
      ON CONFLICT (tenant) DO UPDATE SET revision = tenant_heads.revision + $2 RETURNING revision";
 pub(crate) const READ_REVISION: &str = "SELECT revision FROM tenant_heads WHERE tenant = $1";
 pub(crate) const RECORD_CHANGE: &str =
-    "INSERT INTO model_changes (tenant, revision, op, role, item, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO model_changes (tenant, revision, op, role, item, created_at, expires_at, scope_type, scope_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /// PostgreSQL only: wakes the other instances once the transaction commits.
 pub(crate) const NOTIFY: &str = "SELECT pg_notify('warden_changes', $1)";
 
 /// One committed change as the log stores it: the operation (`Change::op`), the role, the sealed item
 /// (permission, member or description; the parent role of an edge; none for a role deletion) and a membership's
-/// expiry (or, for an expiry's removal, the instant it was removed as of).
+/// expiry (or, for an expiry's removal, the instant it was removed as of). A resource change files under the
+/// resource's type with its sealed id as the item; `scope` is a membership's resource or a resource's parent
+/// (type, sealed id).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoggedChange<'a> {
     pub op: &'a str,
     pub role: &'a str,
     pub item: Option<&'a str>,
     pub expires_at: Option<i64>,
+    pub scope: Option<(&'a str, &'a str)>,
 }
 
 /// Logs `$changes` (a slice of [`LoggedChange`]) in transaction `$tx` as tenant `$tenant`'s next revisions, in
@@ -60,6 +63,8 @@ macro_rules! log_changes {
                 .bind(change.item)
                 .bind($now)
                 .bind(change.expires_at)
+                .bind(change.scope.map(|(kind, _)| kind))
+                .bind(change.scope.map(|(_, id)| id))
                 .execute(&mut *$tx)
                 .await?;
         }
@@ -81,6 +86,7 @@ pub(crate) const RELOAD: LoggedChange<'static> = LoggedChange {
     role: "",
     item: None,
     expires_at: None,
+    scope: None,
 };
 
 /// Reads whether tenant `$tenant` has `strict_users` on, in transaction `$tx`.

@@ -92,6 +92,7 @@ impl Store {
                         role: change.role().as_str(),
                         item: sealed.as_deref(),
                         expires_at: None,
+                        scope: None,
                     });
                 }
             }

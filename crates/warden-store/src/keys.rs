@@ -135,6 +135,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT tenant FROM roles UNION SELECT tenant FROM role_permissions \
                  UNION SELECT tenant FROM memberships UNION SELECT tenant FROM model_changes \
+                 UNION SELECT tenant FROM resources UNION SELECT tenant FROM scoped_memberships \
                  UNION SELECT tenant FROM api_keys WHERE label IS NOT NULL UNION SELECT tenant FROM tenant_keys",
             )
             .fetch_all(pool)
@@ -152,6 +153,7 @@ impl Store {
         let (found,): (bool,) = with_reader!(self, |pool| {
             sqlx::query_as(
                 "SELECT EXISTS (SELECT 1 FROM role_permissions) OR EXISTS (SELECT 1 FROM memberships) \
+                 OR EXISTS (SELECT 1 FROM resources) \
                  OR EXISTS (SELECT 1 FROM roles WHERE description IS NOT NULL) \
                  OR EXISTS (SELECT 1 FROM api_keys WHERE label IS NOT NULL)",
             )
@@ -180,7 +182,7 @@ impl Store {
         // sealed value is replaced, a few hundred rows per `UPDATE … FROM (VALUES …)`, whose columns are named
         // column1 (new value), column2 (tenant), column3 and column4 (the other keys), column5 (old value) on both
         // backends.
-        let columns: [(&str, &str, &str, &str); 5] = [
+        let columns: [(&str, &str, &str, &str); 9] = [
             (
                 "SELECT tenant, name, '', description FROM roles WHERE description IS NOT NULL",
                 "roles",
@@ -205,6 +207,32 @@ impl Store {
                  WHERE item IS NOT NULL AND op NOT LIKE 'inheritance.%'",
                 "model_changes",
                 "item",
+                "CAST(model_changes.revision AS TEXT) = v.column3 AND model_changes.op = v.column4",
+            ),
+            (
+                // A resource's new id reaches its children and scoped memberships by ON UPDATE CASCADE.
+                "SELECT tenant, resource_type, '', resource_id FROM resources",
+                "resources",
+                "resource_id",
+                "resources.resource_type = v.column3",
+            ),
+            (
+                "SELECT tenant, resource_type, '', properties FROM resources WHERE properties IS NOT NULL",
+                "resources",
+                "properties",
+                "resources.resource_type = v.column3",
+            ),
+            (
+                "SELECT tenant, role, '', user_name FROM scoped_memberships",
+                "scoped_memberships",
+                "user_name",
+                "scoped_memberships.role = v.column3",
+            ),
+            (
+                "SELECT tenant, CAST(revision AS TEXT), op, scope_id FROM model_changes \
+                 WHERE scope_id IS NOT NULL",
+                "model_changes",
+                "scope_id",
                 "CAST(model_changes.revision AS TEXT) = v.column3 AND model_changes.op = v.column4",
             ),
             (

@@ -1,8 +1,9 @@
 //! Reading a tenant's whole RBAC model (to build the in-memory copy) and the changes since a revision.
 
+use super::resources::opened_resource;
 use super::{with_reader, with_writer, Store, StoreError};
 use warden_core::crypto::CipherError;
-use warden_core::domain::{Change, Description, Name, NameKind, TenantId, TenantScope};
+use warden_core::domain::{Change, Description, Name, NameKind, Resource, TenantId, TenantScope};
 use warden_core::model::ModelSnapshot;
 
 fn opened(scope: &TenantScope, stored: String) -> Result<String, StoreError> {
@@ -38,9 +39,13 @@ impl Store {
             Vec<(String, String)>,
             Option<(bool,)>,
             Vec<(String, i64)>,
+            Vec<ResourceRow>,
+            Vec<ScopedRow>,
         );
+        type ResourceRow = (String, String, Option<String>, Option<String>);
+        type ScopedRow = (String, String, String, String, Option<i64>);
         let now = super::now_millis();
-        let (revision, roles, grants, members, inherits, strict, key_backed): Rows = with_reader!(
+        let (revision, roles, grants, members, inherits, strict, key_backed, resources, scoped): Rows = with_reader!(
             self,
             |pool| {
                 let mut tx = pool.begin().await?;
@@ -92,9 +97,24 @@ impl Store {
                 } else {
                     Vec::new()
                 };
+                let resources = sqlx::query_as(
+                    "SELECT resource_type, resource_id, parent_type, parent_id FROM resources \
+                     WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
+                let scoped = sqlx::query_as(
+                    "SELECT role, user_name, resource_type, resource_id, expires_at \
+                     FROM scoped_memberships WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 (
-                    revision, roles, grants, members, inherits, strict, key_backed,
+                    revision, roles, grants, members, inherits, strict, key_backed, resources,
+                    scoped,
                 )
             }
         );
@@ -119,6 +139,27 @@ impl Store {
                 .collect::<Result<_, StoreError>>()?,
             // Role names are stored as given.
             inherits,
+            resources: resources
+                .into_iter()
+                .map(|(kind, id, parent_kind, parent_id)| {
+                    let parent = match (parent_kind, parent_id) {
+                        (Some(k), Some(i)) => Some(opened_resource(scope, &k, i)?.to_string()),
+                        _ => None,
+                    };
+                    Ok((opened_resource(scope, &kind, id)?.to_string(), parent))
+                })
+                .collect::<Result<_, StoreError>>()?,
+            scoped_members: scoped
+                .into_iter()
+                .map(|(role, user, kind, id, expires_at)| {
+                    Ok((
+                        role,
+                        opened(scope, user)?,
+                        opened_resource(scope, &kind, id)?.to_string(),
+                        expires_at,
+                    ))
+                })
+                .collect::<Result<_, StoreError>>()?,
             strict_users: strict.is_some_and(|(on,)| on),
             // API keys name their user as given (like the users table), not sealed.
             key_backed,
@@ -133,10 +174,18 @@ impl Store {
         scope: &TenantScope,
         revision: i64,
     ) -> Result<Vec<(i64, Option<Change>)>, StoreError> {
-        type Row = (i64, String, String, Option<String>, Option<i64>);
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Row> = with_reader!(self, |pool| {
             sqlx::query_as(
-                "SELECT revision, op, role, item, expires_at FROM model_changes \
+                "SELECT revision, op, role, item, expires_at, scope_type, scope_id FROM model_changes \
                  WHERE tenant = $1 AND revision > $2 ORDER BY revision",
             )
             .bind(scope.id.as_str())
@@ -145,17 +194,26 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(revision, op, role, item, expires_at)| {
-                if op == RELOAD_OP {
-                    return Ok((revision, None));
-                }
-                let item = if super::rbac::item_is_sealed(&op) {
-                    item.map(|i| opened(scope, i)).transpose()?
-                } else {
-                    item
-                };
-                Ok((revision, Some(decode_change(&op, &role, item, expires_at)?)))
-            })
+            .map(
+                |(revision, op, role, item, expires_at, scope_type, scope_id)| {
+                    if op == RELOAD_OP {
+                        return Ok((revision, None));
+                    }
+                    let item = if super::rbac::item_is_sealed(&op) {
+                        item.map(|i| opened(scope, i)).transpose()?
+                    } else {
+                        item
+                    };
+                    let resource = match (scope_type, scope_id) {
+                        (Some(kind), Some(id)) => Some(opened_resource(scope, &kind, id)?),
+                        _ => None,
+                    };
+                    Ok((
+                        revision,
+                        Some(decode_change(&op, &role, item, expires_at, resource)?),
+                    ))
+                },
+            )
             .collect()
     }
 
@@ -230,8 +288,22 @@ fn decode_change(
     role: &str,
     item: Option<String>,
     expires_at: Option<i64>,
+    scope: Option<Resource>,
 ) -> Result<Change, StoreError> {
     let bad = || StoreError::Other(anyhow::anyhow!("malformed change-log entry `{op}`"));
+    if let Some(op) = op.strip_prefix("resource.") {
+        // Filed under the resource's type, with its opened id as the item.
+        let resource = Resource::new(role, item.as_deref().ok_or_else(bad)?).map_err(|_| bad())?;
+        return Ok(match op {
+            "put" => Change::PutResource {
+                resource,
+                parent: scope,
+                properties: None,
+            },
+            "delete" => Change::DeleteResource { resource },
+            _ => return Err(bad()),
+        });
+    }
     let name = |kind: NameKind, raw: &str| Name::parse(kind, raw).map_err(|_| bad());
     let role = name(NameKind::Role, role)?;
     let item_name = |kind| {
@@ -261,15 +333,18 @@ fn decode_change(
             user: item_name(NameKind::User)?,
             role,
             expires_at,
+            scope,
         },
         "membership.expired" => Change::ExpireMember {
             user: item_name(NameKind::User)?,
             role,
             at: expires_at.ok_or_else(bad)?,
+            scope,
         },
         "membership.remove" => Change::RemoveMember {
             user: item_name(NameKind::User)?,
             role,
+            scope,
         },
         "inheritance.add" => Change::Inherit {
             parent: item_name(NameKind::Role)?,

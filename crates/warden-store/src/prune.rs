@@ -6,11 +6,14 @@ use super::{with_writer, Store, StoreError};
 
 /// Every tenant-scoped table but `tenant_keys` and `tenants` (a registration is not data): a tenant with a row in
 /// none of them is idle.
-pub(crate) const TENANT_DATA_TABLES: [&str; 16] = [
+pub(crate) const TENANT_DATA_TABLES: [&str; 18] = [
     "roles",
     "role_permissions",
     "role_inherits",
     "memberships",
+    // Sealed ids and properties.
+    "resources",
+    "scoped_memberships",
     "model_changes",
     "audit_log",
     "users",

@@ -9,11 +9,17 @@
 
 use super::audit::{audit_in_tx, AuditDraft};
 use super::change_log::{log_changes, LoggedChange};
+use super::resources::{
+    sealed_resource, ADD_SCOPED, DELETE_RESOURCE, DELETE_SCOPED_AT, EXPIRE_SCOPED, HAS_CHILDREN,
+    HEIGHT, INSERT_RESOURCE, PATH, REMOVE_SCOPED, RESOURCE_EXISTS, RESOURCE_ROW, SCOPED_EXPIRY,
+    SET_SCOPED_EXPIRY, UPDATE_RESOURCE,
+};
 use super::tokens::{revoke_if_roleless, revoke_members_left_roleless};
 use super::BeginWrite;
 use super::{now_millis, with_writer, Store, StoreError};
 use warden_core::domain::{Change, TenantScope};
 use warden_core::rules::inheritance::{check_new_edge, EdgeRefusal};
+use warden_core::rules::resources::MAX_RESOURCE_DEPTH;
 
 /// The outcome of a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +38,14 @@ pub enum RoleWrite {
     Cycle,
     /// An inheritance edge would make a chain longer than `MAX_INHERITANCE_DEPTH`; nothing was written.
     TooDeep,
+    /// The resource a membership is scoped to, or a resource's parent, does not exist.
+    ResourceMissing,
+    /// A resource's parent is the resource or lies below it.
+    ResourceCycle,
+    /// A resource's new place would make a path deeper than `MAX_RESOURCE_DEPTH`.
+    ResourceTooDeep,
+    /// A resource to delete still has children.
+    ResourceHasChildren,
 }
 
 /// A committed write: what it did and the tenant's revision afterwards.
@@ -110,8 +124,21 @@ pub(crate) fn sealed_item<'a>(
         Change::Inherit { parent, .. } | Change::Disinherit { parent, .. } => {
             Some(std::borrow::Cow::Borrowed(parent.as_str()))
         }
+        Change::PutResource { resource, .. } | Change::DeleteResource { resource } => {
+            Some(scope.codec.seal(resource.id().as_str()))
+        }
         Change::DeleteRole { .. } => None,
     }
+}
+
+/// The resource a change's log row names besides its item, sealed: a membership's scope or a resource's parent.
+pub(crate) fn sealed_scope(scope: &TenantScope, change: &Change) -> Option<(String, String)> {
+    match change {
+        Change::PutResource { parent, .. } => parent.as_ref(),
+        Change::DeleteResource { .. } => None,
+        _ => change.scope(),
+    }
+    .map(|resource| sealed_resource(scope, resource))
 }
 
 /// Whether a change-log op's item is sealed: a permission, member or description is; the parent role of an
@@ -128,9 +155,16 @@ enum Step {
 
 /// Whether any change of the batch takes the hierarchy lock (see [`HIERARCHY_LOCK`]).
 fn touches_hierarchy(batch: &[PendingChange]) -> bool {
-    batch
-        .iter()
-        .any(|p| matches!(p.change, Change::Inherit { .. } | Change::DeleteRole { .. }))
+    batch.iter().any(|p| {
+        matches!(
+            p.change,
+            Change::Inherit { .. }
+                | Change::DeleteRole { .. }
+                | Change::PutResource { .. }
+                | Change::DeleteResource { .. }
+                | Change::AddMember { scope: Some(_), .. }
+        )
+    })
 }
 
 impl Store {
@@ -174,6 +208,19 @@ impl Store {
             .iter()
             .map(|p| sealed_item(scope, &p.change))
             .collect();
+        let scopes: Vec<Option<(String, String)>> = batch
+            .iter()
+            .map(|p| sealed_scope(scope, &p.change))
+            .collect();
+        let properties: Vec<Option<String>> = batch
+            .iter()
+            .map(|p| match &p.change {
+                Change::PutResource { properties, .. } => properties
+                    .as_ref()
+                    .map(|p| scope.codec.seal(p).into_owned()),
+                _ => None,
+            })
+            .collect();
         let now = now_millis();
         let postgres = self.is_postgres();
 
@@ -190,15 +237,221 @@ impl Store {
             // The tenant's edges, read on the batch's first new edge and kept current through the batch.
             let mut edges: Option<Vec<(String, String)>> = None;
             let mut outcomes = Vec::with_capacity(batch.len());
-            for (pending, sealed) in batch.iter().zip(&sealed) {
+            for (i, (pending, sealed)) in batch.iter().zip(&sealed).enumerate() {
                 let change = &pending.change;
                 let role = change.role().as_str();
                 let sealed = sealed.as_deref();
+                let scoped = scopes[i].as_ref().map(|(k, id)| (k.as_str(), id.as_str()));
+                let resource_exists = |kind: &str, id: &str| {
+                    sqlx::query_as::<_, (i32,)>(RESOURCE_EXISTS)
+                        .bind(tenant)
+                        .bind(kind.to_owned())
+                        .bind(id.to_owned())
+                };
                 if matches!(change, Change::DeleteRole { .. }) {
                     // Its edges go with it (the foreign keys' cascade).
                     edges = None;
                 }
                 let step = match change {
+                    Change::AddMember {
+                        expires_at,
+                        scope: Some(_),
+                        ..
+                    } => {
+                        let (kind, id) = scoped.unwrap_or_default();
+                        if resource_exists(kind, id)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .is_none()
+                        {
+                            Step::Outcome(RoleWrite::ResourceMissing)
+                        } else {
+                            let existing: Option<(Option<i64>,)> = sqlx::query_as(SCOPED_EXPIRY)
+                                .bind(tenant)
+                                .bind(role)
+                                .bind(sealed)
+                                .bind(kind)
+                                .bind(id)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            match existing {
+                                Some((current,)) if current == *expires_at => {
+                                    Step::Outcome(RoleWrite::Unchanged)
+                                }
+                                Some((current,)) => {
+                                    let expired = current.is_some_and(|at| at <= now);
+                                    sqlx::query(SET_SCOPED_EXPIRY)
+                                        .bind(tenant)
+                                        .bind(role)
+                                        .bind(sealed)
+                                        .bind(kind)
+                                        .bind(id)
+                                        .bind(*expires_at)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    Step::Outcome(if expired {
+                                        RoleWrite::Changed
+                                    } else {
+                                        RoleWrite::Updated
+                                    })
+                                }
+                                None => {
+                                    let role_exists: Option<(i32,)> = sqlx::query_as(ROLE_EXISTS)
+                                        .bind(tenant)
+                                        .bind(role)
+                                        .fetch_optional(&mut *tx)
+                                        .await?;
+                                    if role_exists.is_none() {
+                                        Step::Outcome(RoleWrite::RoleMissing)
+                                    } else {
+                                        sqlx::query(ADD_SCOPED)
+                                            .bind(tenant)
+                                            .bind(role)
+                                            .bind(sealed)
+                                            .bind(kind)
+                                            .bind(id)
+                                            .bind(now)
+                                            .bind(*expires_at)
+                                            .execute(&mut *tx)
+                                            .await?;
+                                        Step::Outcome(RoleWrite::Changed)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Change::RemoveMember { scope: Some(_), .. }
+                    | Change::ExpireMember { scope: Some(_), .. } => {
+                        let (kind, id) = scoped.unwrap_or_default();
+                        let (sql, at) = match change {
+                            Change::ExpireMember { at, .. } => (EXPIRE_SCOPED, Some(*at)),
+                            _ => (REMOVE_SCOPED, None),
+                        };
+                        let mut query = sqlx::query(sql)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(sealed)
+                            .bind(kind)
+                            .bind(id);
+                        if let Some(at) = at {
+                            query = query.bind(at);
+                        }
+                        let affected = query.execute(&mut *tx).await?.rows_affected();
+                        if at.is_some() {
+                            Step::Outcome(if affected > 0 {
+                                RoleWrite::Changed
+                            } else {
+                                RoleWrite::Unchanged
+                            })
+                        } else {
+                            Step::Rows(affected)
+                        }
+                    }
+                    Change::PutResource { .. } => {
+                        let id = sealed.unwrap_or_default();
+                        let mut refused = None;
+                        if let Some((parent_kind, parent_id)) = scoped {
+                            if resource_exists(parent_kind, parent_id)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .is_none()
+                            {
+                                refused = Some(RoleWrite::ResourceMissing);
+                            } else {
+                                let path: Vec<(String, String)> = sqlx::query_as(PATH)
+                                    .bind(tenant)
+                                    .bind(parent_kind)
+                                    .bind(parent_id)
+                                    .fetch_all(&mut *tx)
+                                    .await?;
+                                if path.iter().any(|(k, i)| k == role && i == id) {
+                                    refused = Some(RoleWrite::ResourceCycle);
+                                } else {
+                                    let (below,): (i64,) = sqlx::query_as(HEIGHT)
+                                        .bind(tenant)
+                                        .bind(role)
+                                        .bind(id)
+                                        .fetch_one(&mut *tx)
+                                        .await?;
+                                    let levels =
+                                        path.len() + 1 + usize::try_from(below).unwrap_or(0);
+                                    if levels > MAX_RESOURCE_DEPTH {
+                                        refused = Some(RoleWrite::ResourceTooDeep);
+                                    }
+                                }
+                            }
+                        }
+                        if let Some(refused) = refused {
+                            Step::Outcome(refused)
+                        } else {
+                            type Row = (Option<String>, Option<String>, Option<String>);
+                            let existing: Option<Row> = sqlx::query_as(RESOURCE_ROW)
+                                .bind(tenant)
+                                .bind(role)
+                                .bind(id)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            let wanted = (
+                                scoped.map(|(k, _)| k.to_owned()),
+                                scoped.map(|(_, i)| i.to_owned()),
+                                properties[i].clone(),
+                            );
+                            match existing {
+                                Some(row) if row == wanted => Step::Outcome(RoleWrite::Unchanged),
+                                found => {
+                                    let sql = if found.is_some() {
+                                        UPDATE_RESOURCE
+                                    } else {
+                                        INSERT_RESOURCE
+                                    };
+                                    sqlx::query(sql)
+                                        .bind(tenant)
+                                        .bind(role)
+                                        .bind(id)
+                                        .bind(wanted.0)
+                                        .bind(wanted.1)
+                                        .bind(wanted.2)
+                                        .bind(now)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    Step::Outcome(if found.is_some() {
+                                        RoleWrite::Updated
+                                    } else {
+                                        RoleWrite::Changed
+                                    })
+                                }
+                            }
+                        }
+                    }
+                    Change::DeleteResource { .. } => {
+                        let id = sealed.unwrap_or_default();
+                        let child: Option<(i32,)> = sqlx::query_as(HAS_CHILDREN)
+                            .bind(tenant)
+                            .bind(role)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if child.is_some() {
+                            Step::Outcome(RoleWrite::ResourceHasChildren)
+                        } else {
+                            let mut affected = 0;
+                            for sql in [DELETE_SCOPED_AT, DELETE_RESOURCE] {
+                                affected = sqlx::query(sql)
+                                    .bind(tenant)
+                                    .bind(role)
+                                    .bind(id)
+                                    .execute(&mut *tx)
+                                    .await?
+                                    .rows_affected();
+                            }
+                            // Removing is idempotent, as for roles: an absent resource is `removed: false`.
+                            Step::Outcome(if affected > 0 {
+                                RoleWrite::Changed
+                            } else {
+                                RoleWrite::Unchanged
+                            })
+                        }
+                    }
                     Change::AddMember { expires_at, .. } => {
                         let existing: Option<(Option<i64>,)> = sqlx::query_as(MEMBERSHIP_EXPIRY)
                             .bind(tenant)
@@ -402,9 +655,10 @@ impl Store {
             let logged: Vec<LoggedChange<'_>> = batch
                 .iter()
                 .zip(&sealed)
+                .zip(&scopes)
                 .zip(&outcomes)
                 .filter(|(_, outcome)| changes_model(**outcome))
-                .map(|((pending, sealed), _)| LoggedChange {
+                .map(|(((pending, sealed), scope), _)| LoggedChange {
                     op: pending.change.op(),
                     role: pending.change.role().as_str(),
                     item: sealed.as_deref(),
@@ -413,6 +667,7 @@ impl Store {
                         Change::ExpireMember { at, .. } => Some(at),
                         _ => None,
                     },
+                    scope: scope.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
                 })
                 .collect();
             let changed = logged.len() as i64;
@@ -470,5 +725,9 @@ pub fn outcome_name(outcome: RoleWrite) -> &'static str {
         RoleWrite::ParentMissing => "parent_not_found",
         RoleWrite::Cycle => "cycle",
         RoleWrite::TooDeep => "too_deep",
+        RoleWrite::ResourceMissing => "resource_not_found",
+        RoleWrite::ResourceCycle => "resource_cycle",
+        RoleWrite::ResourceTooDeep => "resource_too_deep",
+        RoleWrite::ResourceHasChildren => "resource_has_children",
     }
 }

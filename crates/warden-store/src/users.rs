@@ -302,6 +302,14 @@ impl Store {
             .bind(member.as_ref())
             .fetch_all(&mut *tx)
             .await?;
+            let scoped: Vec<(String, String, String)> = sqlx::query_as(
+                "DELETE FROM scoped_memberships WHERE tenant = $1 AND user_name = $2 \
+                 RETURNING role, resource_type, resource_id",
+            )
+            .bind(tenant.as_str())
+            .bind(member.as_ref())
+            .fetch_all(&mut *tx)
+            .await?;
             for sql in [
                 "DELETE FROM user_tokens WHERE tenant = $1 AND user_name = $2",
                 "DELETE FROM user_activation_codes WHERE tenant = $1 AND user_name = $2",
@@ -330,7 +338,15 @@ impl Store {
                     role,
                     item: Some(member.as_ref()),
                     expires_at: None,
+                    scope: None,
                 })
+                .chain(scoped.iter().map(|(role, kind, id)| LoggedChange {
+                    op: "membership.remove",
+                    role,
+                    item: Some(member.as_ref()),
+                    expires_at: None,
+                    scope: Some((kind.as_str(), id.as_str())),
+                }))
                 .collect();
             let revision = log_changes!(tx, tenant.as_str(), &logged, now, postgres);
             // The user's keys were revoked above: under strict users, instances reload.

@@ -357,12 +357,17 @@ fn add_member(role: &str, user: &str) -> Change {
         user,
         role,
         expires_at: None,
+        scope: None,
     }
 }
 
 fn remove_member(role: &str, user: &str) -> Change {
     let (role, user) = (name(NameKind::Role, role), name(NameKind::User, user));
-    Change::RemoveMember { user, role }
+    Change::RemoveMember {
+        user,
+        role,
+        scope: None,
+    }
 }
 
 async fn write(

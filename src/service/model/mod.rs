@@ -37,8 +37,7 @@ const MIN_REVISION_WAIT: Duration = Duration::from_secs(2);
 /// and the notification channel (a deliberate over-estimate, so many tiny tenants still respect the budget).
 pub const SLOT_OVERHEAD_BYTES: u64 = 2048;
 
-/// An expired membership waiting for removal: (user, role, expiry in Unix ms).
-pub type DueExpiry = (String, String, i64);
+pub use warden_core::model::DueExpiry;
 
 /// The model every tenant without data answers from.
 static EMPTY_MODEL: LazyLock<TenantModel> = LazyLock::new(TenantModel::default);

@@ -61,6 +61,16 @@ def drop_none(body: Mapping[str, Any]) -> JSON:
     return {k: v for k, v in body.items() if v is not None}
 
 
+def scoped(resource: Optional[str], params: Optional[Mapping[str, str]] = None) -> Optional[dict[str, str]]:
+    """``params`` plus ``resource=`` (a ``"type:id"`` reference) when a resource is given; ``None`` when empty."""
+    query = dict(params or {})
+    if resource is not None:
+        if not isinstance(resource, str) or resource == "":
+            raise ValueError("resource must be a non-empty \"type:id\" string")
+        query["resource"] = resource
+    return query or None
+
+
 @dataclass
 class RetryPolicy:
     """How idempotent calls are retried.

@@ -176,6 +176,23 @@ class _Base:
             if cursor is None:
                 return items
 
+    def _page(
+        self,
+        route: str,
+        *values: str,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        params: Optional[dict[str, str]] = None,
+    ) -> JSON:
+        """One page of a paged listing: ``{"items", "next_cursor"}`` (``next_cursor`` is ``None`` on the last)."""
+        query = dict(params or {})
+        query.update(drop_none({"limit": str(limit) if limit else None, "cursor": cursor}))
+        envelope = self._send("GET", route, *values, params=query or None, rbac_read=True)
+        return {
+            "items": _core.expect_list(_core.data_of(envelope), route),
+            "next_cursor": _core.next_cursor(envelope),
+        }
+
     def close(self) -> None:
         """Close the connections (only those this client opened)."""
         if self._owns_http:
@@ -566,10 +583,15 @@ class WardenClient(_Base):
         *,
         expires_at: Optional[Moment] = None,
         ttl_seconds: Optional[int] = None,
+        resource: Optional[str] = None,
     ) -> JSON:
         """``POST /api/membership/{user}/{role}``: add the user to the role; ``{"created", "revision"}``, plus
         ``"expires_at"`` when the membership expires. Under strict users, a user without an active API key raises
         :class:`RefusedError` 409 with ``reason == "user_not_key_backed"``.
+
+        ``resource`` (``"type:id"``, sent as ``?resource=``) scopes the membership to that resource and everything
+        below it; a scoped membership is another membership than the global one (and than one scoped elsewhere). A
+        resource that does not exist raises :class:`RefusedError` 404 with ``reason == "resource_not_found"``.
 
         ``expires_at`` (a future instant: a ``datetime``, sent as RFC 3339 in UTC, a naive one taken as UTC; or an
         RFC 3339 string, sent as given) or ``ttl_seconds`` (1 to 3153600000) make the membership expire: from that
@@ -581,64 +603,80 @@ class WardenClient(_Base):
             "ttl_seconds": ttl_seconds,
         })
         return self._write(
-            "POST", "/api/membership/{user}/{role}", user, group, json=body or None, idempotent=True
+            "POST", "/api/membership/{user}/{role}", user, group,
+            json=body or None, params=_core.scoped(resource), idempotent=True,
         )
 
-    def remove_membership(self, user: str, group: str) -> JSON:
-        """``DELETE /api/membership/{user}/{role}``."""
-        return self._write("DELETE", "/api/membership/{user}/{role}", user, group)
+    def remove_membership(self, user: str, group: str, *, resource: Optional[str] = None) -> JSON:
+        """``DELETE /api/membership/{user}/{role}``: ``{"removed", "revision"}``. ``resource`` (``"type:id"``):
+        remove the membership scoped to that resource (only that one; without it, only the global one)."""
+        return self._write(
+            "DELETE", "/api/membership/{user}/{role}", user, group, params=_core.scoped(resource)
+        )
 
-    def has_membership(self, user: str, group: str) -> bool:
+    def has_membership(self, user: str, group: str, *, resource: Optional[str] = None) -> bool:
         """``GET /api/membership/{user}/{role}``: is the user in the role? ``False`` under strict users for a user
-        without an active API key."""
+        without an active API key. ``resource`` (``"type:id"``): is there a membership scoped exactly to that
+        resource (see :meth:`has_effective_membership` for one that applies there)?"""
         route = "/api/membership/{user}/{role}"
-        return _core.flag(self._data("GET", route, user, group, rbac_read=True), "is_member", route)
+        data = self._data("GET", route, user, group, params=_core.scoped(resource), rbac_read=True)
+        return _core.flag(data, "is_member", route)
 
-    def user_has_permission(self, user: str, name: str) -> bool:
+    def user_has_permission(self, user: str, name: str, *, resource: Optional[str] = None) -> bool:
         """``GET /api/has_permission/{user}/{name}``: does any of the user's roles grant it? ``False`` under strict
         users for a user without an active API key (Warden's ``data`` then says ``reason: "user_not_key_backed"``;
-        the seed-compatible client returns it)."""
+        the seed-compatible client returns it). ``resource`` (``"type:id"``): at that resource, where a global
+        membership counts and so does one scoped to the resource or to any of its ancestors; without it only
+        global memberships count."""
         route = "/api/has_permission/{user}/{name}"
-        return _core.flag(self._data("GET", route, user, name, rbac_read=True), "has_permission", route)
+        data = self._data("GET", route, user, name, params=_core.scoped(resource), rbac_read=True)
+        return _core.flag(data, "has_permission", route)
 
-    def explain_user_permission(self, user: str, name: str) -> JSON:
+    def explain_user_permission(self, user: str, name: str, *, resource: Optional[str] = None) -> JSON:
         """``GET /api/has_permission/{user}/{name}?explain=true``: the whole ``data``, ``{"has_permission",
         "explanation"?}``. A positive answer carries ``explanation``, the path that decided it: ``{"membership":
         {"role", "scope", "expires_at"}, "inheritance": [role, …], "grant": {"role", "permission", "pattern"}}``
         (``inheritance`` runs from the membership's role to the granting role; ``grant.permission`` is the grant as
-        written, e.g. ``docs:*``). A negative answer has no ``explanation`` (and, under strict users, may carry
-        ``reason``). A ``*`` in ``name`` raises :class:`RefusedError` 400."""
+        written, e.g. ``docs:*``; ``membership.scope`` is the resource the deciding membership is scoped to,
+        ``None`` for a global one). A negative answer has no ``explanation`` (and, under strict users, may carry
+        ``reason``). A ``*`` in ``name`` raises :class:`RefusedError` 400. ``resource``: as for
+        :meth:`user_has_permission`."""
         route = "/api/has_permission/{user}/{name}"
-        data = self._object("GET", route, user, name, params={"explain": "true"}, rbac_read=True)
+        params = _core.scoped(resource, {"explain": "true"})
+        data = self._object("GET", route, user, name, params=params, rbac_read=True)
         _core.flag(data, "has_permission", route)
         return data
 
-    def get_user_permissions(self, user: str) -> list[JSON]:
+    def get_user_permissions(self, user: str, *, resource: Optional[str] = None) -> list[JSON]:
         """``GET /api/user_permissions/{user}``: ``[{"name"}]`` (``[]`` under strict users for a user without an
-        active API key)."""
-        return self._listing("/api/user_permissions/{user}", user)
+        active API key). ``resource`` (``"type:id"``): what the user holds at that resource (memberships scoped to
+        it or its ancestors count too)."""
+        return self._listing("/api/user_permissions/{user}", user, params=_core.scoped(resource))
 
     def get_role_permissions(self, role: str) -> list[JSON]:
         """``GET /api/role_permissions/{role}``: ``[{"name"}]``."""
         return self._listing("/api/role_permissions/{role}", role)
 
-    def get_user_roles(self, user: str) -> list[JSON]:
+    def get_user_roles(self, user: str, *, resource: Optional[str] = None) -> list[JSON]:
         """``GET /api/user_roles/{user}``: ``[{"role", "description", "expires_at"?}]`` (``expires_at`` only for a
-        membership that expires)."""
-        return self._listing("/api/user_roles/{user}", user)
+        membership that expires). ``resource`` (``"type:id"``): the roles the user holds at that resource
+        (memberships scoped to it or its ancestors count too)."""
+        return self._listing("/api/user_roles/{user}", user, params=_core.scoped(resource))
 
-    def get_role_members(self, role: str) -> list[JSON]:
+    def get_role_members(self, role: str, *, resource: Optional[str] = None) -> list[JSON]:
         """``GET /api/members/{role}``: ``[{"user", "expires_at"?}]`` (``expires_at`` only for a membership that
-        expires)."""
-        return self._listing("/api/members/{role}", role)
+        expires). ``resource`` (``"type:id"``): the members at that resource (memberships scoped to it or its
+        ancestors count too)."""
+        return self._listing("/api/members/{role}", role, params=_core.scoped(resource))
 
     def which_roles_can(self, name: str) -> list[JSON]:
         """``GET /api/which_roles_can/{name}``: ``[{"role", "description"}]``."""
         return self._listing("/api/which_roles_can/{name}", name)
 
-    def which_users_can(self, name: str) -> list[JSON]:
-        """``GET /api/which_users_can/{name}``: ``[{"user"}]``."""
-        return self._listing("/api/which_users_can/{name}", name)
+    def which_users_can(self, name: str, *, resource: Optional[str] = None) -> list[JSON]:
+        """``GET /api/which_users_can/{name}``: ``[{"user"}]``. ``resource`` (``"type:id"``): the users who hold it
+        at that resource (memberships scoped to it or its ancestors count too)."""
+        return self._listing("/api/which_users_can/{name}", name, params=_core.scoped(resource))
 
     # ------------------------------------------------------------------ role inheritance
 
@@ -664,21 +702,24 @@ class WardenClient(_Base):
         those of every role it inherits."""
         return self._listing("/api/role_permissions/{role}", role, params=_EFFECTIVE)
 
-    def get_effective_role_members(self, role: str) -> list[JSON]:
+    def get_effective_role_members(self, role: str, *, resource: Optional[str] = None) -> list[JSON]:
         """``GET /api/members/{role}?effective=true``: ``[{"user"}]``, the role's members and those of every role
-        inheriting it."""
-        return self._listing("/api/members/{role}", role, params=_EFFECTIVE)
+        inheriting it (``resource``: at that resource, as for :meth:`get_role_members`)."""
+        return self._listing("/api/members/{role}", role, params=_core.scoped(resource, _EFFECTIVE))
 
-    def get_effective_user_roles(self, user: str) -> list[JSON]:
+    def get_effective_user_roles(self, user: str, *, resource: Optional[str] = None) -> list[JSON]:
         """``GET /api/user_roles/{user}?effective=true``: ``[{"role", "description"}]``, the user's roles and every
-        role they inherit."""
-        return self._listing("/api/user_roles/{user}", user, params=_EFFECTIVE)
+        role they inherit (``resource``: at that resource, as for :meth:`get_user_roles`)."""
+        return self._listing("/api/user_roles/{user}", user, params=_core.scoped(resource, _EFFECTIVE))
 
-    def has_effective_membership(self, user: str, role: str) -> bool:
+    def has_effective_membership(self, user: str, role: str, *, resource: Optional[str] = None) -> bool:
         """``GET /api/membership/{user}/{role}?effective=true``: is the user in the role or in a role inheriting
-        it?"""
+        it? ``resource`` (``"type:id"``): does such a membership apply at that resource (a global one, or one scoped
+        to the resource or to any of its ancestors)?"""
         route = "/api/membership/{user}/{role}"
-        data = self._data("GET", route, user, role, params=_EFFECTIVE, rbac_read=True)
+        data = self._data(
+            "GET", route, user, role, params=_core.scoped(resource, _EFFECTIVE), rbac_read=True
+        )
         return _core.flag(data, "is_member", route)
 
     def role_has_effective_permission(self, role: str, name: str) -> bool:
@@ -687,6 +728,54 @@ class WardenClient(_Base):
         route = "/api/permission/{role}/{name}"
         data = self._data("GET", route, role, name, params=_EFFECTIVE, rbac_read=True)
         return _core.flag(data, "has_permission", route)
+
+    # ------------------------------------------------------------------ resources
+
+    def put_resource(
+        self,
+        type: str,
+        id: str,
+        parent: Optional[str] = None,
+        properties: Optional[JSON] = None,
+    ) -> JSON:
+        """``PUT /api/resources/{type}/{id}``: create the resource ``type:id`` or state it anew; ``{"created",
+        "changed", "revision"}``. A PUT states the resource whole: ``parent`` (``"type:id"``) and ``properties`` (a
+        JSON object, at most 16 KiB as JSON) left out are cleared; without either no body is sent. ``type`` may not
+        hold ``:``. A parent that does not exist raises :class:`RefusedError` 404 with ``reason ==
+        "resource_not_found"``; a parent that is the resource or lies below it, or a path deeper than 32 levels,
+        409 with ``reason == "resource_cycle"`` / ``"resource_too_deep"``; properties over 16 KiB 413."""
+        body = drop_none({"parent": parent, "properties": properties})
+        return self._write("PUT", "/api/resources/{type}/{id}", type, id, json=body or None)
+
+    def get_resource(self, type: str, id: str) -> JSON:
+        """``GET /api/resources/{type}/{id}``: ``{"resource", "type", "id", "parent", "properties", "created_at",
+        "updated_at"}`` (``parent`` ``None`` for a root, ``properties`` ``{}`` when none). A missing resource raises
+        :class:`RefusedError` 404 with ``reason == "resource_not_found"``."""
+        return self._object("GET", "/api/resources/{type}/{id}", type, id, rbac_read=True)
+
+    def delete_resource(self, type: str, id: str) -> JSON:
+        """``DELETE /api/resources/{type}/{id}``: ``{"removed": True, "revision"}``; the memberships scoped to the
+        resource go with it. A resource that is gone answers ``{"removed": False}`` (so a retry is harmless); one
+        with children raises :class:`RefusedError` 409 with ``reason == "resource_has_children"`` (delete them
+        first)."""
+        return self._write("DELETE", "/api/resources/{type}/{id}", type, id)
+
+    def list_resources(self, type: str) -> list[str]:
+        """``GET /api/resources/{type}``: every resource of the type as ``"type:id"``, by id (every page)."""
+        return self._listing("/api/resources/{type}", type)
+
+    def list_resources_page(
+        self, type: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> JSON:
+        """``GET /api/resources/{type}``: one page ``{"items": ["type:id", …], "next_cursor"}`` (``next_cursor``
+        ``None`` on the last page)."""
+        return self._page("/api/resources/{type}", type, limit=limit, cursor=cursor)
+
+    def get_user_resources(self, user: str, name: str, type: str) -> list[str]:
+        """``GET /api/user_resources/{user}/{name}?type=``: the resources of ``type`` on which the user holds the
+        permission, as ``"type:id"``, by id (every page): all of them when a global membership grants it, else
+        those at or below a resource where a scoped membership grants it."""
+        return self._listing("/api/user_resources/{user}/{name}", user, name, params={"type": type})
 
     # ------------------------------------------------------------------ workflows
 

@@ -5,6 +5,7 @@ mod change;
 mod context;
 mod description;
 mod name;
+mod resource;
 mod tenant;
 mod user_status;
 
@@ -13,5 +14,6 @@ pub use change::Change;
 pub use context::RequestContext;
 pub use description::{Description, DescriptionError};
 pub use name::{Name, NameError, NameKind};
+pub use resource::{Resource, ResourceError};
 pub use tenant::{ClientKey, ClientKeyError, TenantId, TenantScope, TenantSecret};
 pub use user_status::UserStatus;

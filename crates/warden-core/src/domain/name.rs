@@ -11,6 +11,8 @@ pub enum NameKind {
     /// `docs:*` grants `docs:read`). Only grants take it; a permission asked about is a plain [`Self::Permission`].
     GrantedPermission,
     User,
+    ResourceType,
+    ResourceId,
 }
 
 impl fmt::Display for NameKind {
@@ -19,6 +21,8 @@ impl fmt::Display for NameKind {
             Self::Role => "role",
             Self::Permission | Self::GrantedPermission => "permission",
             Self::User => "user",
+            Self::ResourceType => "resource type",
+            Self::ResourceId => "resource id",
         })
     }
 }

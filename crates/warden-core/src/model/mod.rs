@@ -3,10 +3,11 @@
 mod ids;
 mod listing;
 mod queries;
+mod resources;
 mod snapshot;
 mod tenant_model;
 
 pub use listing::{Listed, PageRequest};
 pub use queries::{Explanation, Reach, RoleInfo};
 pub use snapshot::ModelSnapshot;
-pub use tenant_model::{ModelCounts, TenantModel};
+pub use tenant_model::{DueExpiry, ModelCounts, TenantModel};

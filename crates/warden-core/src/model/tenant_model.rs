@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::ids::{Id, IdSet, Interner};
+use super::resources::{ResourceNode, ScopedMembership};
 use super::ModelSnapshot;
 use crate::domain::Change;
 
@@ -42,8 +43,18 @@ pub struct TenantModel {
     /// without any reads no clock, and an expired membership grants nothing from its expiry on, whether or not
     /// it was removed yet.
     pub(super) timed: HashMap<Id, Vec<(Id, i64)>, foldhash::fast::RandomState>,
-    /// Every expiring membership by expiry, for the background removal.
-    pub(super) expiries: BTreeSet<(i64, Id, Id)>,
+    /// Every expiring membership by expiry, for the background removal: (expiry, user, role, the resource it is
+    /// scoped to or [`GLOBAL`]).
+    pub(super) expiries: BTreeSet<(i64, Id, Id, Id)>,
+    pub(super) resource_names: Interner,
+    /// By resource id; `None` for a freed id.
+    pub(super) resources: Vec<Option<ResourceNode>>,
+    /// Resource type → its resources, for listings.
+    pub(super) resource_types: HashMap<Box<str>, IdSet, foldhash::fast::RandomState>,
+    /// User → their scoped memberships (few per user).
+    pub(super) scoped: HashMap<Id, Vec<ScopedMembership>, foldhash::fast::RandomState>,
+    /// Resource → the (user, role) memberships scoped to it, for reverse look-ups and the resource's deletion.
+    pub(super) scoped_at: HashMap<Id, Vec<(Id, Id)>, foldhash::fast::RandomState>,
     pub(super) permission_names: Interner,
     /// By permission id: the roles that grant it, directly or through inheritance.
     pub(super) holders: Vec<IdSet>,
@@ -52,7 +63,7 @@ pub struct TenantModel {
     pub(super) patterns: IdSet,
     /// Kept as the model changes, so the memory estimate and the quotas cost O(1).
     grants: usize,
-    memberships: usize,
+    pub(super) memberships: usize,
     edges: usize,
     holdings: usize,
     /// Strict users: decisions about a user without an active API key are negative.
@@ -68,6 +79,21 @@ pub struct ModelCounts {
     pub grants: usize,
     pub memberships: usize,
     pub inheritance_edges: usize,
+    pub resources: usize,
+}
+
+/// The scope of a global membership in [`TenantModel::expiries`].
+pub(super) const GLOBAL: Id = Id::MAX;
+
+/// An expired membership awaiting removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueExpiry {
+    pub user: String,
+    pub role: String,
+    /// The resource it is scoped to (`type:id`); `None` for a global one.
+    pub scope: Option<String>,
+    /// Its expiry (Unix ms).
+    pub at: i64,
 }
 
 /// Rough bytes per interned name (the name, its slot and its index entry, its per-id table entry).
@@ -76,7 +102,7 @@ const NAME_OVERHEAD: usize = 72;
 const EDGE_BYTES: usize = std::mem::size_of::<Id>();
 
 /// Grows `table` so that `id` indexes it.
-fn slot<T: Default>(table: &mut Vec<T>, id: Id) -> &mut T {
+pub(super) fn slot<T: Default>(table: &mut Vec<T>, id: Id) -> &mut T {
     let at = id as usize;
     if table.len() <= at {
         table.resize_with(at + 1, T::default);
@@ -145,6 +171,17 @@ impl TenantModel {
                 model.link(role, parent);
             }
         }
+        for (resource, _) in &snapshot.resources {
+            model.put_resource(resource, None);
+        }
+        for (resource, parent) in &snapshot.resources {
+            if parent.is_some() {
+                model.put_resource(resource, parent.as_deref());
+            }
+        }
+        for (role, user, resource, expires_at) in &snapshot.scoped_members {
+            model.add_scoped(user, role, resource, *expires_at);
+        }
         model.rebuild_holders();
         model
     }
@@ -200,8 +237,15 @@ impl TenantModel {
     /// An estimate of the memory this model holds, for the cache's budget; O(1), so it is recomputed after every
     /// applied change.
     pub fn approx_bytes(&self) -> usize {
-        let names = self.role_names.len() + self.user_names.len() + self.permission_names.len();
-        let edges = self.grants + self.holdings + 2 * self.memberships + 2 * self.edges;
+        let names = self.role_names.len()
+            + self.user_names.len()
+            + self.permission_names.len()
+            + self.resource_names.len();
+        let edges = self.grants
+            + self.holdings
+            + 2 * self.memberships
+            + 2 * self.edges
+            + 3 * self.resource_names.len();
         names * NAME_OVERHEAD + edges * EDGE_BYTES + self.key_backed.len() * NAME_OVERHEAD
     }
 
@@ -236,7 +280,8 @@ impl TenantModel {
                 .values()
                 .map(|list| list.capacity() * std::mem::size_of::<(Id, i64)>() + 32)
                 .sum::<usize>()
-            + self.expiries.len() * 2 * std::mem::size_of::<(i64, Id, Id)>()
+            + self.expiries.len() * 2 * std::mem::size_of::<(i64, Id, Id, Id)>()
+            + self.scoped_heap_bytes()
     }
 
     pub fn counts(&self) -> ModelCounts {
@@ -245,6 +290,7 @@ impl TenantModel {
             grants: self.grants,
             memberships: self.memberships,
             inheritance_edges: self.edges,
+            resources: self.resource_names.len(),
         }
     }
 
@@ -284,11 +330,50 @@ impl TenantModel {
                 user,
                 role,
                 expires_at,
+                scope: None,
             } => self.add_member(user.as_str(), role.as_str(), *expires_at),
-            Change::RemoveMember { user, role } => self.remove_member(user.as_str(), role.as_str()),
-            Change::ExpireMember { user, role, at } => {
+            Change::AddMember {
+                user,
+                role,
+                expires_at,
+                scope: Some(scope),
+            } => self.add_scoped(
+                user.as_str(),
+                role.as_str(),
+                &scope.to_string(),
+                *expires_at,
+            ),
+            Change::RemoveMember {
+                user,
+                role,
+                scope: None,
+            } => self.remove_member(user.as_str(), role.as_str()),
+            Change::RemoveMember {
+                user,
+                role,
+                scope: Some(scope),
+            } => self.remove_scoped(user.as_str(), role.as_str(), &scope.to_string()),
+            Change::ExpireMember {
+                user,
+                role,
+                at,
+                scope: None,
+            } => {
                 self.expire_member(user.as_str(), role.as_str(), *at);
             }
+            Change::ExpireMember {
+                user,
+                role,
+                at,
+                scope: Some(scope),
+            } => self.expire_scoped(user.as_str(), role.as_str(), &scope.to_string(), *at),
+            Change::PutResource {
+                resource, parent, ..
+            } => self.put_resource(
+                &resource.to_string(),
+                parent.as_ref().map(ToString::to_string).as_deref(),
+            ),
+            Change::DeleteResource { resource } => self.delete_resource(&resource.to_string()),
             Change::Inherit { role, parent } => self.inherit(role.as_str(), parent.as_str()),
             Change::Disinherit { role, parent } => self.disinherit(role.as_str(), parent.as_str()),
         }
@@ -334,6 +419,7 @@ impl TenantModel {
         for user in members.iter().chain(timed.iter()) {
             self.remove_member_ids(user, id);
         }
+        self.drop_scoped_of_role(id);
         self.roles[id as usize] = None;
         self.role_names.release(id);
     }
@@ -437,7 +523,7 @@ impl TenantModel {
 
     fn add_timed(&mut self, user: Id, role: Id, at: i64) {
         self.timed.entry(user).or_default().push((role, at));
-        self.expiries.insert((at, user, role));
+        self.expiries.insert((at, user, role, GLOBAL));
         self.memberships += 1;
         if let Some(node) = self.node_mut(role) {
             node.timed_members.insert(user);
@@ -456,7 +542,7 @@ impl TenantModel {
         if list.is_empty() {
             self.timed.remove(&user);
         }
-        self.expiries.remove(&(expiry, user, role));
+        self.expiries.remove(&(expiry, user, role, GLOBAL));
         self.memberships -= 1;
         if let Some(node) = self.node_mut(role) {
             node.timed_members.remove(user);
@@ -500,31 +586,38 @@ impl TenantModel {
         if roles.remove(role) {
             self.memberships -= 1;
         }
-        if roles.is_empty() && !self.timed.contains_key(&user) {
-            *roles = IdSet::default();
+        self.release_user_if_unused(user);
+    }
+
+    /// Forgets the user's name once no membership of any kind holds it.
+    pub(super) fn release_user_if_unused(&mut self, user: Id) {
+        let global = self.users.get(user as usize).is_some_and(|r| !r.is_empty());
+        if !global && !self.timed.contains_key(&user) && !self.scoped.contains_key(&user) {
+            if let Some(roles) = self.users.get_mut(user as usize) {
+                *roles = IdSet::default();
+            }
             self.user_names.release(user);
         }
     }
 
-    /// The timed memberships expired at `now` (Unix ms), oldest first, at most `limit`: (user, role, expiry).
-    pub fn due_expiries(&self, now: i64, limit: usize) -> Vec<(String, String, i64)> {
+    /// The timed memberships expired at `now` (Unix ms), oldest first, at most `limit`.
+    pub fn due_expiries(&self, now: i64, limit: usize) -> Vec<DueExpiry> {
         self.expiries
             .iter()
-            .take_while(|&&(at, _, _)| at <= now)
+            .take_while(|&&(at, ..)| at <= now)
             .take(limit)
-            .map(|&(at, user, role)| {
-                (
-                    self.user_names.name(user).to_owned(),
-                    self.role_names.name(role).to_owned(),
-                    at,
-                )
+            .map(|&(at, user, role, scope)| DueExpiry {
+                user: self.user_names.name(user).to_owned(),
+                role: self.role_names.name(role).to_owned(),
+                scope: (scope != GLOBAL).then(|| self.resource_names.name(scope).to_owned()),
+                at,
             })
             .collect()
     }
 
     /// The earliest expiry of any membership, expired or not.
     pub fn next_expiry(&self) -> Option<i64> {
-        self.expiries.first().map(|&(at, _, _)| at)
+        self.expiries.first().map(|&(at, ..)| at)
     }
 
     fn inherit(&mut self, role: &str, parent: &str) {

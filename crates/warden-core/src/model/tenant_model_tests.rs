@@ -30,6 +30,7 @@ fn model() -> TenantModel {
                 user: name(NameKind::User, u),
                 role: name(NameKind::Role, role),
                 expires_at: None,
+                scope: None,
             });
         }
     }
@@ -47,7 +48,10 @@ fn answers_checks_and_listings_from_both_indexes() {
     assert_eq!(m.which_users_can("edit"), ["alice", "bob"]);
     assert_eq!(m.which_roles_can("view").len(), 2);
     assert_eq!(m.role_members("ghost"), None);
-    assert_eq!(m.is_member("bob", "editor", Reach::Direct), Some(true));
+    assert_eq!(
+        m.is_member("bob", "editor", Reach::Direct, None),
+        Some(true)
+    );
 }
 
 #[test]
@@ -64,6 +68,7 @@ fn deleting_a_role_cleans_both_indexes() {
         m.counts(),
         ModelCounts {
             roles: 1,
+            resources: 0,
             grants: 3,
             memberships: 1,
             inheritance_edges: 0,
@@ -78,6 +83,7 @@ fn counts_follow_every_change_and_repeats_count_once() {
         m.counts(),
         ModelCounts {
             roles: 2,
+            resources: 0,
             grants: 5,
             memberships: 3,
             inheritance_edges: 0,
@@ -93,12 +99,14 @@ fn counts_follow_every_change_and_repeats_count_once() {
         user: name(NameKind::User, "carol"),
         role: name(NameKind::Role, "admin"),
         expires_at: None,
+        scope: None,
     });
     assert_eq!(m.counts().memberships, 4);
     assert!(m.approx_bytes() > before);
     m.apply(&Change::RemoveMember {
         user: name(NameKind::User, "carol"),
         role: name(NameKind::Role, "admin"),
+        scope: None,
     });
     m.apply(&Change::Revoke {
         role: name(NameKind::Role, "admin"),
@@ -116,6 +124,7 @@ fn pages_walk_a_listing_without_duplicates_or_gaps() {
     loop {
         let page = m.user_permissions_page(
             "alice",
+            None,
             PageRequest {
                 after: after.as_deref(),
                 limit: 2,
@@ -131,6 +140,7 @@ fn pages_walk_a_listing_without_duplicates_or_gaps() {
     let last = m.role_members_page(
         "editor",
         Reach::Direct,
+        None,
         PageRequest {
             after: Some("alice"),
             limit: 5,
@@ -152,6 +162,7 @@ fn changes_under_a_missing_role_are_ignored() {
         user: name(NameKind::User, "eve"),
         role: name(NameKind::Role, "ghost"),
         expires_at: None,
+        scope: None,
     });
     assert!(m.user_roles("eve").is_empty());
     assert!(m.which_users_can("edit").iter().all(|u| u != "eve"));
@@ -169,6 +180,7 @@ fn strict_model(strict_users: bool, key_backed: &[(&str, i64)]) -> TenantModel {
             .iter()
             .map(|(user, until)| ((*user).to_owned(), *until))
             .collect(),
+        ..ModelSnapshot::default()
     })
 }
 
@@ -236,6 +248,7 @@ fn member(u: &str, r: &str) -> Change {
         user: name(NameKind::User, u),
         role: role(r),
         expires_at: None,
+        scope: None,
     }
 }
 
@@ -310,7 +323,7 @@ fn assert_consistent(m: &TenantModel) {
         model
             .expiries
             .iter()
-            .map(|&(at, u, r)| {
+            .map(|&(at, u, r, _)| {
                 (
                     at,
                     model.user_names.name(u).to_owned(),
@@ -374,11 +387,17 @@ fn a_grant_reaches_down_a_chain_of_ten_and_leaves_with_its_edge() {
     assert_eq!(m.which_users_can("deploy"), ["alice", "bob"]);
     assert_eq!(m.which_roles_can("deploy").len(), 11);
     assert_eq!(
-        m.is_member("alice", "level10", Reach::Effective),
+        m.is_member("alice", "level10", Reach::Effective, None),
         Some(true)
     );
-    assert_eq!(m.is_member("alice", "level10", Reach::Direct), Some(false));
-    assert_eq!(m.is_member("bob", "level0", Reach::Effective), Some(false));
+    assert_eq!(
+        m.is_member("alice", "level10", Reach::Direct, None),
+        Some(false)
+    );
+    assert_eq!(
+        m.is_member("bob", "level0", Reach::Effective, None),
+        Some(false)
+    );
     assert_eq!(
         m.inherited_page("level8", Reach::Effective, PageRequest::ALL)
             .unwrap()
@@ -398,12 +417,14 @@ fn a_grant_reaches_down_a_chain_of_ten_and_leaves_with_its_edge() {
         ["level9"]
     );
     assert_eq!(m.user_permissions("alice"), ["deploy"]);
-    let why = m.explain("alice", "deploy", 0).expect("an explanation");
+    let why = m
+        .explain("alice", "deploy", None, 0)
+        .expect("an explanation");
     assert_eq!(why.member_of, "level0");
     assert_eq!(why.chain.len(), 11);
     assert_eq!(why.chain.last().map(String::as_str), Some("level10"));
     assert_eq!((why.granted.as_str(), why.pattern), ("deploy", false));
-    assert_eq!(m.explain("alice", "nothing", 0), None);
+    assert_eq!(m.explain("alice", "nothing", None, 0), None);
     assert_consistent(&m);
     // Cut the chain between level4 and level5: alice loses it, bob keeps it.
     m.apply(&Change::Disinherit {
@@ -493,6 +514,7 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
                 user: name(NameKind::User, &u),
                 role: role(r),
                 expires_at: Some(rng.gen_range(0..3)),
+                scope: None,
             },
             1 if rng.gen_range(0..4) == 0 => Change::DeleteRole { role: role(r) },
             2 => grant(r, &p),
@@ -504,6 +526,7 @@ fn random_changes_keep_every_index_equal_to_a_rebuild() {
             5 => Change::RemoveMember {
                 user: name(NameKind::User, &u),
                 role: role(r),
+                scope: None,
             },
             6 | 7 => {
                 // Only edges the store would accept: acyclic, within the depth limit.
@@ -570,6 +593,7 @@ fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
         user: name(NameKind::User, "ann"),
         role: role("oncall"),
         expires_at: Some(at),
+        scope: None,
     };
     m.apply(&timed(1_000));
     assert!(m.user_has_permission_at("ann", "page", 999));
@@ -577,20 +601,34 @@ fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
         !m.user_has_permission_at("ann", "page", 1_000),
         "expired at its instant"
     );
-    assert_eq!(m.membership_expiry("ann", "oncall"), Some(1_000));
+    assert_eq!(
+        m.membership_expiry("ann", "oncall", None, Reach::Direct),
+        Some(1_000)
+    );
     assert_eq!(m.next_expiry(), Some(1_000));
     assert_eq!(m.due_expiries(999, 10), vec![]);
     assert_eq!(
         m.due_expiries(1_000, 10),
-        vec![("ann".to_owned(), "oncall".to_owned(), 1_000)]
+        vec![DueExpiry {
+            user: "ann".to_owned(),
+            role: "oncall".to_owned(),
+            scope: None,
+            at: 1_000
+        }]
     );
     // Long expired: every listing leaves it out, whether or not it was removed yet.
     assert!(m.user_roles("ann").is_empty());
     assert!(m.which_users_can("page").is_empty());
-    assert_eq!(m.is_member("ann", "oncall", Reach::Direct), Some(false));
+    assert_eq!(
+        m.is_member("ann", "oncall", Reach::Direct, None),
+        Some(false)
+    );
     // Re-adding for good replaces the expiry; re-adding with one replaces it again.
     m.apply(&member("ann", "oncall"));
-    assert_eq!(m.membership_expiry("ann", "oncall"), None);
+    assert_eq!(
+        m.membership_expiry("ann", "oncall", None, Reach::Direct),
+        None
+    );
     assert!(m.user_has_permission_at("ann", "page", 5_000));
     assert_eq!(m.next_expiry(), None);
     m.apply(&timed(i64::MAX));
@@ -605,6 +643,7 @@ fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
         user: name(NameKind::User, "ann"),
         role: role("oncall"),
         at: 1_500,
+        scope: None,
     });
     assert_eq!(m.counts().memberships, 1);
     assert_consistent(&m);
@@ -612,6 +651,7 @@ fn an_expiring_membership_grants_until_its_instant_and_no_longer() {
         user: name(NameKind::User, "ann"),
         role: role("oncall"),
         at: 2_000,
+        scope: None,
     });
     assert_eq!(m.counts().memberships, 0);
     assert_eq!(
@@ -659,7 +699,7 @@ fn a_pattern_grant_answers_for_every_permission_it_matches() {
         Some(true)
     );
     assert_eq!(m.user_permissions("bob"), ["docs:*"]);
-    let why = m.explain("ann", "docs:read", 0).unwrap();
+    let why = m.explain("ann", "docs:read", None, 0).unwrap();
     assert_eq!(why.chain, ["lead", "writer"]);
     assert_eq!((why.granted.as_str(), why.pattern), ("docs:*", true));
     assert_consistent(&m);
@@ -686,6 +726,7 @@ fn a_user_loaded_with_only_an_expiring_membership_is_forgotten_with_it() {
         user: name(NameKind::User, "zed"),
         role: role("oncall"),
         at: 5,
+        scope: None,
     });
     assert_eq!(m.counts().memberships, 0);
     assert_eq!(m.user_names.get("zed"), None);

@@ -2,4 +2,5 @@
 
 pub mod access;
 pub mod inheritance;
+pub mod resources;
 pub mod wildcard;
