@@ -1,5 +1,6 @@
 //! One tenant's RBAC model in memory, and the snapshot it is built from.
 
+mod holders;
 mod ids;
 mod listing;
 mod queries;

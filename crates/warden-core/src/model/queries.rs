@@ -1,7 +1,8 @@
 //! The model's answers: decisions, which are look-ups in sorted id sets, and listings, which pick one page of
 //! names without sorting the rest.
 
-use super::ids::{Id, IdSet};
+use super::holders::HolderSet;
+use super::ids::Id;
 use super::listing::{owned, page_of, Listed, PageRequest};
 use super::TenantModel;
 use crate::rules::resources::MAX_RESOURCE_DEPTH;
@@ -110,11 +111,11 @@ impl TenantModel {
     }
 
     /// Whether the user is a member, at `now`, of one of `holders`.
-    fn holds_any(&self, user: Id, holders: &IdSet, now: &mut impl FnMut() -> i64) -> bool {
+    fn holds_any(&self, user: Id, holders: &HolderSet, now: &mut impl FnMut() -> i64) -> bool {
         if self
             .users
             .get(user as usize)
-            .is_some_and(|roles| roles.intersects(holders))
+            .is_some_and(|roles| holders.contains_any(roles))
         {
             return true;
         }
@@ -132,7 +133,7 @@ impl TenantModel {
     pub(super) fn holder_sets<'m>(
         &'m self,
         permission: &'m str,
-    ) -> impl Iterator<Item = &'m IdSet> + 'm {
+    ) -> impl Iterator<Item = &'m HolderSet> + 'm {
         let exact = self
             .permission_names
             .get(permission)
@@ -611,7 +612,7 @@ impl TenantModel {
         if self.decide(user, permission, None, || now) {
             return self.resources_page(kind, page);
         }
-        let holders: Vec<&IdSet> = self.holder_sets(permission).collect();
+        let holders: Vec<&HolderSet> = self.holder_sets(permission).collect();
         let mut found: Vec<Id> = self
             .scoped
             .get(&user_id)
@@ -705,7 +706,7 @@ impl TenantModel {
         page: PageRequest<'_>,
     ) -> Listed<String> {
         let now = unix_millis();
-        let holders: Vec<&IdSet> = self.holder_sets(permission).collect();
+        let holders: Vec<&HolderSet> = self.holder_sets(permission).collect();
         let scoped = self.scoped_members_on(&self.path_of(resource), now, |role| {
             holders.iter().any(|h| h.contains(role))
         });

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::holders::HolderSet;
 use super::ids::{Id, IdSet, Interner};
 use super::resources::{ResourceNode, ScopedMembership};
 use super::ModelSnapshot;
@@ -57,7 +58,7 @@ pub struct TenantModel {
     pub(super) scoped_at: HashMap<Id, Vec<(Id, Id)>, foldhash::fast::RandomState>,
     pub(super) permission_names: Interner,
     /// By permission id: the roles that grant it, directly or through inheritance.
-    pub(super) holders: Vec<IdSet>,
+    pub(super) holders: Vec<HolderSet>,
     /// The granted permissions that are patterns (hold `*`): a decision about any permission also looks at
     /// those that match it, so a tenant without patterns pays nothing for them.
     pub(super) patterns: IdSet,
@@ -198,8 +199,8 @@ impl TenantModel {
                 holders[permission as usize].extend_from_slice(&reached);
             }
         }
-        self.holders = holders.into_iter().map(IdSet::from_unsorted).collect();
-        self.holdings = self.holders.iter().map(IdSet::len).sum();
+        self.holders = holders.into_iter().map(HolderSet::from_unsorted).collect();
+        self.holdings = self.holders.iter().map(HolderSet::len).sum();
         self.patterns = IdSet::from_unsorted(
             (0..self.holders.len() as Id)
                 .filter(|&p| {
@@ -269,7 +270,12 @@ impl TenantModel {
         roles
             + self.roles.capacity() * std::mem::size_of::<Option<RoleNode>>()
             + sets(&self.users)
-            + sets(&self.holders)
+            + self.holders.capacity() * std::mem::size_of::<HolderSet>()
+            + self
+                .holders
+                .iter()
+                .map(HolderSet::heap_bytes)
+                .sum::<usize>()
             + self.role_names.heap_bytes()
             + self.user_names.heap_bytes()
             + self.permission_names.heap_bytes()
@@ -484,7 +490,7 @@ impl TenantModel {
 
     fn release_permission_if_unused(&mut self, permission: Id) {
         if self.holders[permission as usize].is_empty() {
-            self.holders[permission as usize] = IdSet::default();
+            self.holders[permission as usize] = HolderSet::default();
             self.patterns.remove(permission);
             self.permission_names.release(permission);
         }
