@@ -2,9 +2,10 @@
 
 use super::resources::opened_resource;
 use super::{with_reader, with_writer, Store, StoreError};
+use futures_util::TryStreamExt;
 use warden_core::crypto::CipherError;
 use warden_core::domain::{Change, Description, Name, NameKind, Resource, TenantId, TenantScope};
-use warden_core::model::ModelSnapshot;
+use warden_core::model::{ModelSink, ModelSnapshot};
 
 fn opened(scope: &TenantScope, stored: String) -> Result<String, StoreError> {
     scope.codec.open(stored).map_err(undecryptable)
@@ -29,63 +30,116 @@ impl Store {
     /// Loads everything the in-memory model needs for one tenant, as of one revision.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn load_model(&self, scope: &TenantScope) -> Result<ModelSnapshot, StoreError> {
+        let mut snapshot = ModelSnapshot::default();
+        self.load_model_into(scope, &mut snapshot).await?;
+        Ok(snapshot)
+    }
+
+    /// Streams one tenant's rows, as of one revision, into `sink` in the order [`ModelSink`] states, opening
+    /// sealed fields on the way: with a [`warden_core::model::ModelBuilder`] no more than one row is held as text
+    /// at a time.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn load_model_into<S: ModelSink + Send>(
+        &self,
+        scope: &TenantScope,
+        sink: &mut S,
+    ) -> Result<(), StoreError> {
         let tenant = scope.id.as_str();
         let isolation = self.is_postgres().then_some(REPEATABLE_READ);
-        type Rows = (
-            Option<(i64,)>,
-            Vec<(String, Option<String>)>,
-            Vec<(String, String)>,
-            Vec<(String, String, Option<i64>)>,
-            Vec<(String, String)>,
-            Option<(bool,)>,
-            Vec<(String, i64)>,
-            Vec<ResourceRow>,
-            Vec<ScopedRow>,
-        );
-        type ResourceRow = (String, String, Option<String>, Option<String>);
-        type ScopedRow = (String, String, String, String, Option<i64>);
         let now = super::now_millis();
-        let (revision, roles, grants, members, inherits, strict, key_backed, resources, scoped): Rows = with_reader!(
-            self,
-            |pool| {
-                let mut tx = pool.begin().await?;
-                if let Some(sql) = isolation {
-                    sqlx::query(sql).execute(&mut *tx).await?;
-                }
-                let revision =
-                    sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
-                        .bind(tenant)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let roles = sqlx::query_as("SELECT name, description FROM roles WHERE tenant = $1")
+        with_reader!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(sql) = isolation {
+                sqlx::query(sql).execute(&mut *tx).await?;
+            }
+            let revision: Option<(i64,)> =
+                sqlx::query_as("SELECT revision FROM tenant_heads WHERE tenant = $1")
                     .bind(tenant)
-                    .fetch_all(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                let grants = sqlx::query_as(
+            sink.revision(revision.map_or(0, |(r,)| r));
+            let strict: Option<(bool,)> =
+                sqlx::query_as("SELECT strict_users FROM tenant_settings WHERE tenant = $1")
+                    .bind(tenant)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let strict = strict.is_some_and(|(on,)| on);
+            sink.strict_users(strict);
+            {
+                let mut rows = sqlx::query_as::<_, (String, Option<String>)>(
+                    "SELECT name, description FROM roles WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch(&mut *tx);
+                while let Some((name, description)) = rows.try_next().await? {
+                    sink.role(name, description.map(|d| opened(scope, d)).transpose()?);
+                }
+            }
+            {
+                let mut rows = sqlx::query_as::<_, (String, String)>(
                     "SELECT role, permission FROM role_permissions WHERE tenant = $1",
                 )
                 .bind(tenant)
-                .fetch_all(&mut *tx)
-                .await?;
-                let members = sqlx::query_as(
+                .fetch(&mut *tx);
+                while let Some((role, permission)) = rows.try_next().await? {
+                    sink.grant(&role, &opened(scope, permission)?);
+                }
+            }
+            {
+                let mut rows = sqlx::query_as::<_, (String, String, Option<i64>)>(
                     "SELECT role, user_name, expires_at FROM memberships WHERE tenant = $1",
                 )
                 .bind(tenant)
-                .fetch_all(&mut *tx)
-                .await?;
-                let inherits =
-                    sqlx::query_as("SELECT role, parent FROM role_inherits WHERE tenant = $1")
-                        .bind(tenant)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let strict: Option<(bool,)> =
-                    sqlx::query_as("SELECT strict_users FROM tenant_settings WHERE tenant = $1")
-                        .bind(tenant)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                // Only a strict tenant needs to know who holds a key.
-                let key_backed = if strict.is_some_and(|(on,)| on) {
-                    sqlx::query_as(
+                .fetch(&mut *tx);
+                while let Some((role, user, expires_at)) = rows.try_next().await? {
+                    sink.member(&role, &opened(scope, user)?, expires_at);
+                }
+            }
+            {
+                // Role names are stored as given.
+                let mut rows = sqlx::query_as::<_, (String, String)>(
+                    "SELECT role, parent FROM role_inherits WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch(&mut *tx);
+                while let Some((role, parent)) = rows.try_next().await? {
+                    sink.inherit(&role, &parent);
+                }
+            }
+            {
+                type Row = (String, String, Option<String>, Option<String>);
+                let mut rows = sqlx::query_as::<_, Row>(
+                    "SELECT resource_type, resource_id, parent_type, parent_id FROM resources \
+                     WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch(&mut *tx);
+                while let Some((kind, id, parent_kind, parent_id)) = rows.try_next().await? {
+                    let parent = match (parent_kind, parent_id) {
+                        (Some(k), Some(i)) => Some(opened_resource(scope, &k, i)?.to_string()),
+                        _ => None,
+                    };
+                    let resource = opened_resource(scope, &kind, id)?.to_string();
+                    sink.resource(&resource, parent.as_deref());
+                }
+            }
+            {
+                type Row = (String, String, String, String, Option<i64>);
+                let mut rows = sqlx::query_as::<_, Row>(
+                    "SELECT role, user_name, resource_type, resource_id, expires_at \
+                     FROM scoped_memberships WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch(&mut *tx);
+                while let Some((role, user, kind, id, expires_at)) = rows.try_next().await? {
+                    let resource = opened_resource(scope, &kind, id)?.to_string();
+                    sink.scoped_member(&role, &opened(scope, user)?, &resource, expires_at);
+                }
+            }
+            // Only a strict tenant needs to know who holds a key. API keys name their user as given (like the
+            // users table), not sealed.
+            if strict {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
                     "SELECT user_name, MAX(COALESCE(expires_at, 9223372036854775807)) FROM api_keys \
                      WHERE tenant = $1 AND revoked_at IS NULL \
                        AND (expires_at IS NULL OR expires_at > $2) GROUP BY user_name",
@@ -93,77 +147,14 @@ impl Store {
                 .bind(tenant)
                 .bind(now)
                 .fetch_all(&mut *tx)
-                .await?
-                } else {
-                    Vec::new()
-                };
-                let resources = sqlx::query_as(
-                    "SELECT resource_type, resource_id, parent_type, parent_id FROM resources \
-                     WHERE tenant = $1",
-                )
-                .bind(tenant)
-                .fetch_all(&mut *tx)
                 .await?;
-                let scoped = sqlx::query_as(
-                    "SELECT role, user_name, resource_type, resource_id, expires_at \
-                     FROM scoped_memberships WHERE tenant = $1",
-                )
-                .bind(tenant)
-                .fetch_all(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                (
-                    revision, roles, grants, members, inherits, strict, key_backed, resources,
-                    scoped,
-                )
+                for (user, until) in rows {
+                    sink.key_backed(user, until);
+                }
             }
-        );
-        let open_pairs =
-            |rows: Vec<(String, String)>| -> Result<Vec<(String, String)>, StoreError> {
-                rows.into_iter()
-                    .map(|(role, item)| Ok((role, opened(scope, item)?)))
-                    .collect()
-            };
-        Ok(ModelSnapshot {
-            revision: revision.map_or(0, |(r,)| r),
-            roles: roles
-                .into_iter()
-                .map(|(name, description)| {
-                    Ok((name, description.map(|d| opened(scope, d)).transpose()?))
-                })
-                .collect::<Result<_, StoreError>>()?,
-            grants: open_pairs(grants)?,
-            members: members
-                .into_iter()
-                .map(|(role, user, expires_at)| Ok((role, opened(scope, user)?, expires_at)))
-                .collect::<Result<_, StoreError>>()?,
-            // Role names are stored as given.
-            inherits,
-            resources: resources
-                .into_iter()
-                .map(|(kind, id, parent_kind, parent_id)| {
-                    let parent = match (parent_kind, parent_id) {
-                        (Some(k), Some(i)) => Some(opened_resource(scope, &k, i)?.to_string()),
-                        _ => None,
-                    };
-                    Ok((opened_resource(scope, &kind, id)?.to_string(), parent))
-                })
-                .collect::<Result<_, StoreError>>()?,
-            scoped_members: scoped
-                .into_iter()
-                .map(|(role, user, kind, id, expires_at)| {
-                    Ok((
-                        role,
-                        opened(scope, user)?,
-                        opened_resource(scope, &kind, id)?.to_string(),
-                        expires_at,
-                    ))
-                })
-                .collect::<Result<_, StoreError>>()?,
-            strict_users: strict.is_some_and(|(on,)| on),
-            // API keys name their user as given (like the users table), not sealed.
-            key_backed,
-        })
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// The changes after `revision`, in order; `None` for one the model cannot replay, which needs a reload. Revisions are gap-free per tenant; a gap at the start means the log

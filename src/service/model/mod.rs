@@ -298,10 +298,15 @@ impl Models {
         self.reload_locked(slot).await
     }
 
-    /// Replaces the model with a fresh snapshot; the caller holds `syncing`.
+    /// Replaces the model with a fresh one, built from the tenant's rows as they stream in (so a load holds the
+    /// model and one row, not every row at once); the caller holds `syncing`.
     async fn reload_locked(&self, slot: &Arc<Slot>) -> Result<(), StoreError> {
-        let snapshot = self.inner.store.load_model(&slot.scope).await?;
-        self.install(slot, TenantModel::from_snapshot(snapshot));
+        let mut builder = warden_core::model::ModelBuilder::new();
+        self.inner
+            .store
+            .load_model_into(&slot.scope, &mut builder)
+            .await?;
+        self.install(slot, builder.finish());
         Ok(())
     }
 

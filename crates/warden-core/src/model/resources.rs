@@ -54,6 +54,11 @@ impl TenantModel {
                 .or_default()
                 .insert(id);
         }
+        self.set_parent(id, parent);
+    }
+
+    /// Moves an existing resource under `parent` (or to the roots).
+    pub(super) fn set_parent(&mut self, id: Id, parent: Option<Id>) {
         let old = self.resource_node(id).and_then(|n| n.parent);
         if old == parent || parent == Some(id) {
             return;
@@ -117,10 +122,22 @@ impl TenantModel {
         else {
             return;
         };
-        if self.resource_node(resource).is_none() {
+        let user = self.user_names.intern(user);
+        self.add_scoped_ids(user, role, resource, expires_at);
+    }
+
+    /// [`Self::add_scoped`] by ids (the user's interned already).
+    pub(super) fn add_scoped_ids(
+        &mut self,
+        user: Id,
+        role: Id,
+        resource: Id,
+        expires_at: Option<i64>,
+    ) {
+        if self.resource_node(resource).is_none() || self.node(role).is_none() {
+            self.release_user_if_unused(user);
             return;
         }
-        let user = self.user_names.intern(user);
         let until = expires_at.unwrap_or(NEVER);
         let list = self.scoped.entry(user).or_default();
         if let Some(known) = list

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::builder::{ModelBuilder, ModelSink};
 use super::holders::HolderSet;
 use super::ids::{Id, IdSet, Interner};
 use super::resources::{ResourceNode, ScopedMembership};
@@ -112,83 +113,54 @@ pub(super) fn slot<T: Default>(table: &mut Vec<T>, id: Id) -> &mut T {
 }
 
 impl TenantModel {
-    /// Builds the model in bulk: ids are collected unsorted and each set sorted once, so a million memberships
-    /// load in well under a second.
+    /// Builds the model in bulk (see [`ModelBuilder`]).
     pub fn from_snapshot(snapshot: ModelSnapshot) -> Self {
-        let mut model = Self {
-            revision: snapshot.revision,
-            strict_users: snapshot.strict_users,
-            ..Self::default()
-        };
-        model.key_backed.extend(
-            snapshot
-                .key_backed
-                .into_iter()
-                .map(|(user, until)| (user.into_boxed_str(), until)),
-        );
+        let mut builder = ModelBuilder::new();
+        builder.revision(snapshot.revision);
+        builder.strict_users(snapshot.strict_users);
+        for (user, until) in snapshot.key_backed {
+            builder.key_backed(user, until);
+        }
         for (role, description) in snapshot.roles {
-            model.create_role(&role, description.map(String::into_boxed_str));
+            builder.role(role, description);
         }
-        let role_count = model.roles.len();
-        let mut members: Vec<Vec<Id>> = vec![Vec::new(); role_count];
-        let mut user_roles: Vec<Vec<Id>> = Vec::new();
-        let mut timed = Vec::new();
-        for (role, user, expires_at) in &snapshot.members {
-            let Some(role) = model.role_names.get(role) else {
-                continue;
-            };
-            let user = model.user_names.intern(user);
-            match expires_at {
-                None => {
-                    members[role as usize].push(user);
-                    slot(&mut user_roles, user).push(role);
-                }
-                Some(at) => timed.push((user, role, *at)),
-            }
-        }
-        let mut granted: Vec<Vec<Id>> = vec![Vec::new(); role_count];
         for (role, permission) in &snapshot.grants {
-            let Some(role) = model.role_names.get(role) else {
-                continue;
-            };
-            granted[role as usize].push(model.permission_names.intern(permission));
+            builder.grant(role, permission);
         }
-        for (role, node) in model.roles.iter_mut().enumerate() {
-            if let Some(node) = node {
-                node.members = IdSet::from_unsorted(std::mem::take(&mut members[role]));
-                node.permissions = IdSet::from_unsorted(std::mem::take(&mut granted[role]));
-            }
+        for (role, user, expires_at) in &snapshot.members {
+            builder.member(role, user, *expires_at);
         }
-        model.users = user_roles.into_iter().map(IdSet::from_unsorted).collect();
-        model.memberships = model.users.iter().map(IdSet::len).sum();
-        for (user, role, at) in timed {
-            model.add_timed(user, role, at);
-        }
-        model.grants = model.live_roles().map(|(_, n)| n.permissions.len()).sum();
         for (role, parent) in &snapshot.inherits {
-            if let (Some(role), Some(parent)) =
-                (model.role_names.get(role), model.role_names.get(parent))
-            {
-                model.link(role, parent);
-            }
-        }
-        for (resource, _) in &snapshot.resources {
-            model.put_resource(resource, None);
+            builder.inherit(role, parent);
         }
         for (resource, parent) in &snapshot.resources {
-            if parent.is_some() {
-                model.put_resource(resource, parent.as_deref());
-            }
+            builder.resource(resource, parent.as_deref());
         }
         for (role, user, resource, expires_at) in &snapshot.scoped_members {
-            model.add_scoped(user, role, resource, *expires_at);
+            builder.scoped_member(role, user, resource, *expires_at);
         }
-        model.rebuild_holders();
-        model
+        builder.finish()
+    }
+
+    pub(super) fn set_revision(&mut self, revision: i64) {
+        self.revision = revision;
+    }
+
+    pub(super) fn set_strict_users(&mut self, on: bool) {
+        self.strict_users = on;
+    }
+
+    pub(super) fn add_key_backed(&mut self, user: String, until: i64) {
+        self.key_backed.insert(user.into_boxed_str(), until);
+    }
+
+    /// Counts the grants afresh (after a bulk build).
+    pub(super) fn recount_grants(&mut self) {
+        self.grants = self.live_roles().map(|(_, n)| n.permissions.len()).sum();
     }
 
     /// Every permission's holders from scratch: each grant reaches its role and the role's descendants.
-    fn rebuild_holders(&mut self) {
+    pub(super) fn rebuild_holders(&mut self) {
         let mut holders: Vec<Vec<Id>> = vec![Vec::new(); self.permission_names.capacity()];
         for (role, node) in self.live_roles() {
             if node.permissions.is_empty() {
@@ -385,7 +357,7 @@ impl TenantModel {
         }
     }
 
-    fn create_role(&mut self, role: &str, description: Option<Box<str>>) {
+    pub(super) fn create_role(&mut self, role: &str, description: Option<Box<str>>) {
         let id = self.role_names.intern(role);
         let node = slot(&mut self.roles, id);
         if node.is_none() {
@@ -527,7 +499,7 @@ impl TenantModel {
         }
     }
 
-    fn add_timed(&mut self, user: Id, role: Id, at: i64) {
+    pub(super) fn add_timed(&mut self, user: Id, role: Id, at: i64) {
         self.timed.entry(user).or_default().push((role, at));
         self.expiries.insert((at, user, role, GLOBAL));
         self.memberships += 1;
@@ -659,7 +631,7 @@ impl TenantModel {
     }
 
     /// Adds the edge to both roles' lists; `false` when it was there.
-    fn link(&mut self, role: Id, parent: Id) -> bool {
+    pub(super) fn link(&mut self, role: Id, parent: Id) -> bool {
         let added = self
             .node_mut(role)
             .is_some_and(|node| node.parents.insert(parent));
